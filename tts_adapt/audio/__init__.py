@@ -1,0 +1,1 @@
+"""Audio: load, resample, trim, loudness; log-mel features; Griffin-Lim."""

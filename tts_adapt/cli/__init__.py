@@ -1,0 +1,1 @@
+"""The ``tts-adapt`` command: one thin module per subcommand (parse, call, render)."""

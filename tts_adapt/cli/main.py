@@ -1,0 +1,78 @@
+"""Entry point: discovers the subcommand modules of this package and dispatches.
+
+Each module ``tts_adapt/cli/<name>.py`` defines ``register(subparsers)``, which adds
+its parser and sets ``func`` (``args -> exit code``). A :class:`UserError` anywhere
+becomes one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+
+from tts_adapt import __version__
+from tts_adapt.errors import UserError
+
+EPILOG = """\
+typical flow for a new voice:
+  tts-adapt symbols compare PRETRAINED new_voice/symbols.txt --transcripts metadata.csv
+  tts-adapt adapt PRETRAINED --output adapted --symbols new_voice/symbols.txt --fold-speaker auto --data prepared --dry-run
+  tts-adapt adapt PRETRAINED --output adapted --symbols new_voice/symbols.txt --fold-speaker auto --data prepared
+  tts-adapt verify PRETRAINED adapted
+  tts-adapt finetune adapted --data prepared --output exp/finetune
+run 'tts-adapt COMMAND --help' for each command's options."""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage already; keep its message to the one line that matters."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
+        prog="tts-adapt",
+        description="Speaker adaptation for Tacotron-style TensorFlow TTS checkpoints.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tts-adapt {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    package = importlib.import_module("tts_adapt.cli")
+    modules = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name != "main")
+    for name in modules:
+        module = importlib.import_module(f"tts_adapt.cli.{name}")
+        if hasattr(module, "register"):
+            module.register(subparsers)
+    return parser
+
+
+def _quiet_tensorflow() -> None:
+    """TensorFlow's start-up chatter would bury the one line a user needs to read."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_tensorflow()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"tts-adapt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"tts-adapt {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Corpora: metadata readers, the prepared feature cache, the tf.data pipeline."""

@@ -1,0 +1,56 @@
+"""``manifest.json``: what a checkpoint directory holds, beyond the tensors.
+
+Written by the toolkit beside every checkpoint it makes (trained or adapted). Keys:
+
+* ``format`` = ``"tts-adapt"``, ``format_version``, ``tool_version``
+* ``dialect``: ``"own"`` | ``"tf1"`` | ``"tf2"`` (how the tensors are named)
+* ``symbols``: the symbol table (list of strings, id = position)
+* ``speakers``: speaker names (id = position); ``[]`` for a single-speaker model
+* ``layout``: where speaker rows live (see :mod:`tts_adapt.surgery.layout`)
+* ``model`` / ``audio``: configs of a toolkit model (copied verbatim by the surgery)
+* ``adaptation``: provenance of an adapted checkpoint (source, checksums, actions)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tts_adapt import __version__
+from tts_adapt.errors import UserError
+from tts_adapt.fsutil import write_text_atomic
+
+MANIFEST_NAME = "manifest.json"
+FORMAT = "tts-adapt"
+FORMAT_VERSION = 1
+
+
+def manifest_path(checkpoint_dir: str | os.PathLike) -> Path:
+    return Path(checkpoint_dir) / MANIFEST_NAME
+
+
+def read_manifest(checkpoint_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The manifest of a checkpoint directory, or None when it has none."""
+    path = manifest_path(checkpoint_dir)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not a valid manifest ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UserError(f"{path}: not a tts-adapt manifest (missing \"format\": \"{FORMAT}\")")
+    return data
+
+
+def new_manifest(**fields: Any) -> dict[str, Any]:
+    """A manifest dict with the format header filled in."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "tool_version": __version__, **fields}
+
+
+def write_manifest(checkpoint_dir: str | os.PathLike, manifest: dict[str, Any]) -> Path:
+    path = manifest_path(checkpoint_dir)
+    write_text_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return path

@@ -1,0 +1,1 @@
+"""Symbol tables, the text front-end, and the table comparison report."""

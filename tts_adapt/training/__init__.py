@@ -1,0 +1,1 @@
+"""Losses, the train loop, the toolkit's own checkpoints, logging."""
