@@ -175,35 +175,39 @@ def _matcher(symbols: tuple[str, ...]) -> tuple[dict[str, int], int]:
     return {s: i for i, s in enumerate(symbols)}, max((len(s) for s in symbols), default=0)
 
 
-def _greedy(text: str, table: SymbolTable) -> tuple[list[int], list[str]]:
-    """Longest-match tokenisation: ids of matched symbols, and the characters no symbol covers."""
+def split_symbols(text: str, table: SymbolTable) -> list[tuple[int | None, str]]:
+    """Longest-match tokenisation: ``(id, symbol)`` pieces; ``(None, char)`` where no symbol covers a character."""
     index, longest = _matcher(table.symbols)
-    ids: list[int] = []
-    missing: list[str] = []
+    pieces: list[tuple[int | None, str]] = []
     pos = 0
     while pos < len(text):
         for size in range(min(longest, len(text) - pos), 0, -1):
-            found = index.get(text[pos:pos + size])
+            piece = text[pos:pos + size]
+            found = index.get(piece)
             if found is not None:
-                ids.append(found)
+                pieces.append((found, piece))
                 pos += size
                 break
         else:
-            if text[pos] not in missing:
-                missing.append(text[pos])
+            pieces.append((None, text[pos]))
             pos += 1
-    return ids, missing
+    return pieces
+
+
+def _missing(pieces: list[tuple[int | None, str]]) -> list[str]:
+    return list(dict.fromkeys(piece for found, piece in pieces if found is None))
 
 
 def unencodable_chars(text: str, table: SymbolTable) -> list[str]:
     """Characters of ``text`` (not cleaned) that no symbol covers: distinct, in order of appearance."""
-    return _greedy(text, table)[1]
+    return _missing(split_symbols(text, table))
 
 
 def text_to_ids(text: str, table: SymbolTable, cleaners: Sequence[str] = ("english",)) -> list[int]:
     """Clean ``text`` and encode it; raises :class:`UnencodableTextError` naming what does not fit."""
     cleaned = clean_text(text, cleaners)
-    ids, missing = _greedy(cleaned, table)
+    pieces = split_symbols(cleaned, table)
+    missing = _missing(pieces)
     if missing:
         raise UnencodableTextError(cleaned, missing)
-    return ids
+    return [found for found, _ in pieces]  # type: ignore[misc]

@@ -1,0 +1,90 @@
+"""The text front-end: cleaners and greedy longest-match encoding."""
+
+import pytest
+
+from tts_adapt.errors import UserError
+from tts_adapt.symbols.frontend import (
+    CLEANER_NAMES,
+    UnencodableTextError,
+    clean_text,
+    split_symbols,
+    text_to_ids,
+    unencodable_chars,
+)
+from tts_adapt.symbols.table import SymbolTable
+
+LETTERS = SymbolTable.from_list(list("abcdefghijklmnopqrstuvwxyz '.,?!"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("I have 3 cats", "i have three cats"),
+        ("It costs $3.50", "it costs three dollars and fifty cents"),
+        ("£1 and €2", "one pound and two euros"),
+        ("the 21st time", "the twenty first time"),
+        ("in 1999 and 2024", "in nineteen ninety nine and twenty twenty four"),
+        ("pi is 3.14", "pi is three point one four"),
+        ("1,000,000 people", "one million people"),
+        ("50% off", "fifty percent off"),
+        ("Mr. Smith met Dr. Who", "mister smith met doctor who"),
+        ("No. 5 but no. way", "number five but no. way"),
+        ("  Spaced \t out\n text ", "spaced out text"),
+    ],
+)
+def test_english_cleaner_expands_numbers_and_abbreviations(raw, expected):
+    assert clean_text(raw, ["english"]) == expected
+
+
+def test_number_words_hold_only_letters_and_spaces():
+    cleaned = clean_text("21 1234567 $1,234.05 42nd", ["english"])
+    assert unencodable_chars(cleaned, LETTERS) == []
+    assert "-" not in cleaned and "," not in cleaned
+
+
+def test_nfc_composes_accents_so_they_match_table_symbols():
+    table = SymbolTable.from_list(["é", "t"])
+    decomposed = "e\u0301t"
+    assert text_to_ids(decomposed, table, ["nfc"]) == [0, 1]
+    with pytest.raises(UnencodableTextError):
+        text_to_ids(decomposed, table, [])
+
+
+def test_basic_cleaner_keeps_case():
+    assert clean_text("  Hello\tWorld ", ["basic"]) == "Hello World"
+
+
+def test_abbreviation_keeps_capital_when_not_lowercased():
+    assert clean_text("Dr. Jones", ["expand_abbreviations"]) == "Doctor Jones"
+
+
+def test_every_named_cleaner_runs():
+    for name in CLEANER_NAMES:
+        assert isinstance(clean_text("Mr. A 12", [name]), str)
+
+
+def test_unknown_cleaner_is_a_user_error():
+    with pytest.raises(UserError, match="unknown cleaner 'klingon'"):
+        clean_text("x", ["klingon"])
+
+
+def test_multi_character_symbols_win_by_longest_match():
+    table = SymbolTable.from_list(["s", "h", "sh", "shh", " ", "a"])
+    assert [s for _, s in split_symbols("shhh sha", table)] == ["shh", "h", " ", "sh", "a"]
+    assert text_to_ids("shhh sha", table, []) == [3, 1, 4, 2, 5]
+
+
+def test_unencodable_error_lists_every_missing_character_once():
+    table = SymbolTable.from_list(list("abc "))
+    with pytest.raises(UnencodableTextError) as caught:
+        text_to_ids("abxc yx\t", table, ["nfc"])
+    assert caught.value.chars == ["x", "y", "\t"]
+    assert isinstance(caught.value, UserError)
+    message = str(caught.value)
+    assert "x y \\t" in message and "\n" not in message
+
+
+def test_unencodable_chars_does_not_clean():
+    table = SymbolTable.from_list(list("abc"))
+    assert unencodable_chars("ABc", table) == ["A", "B"]
+    assert unencodable_chars("abc", table) == []
