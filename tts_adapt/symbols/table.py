@@ -118,9 +118,17 @@ def parse_table_json(data: bytes, source: str) -> SymbolTable:
     return SymbolTable.from_list(items, source)
 
 
+def _is_checkpoint_file(path: Path) -> bool:
+    if path.name.endswith(".index") and path.is_file():
+        return True
+    return not path.exists() and Path(f"{path}.index").is_file()
+
+
 def load_symbol_table(path: str | os.PathLike) -> SymbolTable:
-    """Load a table from a text file, a JSON list, or a checkpoint (directory) manifest."""
+    """Load a table from a text file, a JSON list, or a checkpoint's manifest (directory, prefix or .index)."""
     path = Path(path)
+    if _is_checkpoint_file(path):
+        path = path.parent  # a checkpoint prefix or .index file: its manifest sits beside it
     if path.is_dir():
         from tts_adapt.manifest import read_manifest
 
