@@ -1,7 +1,8 @@
 """Entry point: discovers the subcommand modules of this package and dispatches.
 
 Each module ``tts_adapt/cli/<name>.py`` defines ``register(subparsers)``, which adds
-its parser and sets ``func`` (``args -> exit code``). A :class:`UserError` anywhere
+its parser and sets ``func`` (``args -> exit code``); a command that never touches TensorFlow
+also sets ``needs_tensorflow=False`` so it starts fast. A :class:`UserError` anywhere
 becomes one line on stderr and exit code 2, never a traceback.
 """
 
@@ -9,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import pkgutil
 import sys
 
 from tts_adapt import __version__
 from tts_adapt.errors import UserError
+from tts_adapt.tfquiet import import_tensorflow_quietly
 
 EPILOG = """\
 typical flow for a new voice:
@@ -51,19 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_tensorflow() -> None:
-    """TensorFlow's start-up chatter would bury the one line a user needs to read."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-
 def main(argv: list[str] | None = None) -> int:
-    _quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if getattr(args, "needs_tensorflow", True):
+        import_tensorflow_quietly()
     try:
         return int(args.func(args) or 0)
     except UserError as exc:

@@ -1,0 +1,78 @@
+"""Open any supported checkpoint and read it one tensor at a time (memory bounded by one tensor)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tts_adapt.checkpoint import dialects, object_graph
+from tts_adapt.checkpoint.dialects import Dialect, Grouping, TensorEntry
+from tts_adapt.checkpoint.paths import data_files, resolve_checkpoint
+from tts_adapt.errors import UserError
+from tts_adapt.manifest import read_manifest
+
+
+@dataclass
+class Checkpoint:
+    """A source checkpoint: its files, dialect, grouped variables and manifest (if any)."""
+
+    prefix: str
+    directory: Path
+    dialect: Dialect
+    entries: dict[str, TensorEntry]
+    grouping: Grouping
+    manifest: dict[str, Any] | None
+    _reader: Any
+
+    def read(self, key: str) -> np.ndarray:
+        value = self._reader.get_tensor(key)
+        return value if isinstance(value, np.ndarray) else np.asarray(value)
+
+    @property
+    def files(self) -> list[Path]:
+        return data_files(self.prefix)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.files)
+
+    def object_graph(self) -> object_graph.ObjectGraph | None:
+        if dialects.OBJECT_GRAPH_KEY not in self.entries:
+            return None
+        return object_graph.parse_object_graph(self.read(dialects.OBJECT_GRAPH_KEY).item())
+
+    def variable(self, name: str) -> dialects.VariableGroup:
+        group = self.grouping.variables.get(name)
+        if group is None:
+            raise UserError(f"variable {name!r} is not in {self.prefix} (see 'tts-adapt inspect')")
+        return group
+
+
+def open_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    import tensorflow as tf
+
+    prefix, directory = resolve_checkpoint(path)
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except (tf.errors.OpError, ValueError) as exc:
+        raise UserError(f"{prefix}: cannot read checkpoint ({str(exc).splitlines()[0]})") from None
+    shapes = reader.get_variable_to_shape_map()
+    dtypes = reader.get_variable_to_dtype_map()
+    entries = {
+        key: TensorEntry(key, tuple(int(d) for d in shapes[key]), dtypes[key].name) for key in sorted(shapes)
+    }
+    manifest = read_manifest(directory)
+    dialect = dialects.detect_dialect(entries, (manifest or {}).get("dialect"))
+    checkpoint = Checkpoint(prefix, directory, dialect, entries, dialects.Grouping({}, {}), manifest, reader)
+    if dialect == "tf2":
+        graph = checkpoint.object_graph()
+        checkpoint.grouping = dialects.group_tf2(entries, object_graph.optimizer_paths(graph))
+    elif dialect == "own":
+        checkpoint.grouping = dialects.group_own(entries)
+    else:
+        checkpoint.grouping = dialects.group_tf1(entries)
+    return checkpoint

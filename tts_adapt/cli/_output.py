@@ -1,0 +1,32 @@
+"""Shared output helpers for the subcommands: JSON to stdout, rich tables for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def console(stderr: bool = False):
+    """A rich console; when not a terminal, wide enough that tables are not folded."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    probe = Console(file=stream)
+    if probe.is_terminal:
+        return probe
+    return Console(file=stream, width=200, no_color=True, highlight=False)
+
+
+def shape(s: Any) -> str:
+    return "-" if s is None else "[" + ", ".join(str(d) for d in s) + "]"
+
+
+def add_format_argument(parser, choices: tuple[str, ...] = ("text", "json")) -> None:
+    parser.add_argument("--format", choices=choices, default="text",
+                        help="output format (default: text, for people; json for scripts)")

@@ -1,0 +1,156 @@
+"""Carry out a plan: stream tensors from the source, transform, write the output atomically.
+
+At most one source tensor and one output buffer (bounded by the largest tensor)
+are in memory; the output appears under its final name only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from tts_adapt import __version__
+from tts_adapt.checkpoint.dialects import OBJECT_GRAPH_KEY
+from tts_adapt.checkpoint.object_graph import prune_object_graph
+from tts_adapt.checkpoint.writer import StreamingCheckpointWriter, write_checkpoint_state
+from tts_adapt.errors import UserError
+from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir
+from tts_adapt.manifest import new_manifest, write_manifest
+from tts_adapt.surgery import rows
+from tts_adapt.surgery.plan import Action, Plan
+
+MIN_BUFFER_BYTES = 16 << 20
+_HEADER_KEYS = {"format", "format_version", "tool_version"}
+
+
+class _FileHasher(threading.Thread):
+    """sha256 of the source files, computed beside the surgery (hashlib releases the GIL)."""
+
+    def __init__(self, files: list[Path]) -> None:
+        super().__init__(daemon=True)
+        self.files = files
+        self.digests: dict[str, str] = {}
+
+    def run(self) -> None:
+        for path in self.files:
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(8 << 20), b""):
+                    digest.update(block)
+            self.digests[path.name] = digest.hexdigest()
+
+
+def check_output_path(plan: Plan, output: str | os.PathLike) -> Path:
+    out = Path(output).resolve()
+    source_dir = plan.checkpoint.directory.resolve()
+    if out == source_dir or out == Path(plan.checkpoint.prefix).resolve():
+        raise UserError(f"output {output} is the source checkpoint; choose a new directory")
+    check_fresh_output_dir(out)
+    return out
+
+
+def _transform(plan: Plan, action: Action, value: np.ndarray, contributions: dict, rng: np.random.Generator) -> np.ndarray:
+    if action.op == "drop_rows":
+        if action.role == "weight" and plan.speaker is not None:
+            for segment in action.segments:
+                contributions[(action.key, segment)] = rows.speaker_contribution(value, segment, plan.speaker.vector)
+        return rows.drop_segments(value, action.segments)
+    if action.op == "remap_rows":
+        assert plan.row_sources is not None
+        return rows.remap_rows(value, plan.row_sources, plan.options.new_rows, action.role != "weight", rng)
+    if action.op == "fold":
+        total = value.astype(np.float64)
+        for kernel_key, segment in action.fold_from:
+            total = total + contributions.pop((kernel_key, segment))
+        return total.astype(value.dtype)
+    return value
+
+
+def output_manifest(plan: Plan, source_files: dict[str, str], output_prefix: str) -> dict[str, Any]:
+    ckpt = plan.checkpoint
+    carried = {k: v for k, v in (ckpt.manifest or {}).items() if k not in _HEADER_KEYS and k != "adaptation"}
+    symbols = plan.new_symbols.to_list() if plan.new_symbols else carried.get("symbols")
+    manifest = new_manifest(**carried)
+    manifest.update(
+        dialect=ckpt.dialect,
+        symbols=symbols,
+        speakers=[],
+        layout=plan.output_layout().to_dict(),
+        checkpoint=output_prefix,
+        adaptation={
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "tool_version": __version__,
+            "source": {
+                "path": str(Path(ckpt.prefix).resolve()),
+                "dialect": ckpt.dialect,
+                "files": source_files,
+                "manifest_adaptation": (ckpt.manifest or {}).get("adaptation"),
+            },
+            "source_symbols": plan.old_symbols.to_list() if plan.old_symbols else None,
+            "source_speakers": (ckpt.manifest or {}).get("speakers"),
+            "source_layout": plan.layout.to_dict(),
+            "folded_speaker": plan.speaker.to_json() if plan.speaker else None,
+            "options": {"new_rows": plan.options.new_rows, "optimizer": plan.options.optimizer,
+                        "seed": plan.options.seed},
+            "summary": plan.summary(),
+            "notes": plan.notes,
+            "actions": [a.to_json() for a in plan.actions],
+        },
+    )
+    return manifest
+
+
+def apply_plan(
+    plan: Plan,
+    output: str | os.PathLike,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict[str, Any]:
+    """Write the adapted checkpoint into ``output`` (a new directory); returns a short result record."""
+    out = check_output_path(plan, output)
+    ckpt = plan.checkpoint
+    started = time.perf_counter()
+    largest = max((e.nbytes for e in ckpt.entries.values()), default=0)
+    hasher = _FileHasher(ckpt.files)
+    hasher.start()
+    prefix_name = Path(ckpt.prefix).name
+    rng = np.random.default_rng(plan.options.seed)
+    contributions: dict = {}
+    deleted: set[str] = set()
+    with atomic_output_dir(out) as tmp:
+        writer = StreamingCheckpointWriter(tmp / prefix_name, max(largest, MIN_BUFFER_BYTES))
+        for index, action in enumerate(plan.actions):
+            if progress:
+                progress(index, len(plan.actions), action.variable)
+            if action.op == "delete":
+                deleted.add(action.key)
+                continue
+            if action.key == OBJECT_GRAPH_KEY:
+                continue  # written last, once every deletion is known
+            value = _transform(plan, action, ckpt.read(action.key), contributions, rng)
+            if action.shape_after is not None and tuple(value.shape) != tuple(action.shape_after):
+                raise AssertionError(f"{action.key}: planned {action.shape_after}, produced {value.shape}")
+            writer.add(action.key, value)
+            del value
+        graph = ckpt.object_graph()
+        if graph is not None:
+            pruned = prune_object_graph(graph, lambda key: key not in deleted)
+            writer.add(OBJECT_GRAPH_KEY, np.array(pruned.SerializeToString(), dtype=object))
+        writer.finish()
+        write_checkpoint_state(tmp, prefix_name)
+        hasher.join()
+        write_manifest(tmp, output_manifest(plan, hasher.digests, prefix_name))
+    if progress:
+        progress(len(plan.actions), len(plan.actions), "done")
+    return {
+        "output": str(out),
+        "checkpoint": str(out / prefix_name),
+        "seconds": round(time.perf_counter() - started, 3),
+        "summary": plan.summary(),
+    }
