@@ -149,4 +149,6 @@ def format_table_text(symbols: Sequence[str]) -> str:
     for sym in symbols:
         if "\n" in sym or "\r" in sym:
             raise UserError(f"symbol {escape_symbol(sym)} holds a line break; save the table as .json")
-    return "".join(f"{s}\n" for s in symbols)
+    # A leading BOM is dropped on reading (editors add one); keep a symbol that starts with one intact.
+    bom = "\ufeff" if symbols and symbols[0].startswith("\ufeff") else ""
+    return bom + "".join(f"{s}\n" for s in symbols)
