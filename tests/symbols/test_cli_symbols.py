@@ -1,6 +1,8 @@
 """`tts-adapt symbols compare|suggest` end to end through the real entry point."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -137,3 +139,12 @@ def test_help_teaches_with_examples(capsys):
     out = capsys.readouterr().out
     assert exited.value.code == 0
     assert "examples:" in out and "--strict" in out and "audio|speaker|text" in out
+
+
+def test_symbols_commands_never_import_tensorflow(tables):
+    """The report is pure Python; TensorFlow's multi-second import would make it feel broken."""
+    script = ("import sys; from tts_adapt.cli.main import main; "
+              f"code = main(['symbols', 'compare', {str(tables[0])!r}, {str(tables[1])!r}, '--format', 'json']); "
+              "sys.exit(10 if 'tensorflow' in sys.modules else code)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
