@@ -56,8 +56,9 @@ def shapes(n_symbols: int, n_speakers: int) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def layout_dict() -> dict:
-    n = names()
+def layout_dict(tf2: bool = False) -> dict:
+    """The layout a user would write for the toy checkpoint (TF1 names or TF2 object paths)."""
+    n = {role: f"model/{object_path(role)}" for role in names()} if tf2 else names()
     return {
         "symbol_embedding": n["embedding"],
         "speaker_embedding": n["speakers"],
@@ -139,3 +140,51 @@ def make_tf1_checkpoint(directory, n_symbols: int, n_speakers: int, steps: int =
 def load_weights(prefix: str) -> dict[str, np.ndarray]:
     reader = tf.train.load_checkpoint(prefix)
     return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()}
+
+
+def object_path(role: str) -> str:
+    """The TF2 object path of a weight (the TF1 name without the model scope)."""
+    return names()[role][len(SCOPE) + 1:]
+
+
+class ToyModule(tf.Module):
+    """The toy network as a ``tf.Module`` tree, for object-based (TF2) checkpoints."""
+
+    def __init__(self, n_symbols: int, n_speakers: int, seed: int = 0) -> None:
+        super().__init__(name="toy")
+        rng = np.random.default_rng(seed)
+        self.roles = tuple(shapes(n_symbols, n_speakers))  # strings only: variables are tracked by path
+        for role, shape in shapes(n_symbols, n_speakers).items():
+            *scopes, leaf = object_path(role).split("/")
+            parent = self
+            for scope in scopes:
+                if not hasattr(parent, scope):
+                    setattr(parent, scope, tf.Module(name=scope))
+                parent = getattr(parent, scope)
+            var = tf.Variable(rng.normal(0, 0.5, shape).astype(np.float32), name=leaf)
+            setattr(parent, leaf, var)
+
+    def variable(self, role: str) -> tf.Variable:
+        node = self
+        for part in object_path(role).split("/"):
+            node = getattr(node, part)
+        return node
+
+    def weights(self) -> dict:
+        n = names()
+        return {n[role]: self.variable(role) for role in self.roles}
+
+
+def make_tf2_checkpoint(directory, n_symbols: int, n_speakers: int, steps: int = 2, seed: int = 0) -> str:
+    """Train the toy module a few Adam steps eagerly and save it with ``tf.train.Checkpoint``."""
+    module = ToyModule(n_symbols, n_speakers, seed)
+    optimizer = tf.compat.v1.train.AdamOptimizer(0.01)
+    data = inputs(n_symbols, n_speakers, seed)
+
+    def loss():
+        out = forward(module.weights(), data["text"], data["speaker"] if n_speakers else None, data["prenet"])
+        return tf.reduce_mean(tf.square(out - data["target"]))
+
+    for _ in range(steps):
+        optimizer.minimize(loss, var_list=[module.variable(r) for r in module.roles])
+    return tf.train.Checkpoint(model=module, optimizer=optimizer).save(f"{directory}/ckpt")

@@ -1,0 +1,71 @@
+"""Shared fixtures: real checkpoints made by TensorFlow itself (TF1 Saver, TF2 Checkpoint)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).parent))
+
+import toy_tacotron as toy  # noqa: E402
+
+OLD_SYMBOLS = list("abcdefghij")  # 10 rows in the source embedding
+NEW_SYMBOLS = ["b", "a", "c", "d", "é", "F", " ", "j", "x"]  # moved, kept, aliased, added, removed
+N_SPEAKERS = 3
+
+
+def write_table(path: Path, symbols: list[str]) -> Path:
+    path.write_text("".join(f"{s}\n" for s in symbols), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tables(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tables")
+    return {"old": write_table(root / "old.txt", OLD_SYMBOLS), "new": write_table(root / "new.txt", NEW_SYMBOLS)}
+
+
+@pytest.fixture(scope="session")
+def tf1_source(tmp_path_factory) -> Path:
+    """A TF1 multi-speaker checkpoint, trained 2 Adam steps, saved by a Saver."""
+    root = tmp_path_factory.mktemp("tf1")
+    toy.make_tf1_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tf1_sharded_source(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tf1_sharded")
+    toy.make_tf1_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS, sharded=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tf2_source(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tf2")
+    toy.make_tf2_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS)
+    return root
+
+
+@pytest.fixture(scope="session")
+def layouts(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("layouts")
+    out = {}
+    for name, tf2 in (("tf1", False), ("tf2", True)):
+        out[name] = root / f"{name}.yaml"
+        out[name].write_text(yaml.safe_dump(toy.layout_dict(tf2=tf2)), encoding="utf-8")
+    return out
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run ``tts-adapt`` in-process; returns (exit code, stdout, stderr)."""
+    from tts_adapt.cli.main import main
+
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
