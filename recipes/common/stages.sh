@@ -1,0 +1,167 @@
+# shellcheck shell=bash
+# The stage runner every recipe sources: numbered stages (ESPnet style), each logged to
+# exp/<recipe>/logs/stageN.log and skipped when its outputs are newer than its inputs.
+#
+# A recipe's run.sh:
+#
+#   recipe=allison                 # names exp/<recipe>/
+#   steps=300                      # options: every variable set here may be given as --steps 500
+#   . "$(dirname "$0")/../common/stages.sh"
+#   parse_options "$@"
+#   stage_0() { ... }              # the work of stage 0 (runs in a subshell, stdout+stderr logged)
+#   run_stage 0 "Download data" --in conf/data.yaml --out exp/allison/data/metadata.csv -- stage_0
+#   finish_recipe
+#
+# Options every recipe understands: --stage N (first stage, default 0), --stop-stage M (last,
+# default 100), --force true (rerun stages in range even when up to date).
+# A stage that fails stops the run (set -euo pipefail) and names its log.
+
+set -euo pipefail
+
+stage=${stage:-0}
+stop_stage=${stop_stage:-100}
+force=${force:-false}
+
+# RECIPE_DIR: the recipe's own folder (conf/, local/); REPO_ROOT: the toolkit checkout;
+# WORK_ROOT: where the recipe runs and writes exp/<recipe>/ (the checkout unless TTS_ADAPT_WORK
+# says otherwise). Paths in stages are relative to WORK_ROOT.
+RECIPE_DIR=$(cd "$(dirname "${BASH_SOURCE[1]:-$0}")" && pwd)
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK_ROOT=$(mkdir -p "${TTS_ADAPT_WORK:-$REPO_ROOT}" && cd "${TTS_ADAPT_WORK:-$REPO_ROOT}" && pwd)
+cd "$WORK_ROOT"
+_RECIPE_START=$SECONDS
+
+# --name value / --name=value sets the variable "name" (dashes become underscores); only
+# variables the recipe defined beforehand are options, so a typo is an error, not a silent no-op.
+parse_options() {
+  while (($#)); do
+    case "$1" in
+      -h|--help)
+        sed -n '2,/^$/s/^# \{0,1\}//p' "$RECIPE_DIR/run.sh"
+        exit 0 ;;
+      --*=*) _set_option "${1%%=*}" "${1#*=}"; shift ;;
+      --*)
+        (($# >= 2)) || { echo "$(basename "$RECIPE_DIR"): option $1 needs a value" >&2; exit 2; }
+        _set_option "$1" "$2"; shift 2 ;;
+      *) echo "$(basename "$RECIPE_DIR"): unexpected argument '$1' (options are --name value)" >&2; exit 2 ;;
+    esac
+  done
+  [[ "$stage" =~ ^[0-9]+$ && "$stop_stage" =~ ^[0-9]+$ ]] \
+    || { echo "--stage and --stop-stage take stage numbers" >&2; exit 2; }
+}
+
+_set_option() {
+  local name=${1#--}
+  name=${name//-/_}
+  if [[ ! "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || ! declare -p "$name" >/dev/null 2>&1; then
+    echo "$(basename "$RECIPE_DIR"): unknown option --${1#--}" >&2
+    exit 2
+  fi
+  printf -v "$name" '%s' "$2"
+}
+
+# Seconds as "1h02m03s" / "2m05s" / "7s".
+format_seconds() {
+  local s=$1
+  if ((s >= 3600)); then printf '%dh%02dm%02ds' $((s / 3600)) $((s % 3600 / 60)) $((s % 60))
+  elif ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60))
+  else printf '%ds' "$s"; fi
+}
+
+# A progress line: "[recipe 1m02s] message" on stderr (never mixed into a stage's data).
+say() {
+  printf '[%s %s] %s\n' "${recipe:-recipe}" "$(format_seconds $((SECONDS - _RECIPE_START)))" "$*" >&2
+}
+
+# up_to_date OUT... -- IN...
+# True when every OUT exists and no IN (files inside IN directories included) is newer than
+# the oldest OUT file. Directories among the OUTs only need to exist; a missing IN means the
+# stage that makes it has not run, so nothing is up to date.
+up_to_date() {
+  local outs=() ins=() seen_sep=false arg
+  for arg in "$@"; do
+    if [[ "$arg" == "--" && $seen_sep == false ]]; then seen_sep=true
+    elif $seen_sep; then ins+=("$arg")
+    else outs+=("$arg"); fi
+  done
+  ((${#outs[@]})) || return 1
+  local oldest="" out
+  for out in "${outs[@]}"; do
+    [[ -e "$out" ]] || return 1
+    if [[ -f "$out" ]] && { [[ -z "$oldest" ]] || [[ "$out" -ot "$oldest" ]]; }; then
+      oldest=$out
+    fi
+  done
+  ((${#ins[@]})) || return 0
+  local input
+  for input in "${ins[@]}"; do
+    [[ -e "$input" ]] || return 1
+  done
+  [[ -n "$oldest" ]] || return 0
+  [[ -z "$(find -L "${ins[@]}" -newer "$oldest" -print -quit 2>/dev/null)" ]]
+}
+
+# run_stage N "title" [--in PATH]... [--out PATH]... [--sig TEXT] -- COMMAND [ARGS...]
+# Runs COMMAND when N is in [--stage, --stop-stage] and the stage is not up to date: its stamp
+# exp/<recipe>/stamps/stageN.done (written on success, holding --sig) is missing, older than an
+# --in, or holds another --sig (e.g. a changed --steps), or an --out is missing.
+run_stage() {
+  local n=$1 title=$2
+  shift 2
+  local ins=() outs=() sig=""
+  while (($#)) && [[ "$1" != "--" ]]; do
+    case "$1" in
+      --in) ins+=("$2"); shift 2 ;;
+      --out) outs+=("$2"); shift 2 ;;
+      --sig) sig=$2; shift 2 ;;
+      *) echo "run_stage $n: unknown argument $1" >&2; return 2 ;;
+    esac
+  done
+  [[ "${1:-}" == "--" ]] || { echo "run_stage $n: missing '-- COMMAND'" >&2; return 2; }
+  shift
+  ((n >= stage && n <= stop_stage)) || return 0
+
+  local exp_dir="exp/$recipe"
+  local stamp="$exp_dir/stamps/stage$n.done" log="$exp_dir/logs/stage$n.log"
+  mkdir -p "$exp_dir/stamps" "$exp_dir/logs"
+  if [[ "$force" != true ]] && up_to_date "$stamp" "${outs[@]}" -- "${ins[@]}" \
+     && [[ "$(cat "$stamp")" == "$sig" ]]; then
+    say "stage $n: $title - up to date, skipped"
+    return 0
+  fi
+
+  rm -f "$stamp"
+  say "stage $n: $title (log: $log)"
+  local started=$SECONDS status took
+  # Not "|| status=$?": bash ignores set -e inside anything run on the left of ||, so a failing
+  # command in the middle of a stage would go unnoticed. The subshell turns -e back on itself.
+  set +e
+  (
+    set -e
+    printf '# stage %s: %s\n# started %s\n# command: %s\n' "$n" "$title" "$(date -u +%FT%TZ)" "$*"
+    "$@"
+  ) 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  took=$(format_seconds $((SECONDS - started)))
+  if ((status != 0)); then
+    say "stage $n: FAILED after $took (exit $status); see $log"
+    exit "$status"
+  fi
+  printf '%s' "$sig" > "$stamp"
+  say "stage $n: done in $took"
+}
+
+# The last line of a run: how long it took in all.
+finish_recipe() {
+  say "finished stages $stage..$( ((stop_stage >= 100)) && echo end || echo "$stop_stage") in $(format_seconds $((SECONDS - _RECIPE_START)))"
+}
+
+# fresh_dir DIR: stages rerun from scratch, and every tts-adapt command wants a new output directory.
+fresh_dir() {
+  if [[ -e "$1" ]]; then
+    echo "removing the previous $1"
+    rm -rf -- "$1"
+  fi
+  mkdir -p "$(dirname "$1")"
+}

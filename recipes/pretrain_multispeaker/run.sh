@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Pretrain the bundled multi-speaker model on a corpus synthesised offline from Debian voices.
+#
+# Usage: recipes/pretrain_multispeaker/run.sh [--stage N] [--stop-stage M] [--steps S] [--force true]
+#
+#   0 corpus   synthesise ~300 sentences x 9 voices (flite, festival, espeak-ng) -> exp/pretrain/corpus
+#   1 symbols  symbol table from the corpus transcripts                          -> exp/pretrain/symbols.txt
+#   2 prepare  normalise every speaker identically, mel features                 -> exp/pretrain/prepared
+#   3 train    train (resumes from exp/pretrain/train when interrupted)          -> exp/pretrain/train
+#   4 check    synthesise held-out sentences for every speaker, alignment plots  -> exp/pretrain/check
+#
+# Training takes about an hour on 2 CPU cores; run it in the background with
+#   nohup recipes/pretrain_multispeaker/run.sh > exp/pretrain.out 2>&1 &
+# and run the same command again to resume after an interruption.
+
+recipe=pretrain
+steps=4000            # training steps in all (a resumed run continues to this count)
+check_sentences=3     # held-out sentences synthesised per speaker in stage 4
+. "$(dirname "$0")/../common/stages.sh"
+. "$REPO_ROOT/recipes/common/env.sh"
+parse_options "$@"
+
+conf=$RECIPE_DIR/conf
+exp=exp/$recipe
+debian_packages=(flite festival festvox-kdlpc16k espeak-ng wordnet-base fortunes-min)
+
+ensure_debian_packages "${debian_packages[@]}"
+ensure_venv
+
+stage_corpus() {
+  fresh_dir "$exp/corpus"
+  python "$RECIPE_DIR/local/make_corpus.py" --config "$conf/corpus.yaml" --output "$exp/corpus"
+}
+
+stage_symbols() {
+  tts-adapt symbols suggest --transcripts "$exp/corpus/metadata.csv" --output "$exp/symbols.txt"
+  echo "$(wc -l < "$exp/symbols.txt") symbols -> $exp/symbols.txt"
+}
+
+stage_prepare() {
+  fresh_dir "$exp/prepared"
+  tts-adapt prepare --metadata "$exp/corpus/metadata.csv" --wavs "$exp/corpus" --output "$exp/prepared" \
+    --symbols "$exp/symbols.txt" --config "$conf/train.yaml"
+}
+
+stage_train() {
+  # No fresh_dir: train picks up the latest checkpoint in its output directory and continues.
+  tts-adapt train --data "$exp/prepared" --output "$exp/train" --config "$conf/train.yaml" --steps "$steps"
+}
+
+stage_check() {
+  fresh_dir "$exp/check"
+  local speakers speaker i=0 text
+  speakers=$(python -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["speakers"]))' \
+    "$exp/corpus/speakers.json")
+  while IFS= read -r text && ((i < check_sentences)); do
+    i=$((i + 1))
+    for speaker in $speakers; do
+      mkdir -p "$exp/check/$speaker"
+      echo "$speaker $i: $text"
+      tts-adapt synthesize "$exp/train" --text "$text" --speaker "$speaker" --seed 0 \
+        --output "$exp/check/$speaker/heldout$i.wav" \
+        --mel-output "$exp/check/$speaker/heldout$i.npy" \
+        --alignment-output "$exp/check/$speaker/heldout$i.png"
+    done
+  done < "$exp/corpus/heldout.txt"
+  echo "samples and alignment plots for held-out sentences -> $exp/check/<speaker>/"
+}
+
+run_stage 0 "corpus from Debian voices" --in "$conf/corpus.yaml" --in "$RECIPE_DIR/local" \
+  --out "$exp/corpus/metadata.csv" -- stage_corpus
+run_stage 1 "symbol table" --in "$exp/corpus/metadata.csv" --out "$exp/symbols.txt" -- stage_symbols
+run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbols.txt" --in "$conf/train.yaml" \
+  --out "$exp/prepared/prepared.json" -- stage_prepare
+run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$conf/train.yaml" \
+  --out "$exp/train" --sig "steps=$steps" -- stage_train
+run_stage 4 "held-out check" --in "$exp/train" --out "$exp/check" --sig "sentences=$check_sentences" -- stage_check
+finish_recipe
