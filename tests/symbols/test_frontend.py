@@ -1,6 +1,8 @@
 """The text front-end: cleaners and greedy longest-match encoding."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tts_adapt.errors import UserError
 from tts_adapt.symbols.frontend import (
@@ -88,3 +90,16 @@ def test_unencodable_chars_does_not_clean():
     table = SymbolTable.from_list(list("abc"))
     assert unencodable_chars("ABc", table) == ["A", "B"]
     assert unencodable_chars("abc", table) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789.,$£€%stndrh MrDo\t")) | st.characters(), max_size=60))
+def test_english_cleaner_handles_any_text_and_leaves_no_digits(text):
+    cleaned = clean_text(text, ["english"])
+    assert not any(ch in "0123456789" for ch in cleaned)
+    assert cleaned == cleaned.strip() and "  " not in cleaned
+
+
+def test_very_long_digit_runs_are_read_digit_by_digit():
+    cleaned = clean_text("code 12345678901234567890", ["english"])
+    assert cleaned.startswith("code one two three") and cleaned.endswith("eight nine zero")

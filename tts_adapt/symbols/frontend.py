@@ -44,9 +44,15 @@ class UnencodableTextError(UserError):
 
 # --- numbers ---------------------------------------------------------------
 
+MAX_SPOKEN_DIGITS = 15  # longer digit runs (ids, serial numbers) are read digit by digit
+
+
 def _words(number: int | str, to: str = "cardinal") -> str:
     """num2words with punctuation removed: 'twenty-one' -> 'twenty one'."""
-    text = num2words(int(number), lang="en", to=to)
+    digits = str(number)
+    if len(digits) > MAX_SPOKEN_DIGITS:
+        return " ".join([_words(d) for d in digits[:-1]] + [_words(digits[-1], to)])
+    text = num2words(int(digits), lang="en", to=to)
     return re.sub(r"\s+", " ", text.replace("-", " ").replace(",", "")).strip()
 
 
@@ -64,11 +70,11 @@ _CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"),
 def _currency_words(match: re.Match[str]) -> str:
     one, many, sub_one, sub_many = _CURRENCIES[match.group(1)]
     whole, _, fraction = match.group(2).replace(",", "").partition(".")
-    units = int(whole or "0")
+    units = whole.lstrip("0") or "0"
     cents = int((fraction + "00")[:2]) if fraction else 0
     parts = []
-    if units or not cents:
-        parts.append(f"{_words(units)} {one if units == 1 else many}")
+    if units != "0" or not cents:
+        parts.append(f"{_words(units)} {one if units == '1' else many}")
     if cents:
         parts.append(f"{_words(cents)} {sub_one if cents == 1 else sub_many}")
     return " and ".join(parts)
@@ -78,10 +84,9 @@ def _number_words(match: re.Match[str]) -> str:
     number = match.group(0).replace(",", "")
     if "." in number:
         return _decimal_words(number)
-    value = int(number)
-    if len(number) == 4 and 1100 <= value <= 2099 and "," not in match.group(0):
-        return _words(value, to="year")
-    return _words(value)
+    if len(number) == 4 and 1100 <= int(number) <= 2099 and "," not in match.group(0):
+        return _words(number, to="year")
+    return _words(number)
 
 
 _CURRENCY_RE = re.compile(r"([$£€])\s?(\d[\d,]*(?:\.\d+)?)")
