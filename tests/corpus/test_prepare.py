@@ -1,0 +1,153 @@
+"""prepare: every bad item is skipped with its reason, features are normalised, re-runs reuse."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from conftest import LETTERS
+
+from tts_adapt.audio.config import AudioConfig
+from tts_adapt.audio.features import MEL_MAX, MEL_MIN
+from tts_adapt.corpus import prepared as layout
+from tts_adapt.corpus.metadata import read_metadata
+from tts_adapt.corpus.prepare import PrepareOptions, prepare
+from tts_adapt.errors import UserError
+
+OPTIONS = PrepareOptions(table=LETTERS, min_seconds=0.5, max_seconds=3.0, val_fraction=0.3)
+GOOD = [f"{s}_{i:03d}" for i, s in zip(range(6), ["alice", "bob"] * 3)]
+
+
+def run(corpus, output, options=OPTIONS):
+    return prepare(read_metadata(corpus), output, options)
+
+
+def test_keeps_good_items_and_skips_each_bad_one_with_its_reason(corpus, tmp_path):
+    summary = run(corpus, tmp_path / "out")
+    reasons = {s["id"]: s["reason"] for s in summary.skipped}
+    assert reasons == {
+        "bad_empty": "empty audio",
+        "bad_garbage": "unreadable audio",
+        "bad_short": "too short",
+        "bad_long": "too long",
+        "bad_accent": "unencodable text",
+        "bad_missing": "missing audio",
+        "bad_silent": "silent audio",
+        "alice_000": "duplicate id",
+    }
+    assert summary.kept == 6 and summary.computed == 6 + 6  # text-rejected and duplicate items cost no audio work
+    info = json.loads((tmp_path / "out" / layout.INFO_NAME).read_text())
+    assert info["items"] == 6 and info["speakers"] == ["alice", "bob"]
+    assert info["symbols"] == list(LETTERS.symbols) and info["cleaners"] == ["english"]
+    assert {s["id"] for s in info["skipped"]} == set(reasons)
+    assert "é" in next(s["detail"] for s in info["skipped"] if s["id"] == "bad_accent")
+
+
+def test_items_and_features_agree(corpus, tmp_path):
+    run(corpus, tmp_path / "out")
+    items = layout.read_items(tmp_path / "out")
+    assert list(items["id"]) == GOOD
+    assert items.loc[0, "cleaned"] == "utterance number zero, said well."
+    assert set(items["split"]) == {"train", "val"}
+    cfg = AudioConfig()
+    for row in items.to_dict("records"):
+        mel = np.load(layout.mel_path(tmp_path / "out", row["id"]))
+        assert mel.dtype == np.float32 and mel.shape == (row["n_frames"], cfg.n_mels)
+        assert MEL_MIN <= mel.min() and mel.max() <= MEL_MAX and mel.max() > 0
+        assert row["n_frames"] == 1 + round(row["seconds"] * cfg.sample_rate) // cfg.hop_length
+    assert sorted(p.stem for p in (tmp_path / "out" / "mels").iterdir()) == sorted(GOOD)
+
+
+def test_trimmed_durations_do_not_depend_on_the_sample_rate(corpus, tmp_path):
+    run(corpus, tmp_path / "out")
+    items = layout.read_items(tmp_path / "out").set_index("id")
+    cfg = AudioConfig()
+    margin = 2 * (cfg.win_length / 2 + cfg.hop_length) / cfg.sample_rate  # trimming works in whole frames
+    for i, item_id in enumerate(GOOD):  # each voice is 0.8 + 0.15 i seconds between silences
+        assert 0.8 + 0.15 * i <= items.loc[item_id, "seconds"] <= 0.8 + 0.15 * i + margin
+
+
+def test_split_is_deterministic_by_id(corpus, tmp_path):
+    run(corpus, tmp_path / "a")
+    run(corpus, tmp_path / "b")
+    a, b = layout.read_items(tmp_path / "a"), layout.read_items(tmp_path / "b")
+    assert list(a["split"]) == list(b["split"])
+
+
+def test_rerun_reuses_up_to_date_features(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    mel = layout.mel_path(out, "bob_001")
+    before = mel.stat().st_mtime_ns
+    again = run(corpus, out)
+    assert (again.kept, again.reused) == (6, 6)
+    assert again.computed == 6  # only the bad audio is looked at again
+    assert mel.stat().st_mtime_ns == before
+    assert list(layout.read_items(out)["id"]) == GOOD
+
+
+def test_rerun_recomputes_audio_newer_than_its_features(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    wav = corpus.parent / "wavs" / "bob" / "001.wav"
+    future = layout.mel_path(out, "bob_001").stat().st_mtime_ns + 10**9
+    os.utime(wav, ns=(future, future))
+    again = run(corpus, out)
+    assert (again.reused, again.computed) == (5, 1 + 6)
+
+
+def test_changed_audio_config_recomputes_everything(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    options = PrepareOptions(audio=AudioConfig(n_mels=40), table=LETTERS, min_seconds=0.5, max_seconds=3.0)
+    again = run(corpus, out, options)
+    assert again.reused == 0 and again.kept == 6
+    assert np.load(layout.mel_path(out, "alice_000")).shape[1] == 40
+
+
+def test_griffin_lim_settings_do_not_invalidate_the_cache(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    options = PrepareOptions(audio=AudioConfig(griffin_lim_iters=5), table=LETTERS, min_seconds=0.5, max_seconds=3.0)
+    assert run(corpus, out, options).reused == 6
+
+
+def test_items_dropped_from_the_metadata_lose_their_features(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    lines = corpus.read_text().splitlines()
+    corpus.write_text("\n".join(line for line in lines if not line.startswith("bob/001")) + "\n")
+    run(corpus, out)
+    assert not layout.mel_path(out, "bob_001").exists()
+
+
+def test_refuses_a_non_empty_directory_it_did_not_make(corpus, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match="not empty"):
+        run(corpus, out)
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_two_worker_processes_give_the_same_cache(corpus, tmp_path):
+    run(corpus, tmp_path / "one")
+    options = PrepareOptions(table=LETTERS, min_seconds=0.5, max_seconds=3.0, val_fraction=0.3, jobs=2)
+    summary = run(corpus, tmp_path / "two", options)
+    assert summary.kept == 6
+    one, two = layout.read_items(tmp_path / "one"), layout.read_items(tmp_path / "two")
+    assert one.equals(two)
+    for item_id in GOOD:
+        np.testing.assert_array_equal(np.load(layout.mel_path(tmp_path / "one", item_id)),
+                                      np.load(layout.mel_path(tmp_path / "two", item_id)))
+
+
+def test_without_a_table_only_empty_text_is_refused(corpus, tmp_path):
+    lines = corpus.read_text().splitlines() + ["alice/blank.wav|alice|   "]
+    corpus.write_text("\n".join(lines) + "\n")
+    summary = run(corpus, tmp_path / "out", PrepareOptions(min_seconds=0.5, max_seconds=3.0))
+    reasons = {s["id"]: s["reason"] for s in summary.skipped}
+    assert "bad_accent" not in reasons
+    assert reasons["alice_blank"] == "empty text"

@@ -1,0 +1,350 @@
+"""Metadata + audio -> the prepared feature cache (see :mod:`tts_adapt.corpus.prepared`).
+
+Every item is checked (text first: it is cheap) and either kept or skipped with a reason;
+a bad file never stops the run. A re-run reuses a feature file when it is newer than its
+audio and the feature-relevant audio config is unchanged; a changed config recomputes all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from tts_adapt.audio.config import AudioConfig
+from tts_adapt.corpus import prepared as layout
+from tts_adapt.corpus.metadata import MetadataItem
+from tts_adapt.errors import UserError
+from tts_adapt.fsutil import write_text_atomic
+from tts_adapt.symbols.table import SymbolTable
+
+# Measured on the 2-core dev machine (README "prepare throughput"): one process beat two.
+DEFAULT_JOBS = 1
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    cleaners: tuple[str, ...] = ("english",)
+    table: SymbolTable | None = None  # encodability is checked against it when given
+    val_fraction: float = 0.05
+    min_seconds: float = 0.5
+    max_seconds: float = 12.0
+    jobs: int = DEFAULT_JOBS
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.val_fraction < 1:
+            raise UserError("--val-fraction must be in [0, 1)")
+        if not 0 <= self.min_seconds < self.max_seconds:
+            raise UserError("need 0 <= --min-seconds < --max-seconds")
+        if self.jobs < 1:
+            raise UserError("--jobs must be at least 1")
+
+
+@dataclass
+class PrepareSummary:
+    """What a run kept and skipped; ``to_dict`` is the ``--format json`` output."""
+
+    output: str
+    kept: int
+    hours: float
+    speakers: dict[str, dict[str, float]]  # name -> {"items", "minutes"}
+    splits: dict[str, int]
+    skipped: list[dict[str, str]]
+    computed: int
+    reused: int
+    seconds_elapsed: float
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        return dict(Counter(s["reason"] for s in self.skipped).most_common())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "output": self.output,
+            "kept": self.kept,
+            "skipped": len(self.skipped),
+            "skipped_by_reason": self.skipped_by_reason(),
+            "hours": round(self.hours, 4),
+            "speakers": self.speakers,
+            "splits": self.splits,
+            "computed": self.computed,
+            "reused": self.reused,
+            "seconds_elapsed": round(self.seconds_elapsed, 2),
+            "skipped_items": self.skipped,
+        }
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One item's audio work, small enough to ship to a worker process."""
+
+    id: str
+    audio: str
+    mel: str
+    cfg: AudioConfig
+    min_seconds: float
+    max_seconds: float
+
+
+def prepare(
+    items: Sequence[MetadataItem],
+    output: str | os.PathLike,
+    options: PrepareOptions,
+    progress: Progress | None = None,
+) -> PrepareSummary:
+    """Build (or bring up to date) the cache in ``output``; returns the summary."""
+    from tts_adapt.symbols.frontend import clean_text
+
+    started = time.perf_counter()
+    output = Path(output)
+    previous = _previous_run(output, options.audio)
+    (output / layout.MELS_DIR).mkdir(parents=True, exist_ok=True)
+
+    skipped: list[dict[str, str]] = []
+    rows: dict[str, dict[str, Any]] = {}
+    jobs: list[_Job] = []
+    reused = 0
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:  # its features would overwrite the first item's
+            skipped.append(_skip(item.id, "duplicate id", f"{item.audio} repeats an earlier item's id"))
+            continue
+        seen.add(item.id)
+        cleaned = clean_text(item.text, options.cleaners)
+        reason = _text_problem(cleaned, options.table)
+        if reason:
+            skipped.append(_skip(item.id, *reason))
+            continue
+        row = {"id": item.id, "speaker": item.speaker, "text": item.text, "cleaned": cleaned}
+        cached = _reusable(previous.get(item.id), item, output)
+        if cached is not None:
+            reason = _duration_problem(cached["seconds"], options)
+            if reason:
+                skipped.append(_skip(item.id, *reason))
+                continue
+            rows[item.id] = {**row, "n_frames": cached["n_frames"], "seconds": cached["seconds"]}
+            reused += 1
+            continue
+        rows[item.id] = row
+        mel = layout.mel_path(output, item.id)
+        jobs.append(_Job(item.id, str(item.audio), str(mel), options.audio, options.min_seconds, options.max_seconds))
+
+    for item_id, result in _run_jobs(jobs, options.jobs, progress):
+        if "reason" in result:
+            skipped.append(_skip(item_id, result["reason"], result["detail"]))
+            del rows[item_id]
+        else:
+            rows[item_id].update(result)
+
+    kept = list(rows.values())  # metadata order
+    _assign_splits(kept, options.val_fraction)
+    _remove_stale_features(output, {r["id"] for r in kept})
+    summary = _summarise(output, kept, skipped, len(jobs), reused, time.perf_counter() - started)
+    _write_index(output, kept, skipped, options, summary)
+    return summary
+
+
+def _skip(item_id: str, reason: str, detail: str) -> dict[str, str]:
+    return {"id": item_id, "reason": reason, "detail": detail}
+
+
+def _text_problem(cleaned: str, table: SymbolTable | None) -> tuple[str, str] | None:
+    from tts_adapt.symbols.frontend import unencodable_chars
+    from tts_adapt.symbols.table import escape_symbol
+
+    if not cleaned.strip():
+        return "empty text", "no text after cleaning"
+    if table is not None:
+        missing = unencodable_chars(cleaned, table)
+        if missing:
+            return "unencodable text", "cannot encode " + " ".join(escape_symbol(c) for c in missing)
+    return None
+
+
+def _duration_problem(seconds: float, options: PrepareOptions) -> tuple[str, str] | None:
+    if seconds < options.min_seconds:
+        return "too short", f"{seconds:.2f} s of speech < --min-seconds {options.min_seconds:g}"
+    if seconds > options.max_seconds:
+        return "too long", f"{seconds:.2f} s of speech > --max-seconds {options.max_seconds:g}"
+    return None
+
+
+# --- re-runs -------------------------------------------------------------------
+
+
+def _previous_run(output: Path, cfg: AudioConfig) -> dict[str, dict[str, Any]]:
+    """Items of an earlier run into ``output`` whose features are still valid for ``cfg``.
+
+    An output that exists, is not empty, and is not a prepared cache is refused: prepare
+    never writes into a directory it did not make.
+    """
+    if not output.exists():
+        return {}
+    if not output.is_dir():
+        raise UserError(f"output {output} exists and is not a directory")
+    info_path = output / layout.INFO_NAME
+    if not info_path.is_file():
+        if any(p.name != layout.MELS_DIR for p in output.iterdir()):
+            raise UserError(f"output directory {output} is not empty and holds no {layout.INFO_NAME}; choose a new path")
+        return {}
+    info = layout.read_info(output)
+    if info.get("audio_fingerprint") != cfg.feature_fingerprint():
+        return {}  # the audio config changed: every feature is recomputed
+    items = layout.read_items(output)
+    return {
+        str(r["id"]): {"n_frames": int(r["n_frames"]), "seconds": float(r["seconds"])}
+        for r in items.to_dict("records")
+    }
+
+
+def _reusable(previous: dict[str, Any] | None, item: MetadataItem, output: Path) -> dict[str, Any] | None:
+    if previous is None:
+        return None
+    mel = layout.mel_path(output, item.id)
+    try:
+        if mel.stat().st_mtime_ns <= item.audio.stat().st_mtime_ns:
+            return None
+    except FileNotFoundError:
+        return None
+    return previous
+
+
+def _remove_stale_features(output: Path, kept_ids: set[str]) -> None:
+    """Feature files of items no longer kept would only mislead a reader of the cache."""
+    for path in (output / layout.MELS_DIR).glob("*.npy"):
+        if path.stem not in kept_ids:
+            path.unlink()
+
+
+# --- the audio work ------------------------------------------------------------
+
+
+def _run_jobs(jobs: list[_Job], workers: int, progress: Progress | None):
+    """Yield ``(id, result)`` per job, in order; a pool of ``workers`` processes when > 1."""
+    total = len(jobs)
+    if progress:
+        progress(0, total)
+    if workers == 1 or total < 2:
+        results = map(process_item, jobs)
+        pool = contextlib.nullcontext()
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # forkserver: safe even when the caller has TensorFlow's threads running (fork is not)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        pool = ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context)
+        results = pool.map(process_item, jobs, chunksize=max(1, min(16, total // (4 * workers))))
+    with pool:
+        for done, (job, result) in enumerate(zip(jobs, results), start=1):
+            if progress:
+                progress(done, total)
+            yield job.id, result
+
+
+def process_item(job: _Job) -> dict[str, Any]:
+    """Load, normalise, check the duration, extract and store one item's features.
+
+    Returns ``{"n_frames", "seconds"}`` or ``{"reason", "detail"}``; never raises for bad audio.
+    """
+    from tts_adapt.audio.features import wav_to_mel
+    from tts_adapt.audio.io import AudioLoadError, load_audio
+
+    try:
+        wav = load_audio(job.audio, job.cfg)
+    except AudioLoadError as exc:
+        return {"reason": exc.reason, "detail": str(exc)}
+    except Exception as exc:  # a decoder crash on one odd file must not end the run
+        return {"reason": "unreadable audio", "detail": f"{job.audio}: {type(exc).__name__}: {exc}"}
+    seconds = wav.size / job.cfg.sample_rate
+    if seconds < job.min_seconds:
+        return {"reason": "too short", "detail": f"{seconds:.2f} s of speech < --min-seconds {job.min_seconds:g}"}
+    if seconds > job.max_seconds:
+        return {"reason": "too long", "detail": f"{seconds:.2f} s of speech > --max-seconds {job.max_seconds:g}"}
+    mel = wav_to_mel(wav, job.cfg)
+    _save_npy_atomic(Path(job.mel), mel)
+    return {"n_frames": int(mel.shape[0]), "seconds": round(seconds, 4)}
+
+
+def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.save(handle, array)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+# --- splits, summary, index ----------------------------------------------------
+
+
+def _hash_unit(item_id: str) -> float:
+    """A stable number in [0, 1) per id: the split never depends on order or on the run."""
+    return int(hashlib.sha1(item_id.encode("utf-8")).hexdigest()[:12], 16) / 16**12
+
+
+def _assign_splits(rows: list[dict[str, Any]], val_fraction: float) -> None:
+    """``val`` where the id's hash falls below ``val_fraction``; at least one of each when possible."""
+    for row in rows:
+        row["split"] = "val" if _hash_unit(row["id"]) < val_fraction else "train"
+    if val_fraction > 0 and len(rows) >= 2:
+        if not any(r["split"] == "val" for r in rows):
+            min(rows, key=lambda r: _hash_unit(r["id"]))["split"] = "val"
+        if not any(r["split"] == "train" for r in rows):
+            max(rows, key=lambda r: _hash_unit(r["id"]))["split"] = "train"
+
+
+def _summarise(output, kept, skipped, computed, reused, elapsed) -> PrepareSummary:
+    speakers: dict[str, dict[str, float]] = {}
+    for row in kept:
+        entry = speakers.setdefault(row["speaker"], {"items": 0, "minutes": 0.0})
+        entry["items"] += 1
+        entry["minutes"] += row["seconds"] / 60
+    for entry in speakers.values():
+        entry["minutes"] = round(entry["minutes"], 2)
+    return PrepareSummary(
+        output=str(output),
+        kept=len(kept),
+        hours=sum(r["seconds"] for r in kept) / 3600,
+        speakers=dict(sorted(speakers.items())),
+        splits={s: sum(r["split"] == s for r in kept) for s in layout.SPLITS},
+        skipped=skipped,
+        computed=computed,
+        reused=reused,
+        seconds_elapsed=elapsed,
+    )
+
+
+def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: PrepareSummary) -> None:
+    """items.csv, then prepared.json: the latter marks a complete cache, so it goes last."""
+    import pandas as pd
+
+    frame = pd.DataFrame(kept, columns=list(layout.ITEM_COLUMNS))
+    write_text_atomic(output / layout.ITEMS_NAME, frame.to_csv(index=False))
+    info = {
+        "format": layout.FORMAT,
+        "audio": options.audio.to_dict(),
+        "audio_fingerprint": options.audio.feature_fingerprint(),
+        "cleaners": list(options.cleaners),
+        "symbols": None if options.table is None else options.table.to_list(),
+        "speakers": list(summary.speakers),
+        "items": summary.kept,
+        "hours": round(summary.hours, 4),
+        "skipped": skipped,
+    }
+    write_text_atomic(output / layout.INFO_NAME, json.dumps(info, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,68 @@
+"""The prepared feature cache (output of ``tts-adapt prepare``), read by training and scoring.
+
+Layout of ``PREPARED/``:
+
+* ``prepared.json`` - ``{"format", "audio": AudioConfig dict, "audio_fingerprint", "cleaners",
+  "symbols": table used to check encodability (or null), "speakers": names (sorted),
+  "items": count kept, "hours", "skipped": [{"id", "reason", "detail"}]}``; written last, so
+  its presence means the cache is complete.
+* ``items.csv`` - columns ``id,speaker,text,cleaned,n_frames,seconds,split`` (``train``/``val``).
+* ``mels/<id>.npy`` - float32 ``[n_frames, n_mels]`` (see :mod:`tts_adapt.audio.features`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tts_adapt.errors import UserError
+
+INFO_NAME = "prepared.json"
+ITEMS_NAME = "items.csv"
+MELS_DIR = "mels"
+FORMAT = "tts-adapt-prepared"
+ITEM_COLUMNS = ("id", "speaker", "text", "cleaned", "n_frames", "seconds", "split")
+SPLITS = ("train", "val")
+
+
+def mel_path(prepared_dir: str | os.PathLike, item_id: str) -> Path:
+    return Path(prepared_dir) / MELS_DIR / f"{item_id}.npy"
+
+
+def read_info(prepared_dir: str | os.PathLike) -> dict[str, Any]:
+    """``prepared.json`` of a finished cache; a clear error for anything else."""
+    path = Path(prepared_dir) / INFO_NAME
+    if not path.is_file():
+        raise UserError(f"{prepared_dir}: not a prepared data directory (no {INFO_NAME}); run 'tts-adapt prepare'")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise UserError(f"{path}: not a tts-adapt prepared manifest")
+    return info
+
+
+def read_items(prepared_dir: str | os.PathLike, split: str | None = None):
+    """``items.csv`` as a pandas DataFrame (text columns kept as strings), optionally one split."""
+    import pandas as pd
+
+    path = Path(prepared_dir) / ITEMS_NAME
+    if not path.is_file():
+        raise UserError(f"{prepared_dir}: no {ITEMS_NAME}; run 'tts-adapt prepare'")
+    items = pd.read_csv(
+        path,
+        dtype={"id": str, "speaker": str, "text": str, "cleaned": str, "split": str},
+        keep_default_na=False,
+        encoding="utf-8",
+    )
+    missing = set(ITEM_COLUMNS) - set(items.columns)
+    if missing:
+        raise UserError(f"{path}: missing columns {', '.join(sorted(missing))}")
+    if split is not None:
+        if split not in SPLITS:
+            raise UserError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
+        items = items[items["split"] == split].reset_index(drop=True)
+    return items
