@@ -11,7 +11,7 @@ from tts_adapt.errors import UserError
 from tts_adapt.manifest import new_manifest, write_manifest
 from tts_adapt.symbols.table import format_table_text, load_symbol_table
 
-symbol = st.text(st.characters(blacklist_characters="\n\r"), min_size=1, max_size=4).map(
+symbol = st.text(st.characters(codec="utf-8", blacklist_characters="\n\r"), min_size=1, max_size=4).map(
     lambda s: unicodedata.normalize("NFC", s)
 ).filter(bool)
 tables = st.lists(symbol, min_size=1, max_size=40, unique=True) | st.lists(
@@ -68,6 +68,13 @@ def test_table_from_checkpoint_directory_prefix_and_index(tmp_path):
     (tmp_path / "ckpt-5.index").write_bytes(b"")
     for given_path in (tmp_path, tmp_path / "ckpt-5", tmp_path / "ckpt-5.index"):
         assert load_symbol_table(given_path).to_list() == ["_", "a", " "]
+
+
+def test_json_table_with_a_lone_surrogate_is_a_user_error(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text('["a", "\\ud800"]', encoding="utf-8")
+    with pytest.raises(UserError, match=r"symbol 1 \(\\ud800\) is not valid Unicode text"):
+        load_symbol_table(path)
 
 
 def test_directory_without_manifest_is_a_user_error(tmp_path):

@@ -70,7 +70,7 @@ def escape_symbol(symbol: str) -> str:
             out.append("\\n")
         elif ch == "\r":
             out.append("\\r")
-        elif unicodedata.category(ch) in {"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Co", "Cn"}:
+        elif unicodedata.category(ch) in {"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Co", "Cn", "Cs"}:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
         else:
             out.append(ch)
@@ -115,6 +115,11 @@ def parse_table_json(data: bytes, source: str) -> SymbolTable:
         items = items["symbols"]
     if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
         raise UserError(f"{source}: a JSON symbol table must be a list of strings")
+    for number, sym in enumerate(items):
+        try:
+            sym.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate such as "\ud800": no text file could hold it
+            raise UserError(f"{source}: symbol {number} ({escape_symbol(sym)}) is not valid Unicode text") from None
     return SymbolTable.from_list(items, source)
 
 
