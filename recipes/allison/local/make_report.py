@@ -1,0 +1,299 @@
+"""Stage 8: one self-contained HTML page for the example voice (exp/allison/report/index.html).
+
+Sections: data, symbol report, speaker ranking, surgery plan, verify result, fine-tuning loss
+curves, and for each held-out sentence the alignment and mel plots plus audio players for the
+recording, the adapted model before fine-tuning and after. Every file the page shows is copied
+next to it, so the folder can be zipped and opened anywhere. A missing input becomes a note in
+its section, never a failure: the page also documents a partial run.
+
+    python local/make_report.py --exp exp/allison --output exp/allison/report
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tts_adapt.fsutil import atomic_output_dir  # noqa: E402
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+table { border-collapse: collapse; margin: 0.5rem 0; } td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
+th { background: #f4f4f4; } .note { color: #777; font-style: italic; } pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; }
+.sample { border: 1px solid #e3e3e3; border-radius: 6px; padding: 0.6rem 1rem; margin: 1rem 0; }
+.players { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.6rem; } .players div { font-size: 0.9rem; }
+img { max-width: 100%; } iframe { width: 100%; height: 32rem; border: 1px solid #ddd; }
+"""
+MODELS = (("reference", "recording (held out)"), ("before", "adapted, before fine-tuning"),
+          ("after", "after fine-tuning"))
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{_esc(text)}</p>'
+
+
+def _load_json(path: Path) -> Any | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _table(rows: Iterable[Iterable[Any]], header: Iterable[str]) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested JSON as ("a.b", leaf) pairs, for documents whose exact schema the page need not know."""
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _flatten(item, f"{prefix}{key}.")]
+    if isinstance(value, list) and len(value) > 8:
+        return [(prefix.rstrip("."), f"[{len(value)} entries]")]
+    if isinstance(value, list):
+        return [pair for i, item in enumerate(value) for pair in _flatten(item, f"{prefix}{i}.")]
+    return [(prefix.rstrip("."), value)]
+
+
+def _details(title: str, text: str) -> str:
+    return f"<details><summary>{_esc(title)}</summary><pre>{_esc(text)}</pre></details>"
+
+
+# --- sections ----------------------------------------------------------------
+
+def data_section(exp: Path) -> str:
+    summary = _load_json(exp / "data" / "summary.json")
+    prepared = _load_json(exp / "prepared" / "prepared.json")
+    parts = []
+    if summary:
+        parts.append(f"<p>{summary['utterances']} prompts ({summary['minutes']:.1f} min) of Allison Smith's "
+                     f"Asterisk recordings for training, {summary['heldout']} held out, {summary['skipped']} "
+                     "prompts without speakable text or audio skipped.</p>")
+    if prepared:
+        skipped = prepared.get("skipped", [])
+        parts.append(f"<p>prepare kept {prepared.get('items', '?')} items and skipped {len(skipped)}.</p>")
+        if skipped:
+            parts.append(_details("items prepare skipped", "\n".join(f"{s['id']}: {s['reason']}" for s in skipped)))
+    return "".join(parts) or _note("no data summary (stage 0/1 not run)")
+
+
+def symbols_section(exp: Path, out: Path) -> str:
+    report = exp / "symbols" / "compare.html"
+    if not report.is_file():
+        return _note("no symbol report (stage 2 not run)")
+    shutil.copy(report, out / "symbols.html")
+    parts = []
+    data = _load_json(exp / "symbols" / "compare.json")
+    if data and isinstance(data.get("summary"), dict):
+        parts.append(_table(_flatten(data["summary"]), ("", "")))
+    if data and data.get("symbols"):
+        changed = [s for s in data["symbols"] if s.get("status") in ("added", "removed")]
+        if changed:
+            parts.append(_table(((s.get("symbol"), s.get("status"), s.get("init") or "", s.get("count"))
+                                 for s in changed), ("symbol", "status", "init", "count")))
+    parts.append('<p><a href="symbols.html">full symbol report</a></p><iframe src="symbols.html"></iframe>')
+    return "".join(parts)
+
+
+def speaker_section(exp: Path) -> str:
+    data = _load_json(exp / "suggest" / "speakers.json")
+    if data is None:
+        return _note("no speaker ranking (stage 3 not run)")
+    ranking = data.get("ranking", []) if isinstance(data, dict) else data
+    if ranking and all(isinstance(r, dict) for r in ranking):
+        columns = list(dict.fromkeys(k for r in ranking for k in r))
+        return _table(([r.get(c, "") for c in columns] for r in ranking), columns)
+    return f"<pre>{_esc(json.dumps(data, indent=2))}</pre>"
+
+
+def plan_section(exp: Path) -> str:
+    plan = _load_json(exp / "adapt_plan.json")
+    text = (exp / "adapt_plan.txt").read_text(encoding="utf-8") if (exp / "adapt_plan.txt").is_file() else ""
+    if plan is None and not text:
+        return _note("no surgery plan (stage 4 not run)")
+    parts = []
+    if isinstance(plan, dict):
+        scalars = [(k, v) for k, v in plan.items() if not isinstance(v, (dict, list))]
+        if isinstance(plan.get("summary"), dict):
+            scalars += _flatten(plan["summary"])
+        if scalars:
+            parts.append(_table(scalars, ("", "")))
+    if text:
+        parts.append(f"<pre>{_esc(text)}</pre>")
+    return "".join(parts)
+
+
+def verify_section(exp: Path) -> str:
+    data = _load_json(exp / "verify.json")
+    if data is None:
+        return _note("no verify result (stage 5 not run)")
+    return _table(_flatten(data), ("", ""))
+
+
+def read_loss_logs(folder: Path) -> dict[str, list[tuple[float, float]]]:
+    """Loss series ``{name: [(step, value)]}`` from CSV (a ``step`` column) or JSON-lines logs."""
+    series: dict[str, list[tuple[float, float]]] = {}
+
+    def add(record: dict) -> None:
+        step = record.get("step")
+        for key, value in record.items():
+            if "loss" in key and value not in (None, ""):
+                try:
+                    series.setdefault(key, []).append((float(step), float(value)))
+                except (TypeError, ValueError):
+                    pass
+
+    for path in sorted(folder.rglob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as handle:
+            for record in csv.DictReader(handle):
+                if "step" in record:
+                    add(record)
+    for path in sorted(folder.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                if isinstance(record, dict) and "step" in record:
+                    add(record)
+    return {name: sorted(points) for name, points in series.items()}
+
+
+def loss_section(exp: Path, out: Path) -> str:
+    folder = exp / "finetune"
+    if not folder.is_dir():
+        return _note("no fine-tuning run (stage 6 not run)")
+    series = read_loss_logs(folder)
+    if not series:
+        return _note(f"no loss log found in {folder} (looked for *.csv and *.jsonl with a step column)")
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for name, points in series.items():
+        steps, values = zip(*points)
+        ax.plot(steps, values, label=name, marker="." if len(points) < 30 else None)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "loss.png", dpi=100)
+    plt.close(fig)
+    last = [(name, points[-1][0], f"{points[-1][1]:.4f}") for name, points in series.items()]
+    return '<img src="loss.png" alt="loss curves">' + _table(last, ("series", "last step", "value"))
+
+
+def _reference_mel(wav: Path, manifest: Path) -> np.ndarray | None:
+    """The recording's mel, computed the way the model's features were."""
+    from tts_adapt.audio.config import AudioConfig
+    from tts_adapt.audio.features import wav_to_mel
+    from tts_adapt.audio.io import load_audio
+
+    config = _load_json(manifest)
+    cfg = AudioConfig.from_dict(config["audio"]) if config and "audio" in config else AudioConfig()
+    return wav_to_mel(load_audio(wav, cfg), cfg)
+
+
+def _mel_plot(mels: list[tuple[str, np.ndarray]], path: Path) -> None:
+    fig, axes = plt.subplots(1, len(mels), figsize=(4 * len(mels), 2.6), squeeze=False)
+    for ax, (title, mel) in zip(axes[0], mels):
+        ax.imshow(mel.T, origin="lower", aspect="auto", interpolation="none", cmap="magma")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("frame")
+    axes[0][0].set_ylabel("mel band")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def samples_section(exp: Path, out: Path) -> str:
+    folder = exp / "samples"
+    if not folder.is_dir():
+        return _note("no samples (stage 7 not run)")
+    texts = {}
+    heldout = exp / "data" / "heldout.csv"
+    if heldout.is_file():
+        for line in heldout.read_text(encoding="utf-8").splitlines():
+            uid, _, text = line.split("|", 2)
+            texts[uid] = text
+    ids = sorted({p.stem for p in folder.rglob("*.wav")})
+    if not ids:
+        return _note("stage 7 produced no audio")
+    (out / "samples").mkdir()
+    parts = []
+    for uid in ids:
+        players, plots, mels = [], [], []
+        for model, label in MODELS:
+            wav = folder / model / f"{uid}.wav"
+            if wav.is_file():
+                target = out / "samples" / f"{uid}.{model}.wav"
+                shutil.copy(wav, target)
+                players.append(f'<div>{_esc(label)}<br><audio controls preload="none" '
+                               f'src="samples/{target.name}"></audio></div>')
+            else:
+                players.append(f"<div>{_esc(label)}<br>{_note('missing')}</div>")
+            png = folder / model / f"{uid}.png"
+            if png.is_file():
+                shutil.copy(png, out / "samples" / f"{uid}.{model}.align.png")
+                plots.append(f'<figure><img src="samples/{uid}.{model}.align.png" alt="alignment {model}">'
+                             f"<figcaption>alignment, {_esc(label)}</figcaption></figure>")
+            npy = folder / model / f"{uid}.npy"
+            if npy.is_file():
+                mels.append((label, np.load(npy)))
+            elif model == "reference" and wav.is_file():
+                mels.append((label, _reference_mel(wav, exp / "adapted" / "manifest.json")))
+        mels = [(label, mel) for label, mel in mels if mel is not None]
+        if mels:
+            _mel_plot(mels, out / "samples" / f"{uid}.mels.png")
+            plots.append(f'<figure><img src="samples/{uid}.mels.png" alt="mels"><figcaption>mel spectrograms'
+                         "</figcaption></figure>")
+        parts.append(f'<div class="sample"><h3>{_esc(uid)}</h3><p>“{_esc(texts.get(uid, "?"))}”</p>'
+                     f'<div class="players">{"".join(players)}</div>{"".join(plots)}</div>')
+    return "".join(parts)
+
+
+def make_report(exp: Path, output: Path) -> Path:
+    with atomic_output_dir(output) as out:
+        sections = [
+            ("Data", data_section(exp)),
+            ("Symbol table: the voice's vs the pretrained model's", symbols_section(exp, out)),
+            ("Pretrained speakers ranked on this voice", speaker_section(exp)),
+            ("Surgery plan", plan_section(exp)),
+            ("Verify: the adapted model before fine-tuning", verify_section(exp)),
+            ("Fine-tuning", loss_section(exp, out)),
+            ("Held-out sentences", samples_section(exp, out)),
+        ]
+        body = "".join(f"<h2>{_esc(title)}</h2>{content}" for title, content in sections)
+        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>tts-adapt: allison</title>"
+                f"<style>{STYLE}</style></head><body><h1>Adapting the pretrained model to a new voice</h1>"
+                "<p>Voice: Allison Smith, Asterisk core sounds (Debian <code>asterisk-core-sounds-en-g722</code>, "
+                "CC-BY-SA-3.0). Produced by <code>recipes/allison/run.sh</code>.</p>"
+                f"{body}</body></html>")
+        (out / "index.html").write_text(page, encoding="utf-8")
+    return output / "index.html"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--exp", required=True, type=Path, help="the recipe's exp folder (exp/allison)")
+    parser.add_argument("--output", required=True, type=Path, help="new folder for the report")
+    args = parser.parse_args()
+    print(f"report -> {make_report(args.exp, args.output)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
