@@ -56,6 +56,8 @@ def read_metadata(
     multi-speaker form names its own, so an explicit ``speaker`` is refused there.
     """
     path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such metadata file")
     transcripts = read_transcripts(path)
     wavs = default_wavs_dir(path) if wavs_dir is None else Path(wavs_dir)
     if not wavs.is_dir():

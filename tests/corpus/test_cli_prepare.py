@@ -1,0 +1,76 @@
+"""tts-adapt prepare: the command line around prepare()."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import good_items
+
+from tts_adapt.cli.main import main
+
+
+def cli(args, capsys):
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def ljspeech(tmp_path):
+    root = tmp_path / "lj"
+    lines = good_items(root, count=3)
+    for i, line in enumerate(lines):  # move into LJSpeech layout: wavs/<id>.wav
+        audio = line.split("|")[0]
+        (root / "wavs" / audio).rename(root / "wavs" / f"LJ{i}.wav")
+    (root / "metadata.csv").write_text("".join(f"LJ{i}|Raw {i}|Item number {i}.\n" for i in range(3)))
+    return root / "metadata.csv"
+
+
+def test_json_summary_and_default_speaker_from_output_name(ljspeech, tmp_path, capsys):
+    code, out, _ = cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "voice_a", "--format", "json"], capsys)
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["kept"] == 3 and summary["skipped"] == 0
+    assert list(summary["speakers"]) == ["voice_a"]
+    assert summary["splits"]["train"] + summary["splits"]["val"] == 3
+
+
+def test_human_summary_lists_skip_reasons(corpus, symbols_file, tmp_path, capsys):
+    args = ["prepare", "--metadata", corpus, "--wavs", corpus.parent / "wavs", "--output", tmp_path / "out",
+            "--symbols", symbols_file, "--max-seconds", "3"]
+    code, out, _ = cli(args, capsys)
+    assert code == 0
+    assert "kept 6 items" in out and "skipped 8" in out
+    for reason in ("unencodable text", "too long", "missing audio", "duplicate id"):
+        assert reason in out
+    code, out, _ = cli(args, capsys)
+    assert code == 0 and "reused 6" in out
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--cleaners", "english,klingon"], "klingon"),
+    (["--speaker", "x"], "--speaker"),
+    (["--val-fraction", "1.5"], "val-fraction"),
+    (["--jobs", "0"], "jobs"),
+])
+def test_bad_options_exit_2_with_one_line(corpus, tmp_path, capsys, extra, message):
+    code, _, err = cli(["prepare", "--metadata", corpus, "--output", tmp_path / "out", *extra], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_config_and_missing_metadata_exit_2(corpus, tmp_path, capsys):
+    config = tmp_path / "audio.yaml"
+    config.write_text("audio:\n  fmax: 20000\n")
+    code, _, err = cli(["prepare", "--metadata", corpus, "--output", tmp_path / "o", "--config", config], capsys)
+    assert code == 2 and "fmax" in err
+    code, _, err = cli(["prepare", "--metadata", tmp_path / "none.csv", "--output", tmp_path / "o"], capsys)
+    assert code == 2 and "none.csv" in err
+
+
+def test_help_teaches_with_an_example(capsys):
+    with pytest.raises(SystemExit):
+        main(["prepare", "--help"])
+    out = capsys.readouterr().out
+    assert "examples:" in out and "tts-adapt prepare --metadata" in out and "--val-fraction" in out
