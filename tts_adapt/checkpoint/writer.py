@@ -32,10 +32,12 @@ class StreamingCheckpointWriter:
         self._seen.add(key)
         size = int(getattr(value, "nbytes", 0))
         if self._names and self._buffered + size > self.budget_bytes:
-            self._flush()
+            self._flush()  # a big tensor goes out on its own, not on top of a full buffer
         self._names.append(key)
         self._tensors.append(value)
         self._buffered += size
+        if self._buffered >= self.budget_bytes:
+            self._flush()  # now, before the caller reads the next tensor
 
     def _flush(self) -> None:
         import tensorflow as tf
@@ -45,7 +47,7 @@ class StreamingCheckpointWriter:
             prefix=shard,
             tensor_names=self._names,
             shape_and_slices=[""] * len(self._names),
-            tensors=[tf.convert_to_tensor(t) for t in self._tensors],
+            tensors=self._tensors,
         )
         self._shards.append(shard)
         self._names, self._tensors, self._buffered = [], [], 0

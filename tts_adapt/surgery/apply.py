@@ -26,7 +26,7 @@ from tts_adapt.manifest import new_manifest, write_manifest
 from tts_adapt.surgery import rows
 from tts_adapt.surgery.plan import Action, Plan
 
-MIN_BUFFER_BYTES = 16 << 20
+MIN_BUFFER_BYTES = 8 << 20  # small tensors are batched into shards of at least this size
 _HEADER_KEYS = {"format", "format_version", "tool_version"}
 
 
@@ -124,7 +124,7 @@ def apply_plan(
     contributions: dict = {}
     deleted: set[str] = set()
     with atomic_output_dir(out) as tmp:
-        writer = StreamingCheckpointWriter(tmp / prefix_name, max(largest, MIN_BUFFER_BYTES))
+        writer = StreamingCheckpointWriter(tmp / prefix_name, max(largest // 2, MIN_BUFFER_BYTES))
         for index, action in enumerate(plan.actions):
             if progress:
                 progress(index, len(plan.actions), action.variable)

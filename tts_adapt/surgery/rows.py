@@ -39,16 +39,25 @@ def remap_rows(
     return out
 
 
-def keep_mask(n_rows: int, segments: Sequence[tuple[int, int]]) -> np.ndarray:
-    mask = np.ones(n_rows, dtype=bool)
-    for start, stop in segments:
-        mask[start:stop] = False
-    return mask
+def drop_segments(values: np.ndarray, segments: Sequence[tuple[int, int]]) -> np.ndarray:
+    """The kernel without its speaker rows (half-open row ranges), compacted in place.
 
-
-def drop_segments(old: np.ndarray, segments: Sequence[tuple[int, int]]) -> np.ndarray:
-    """The kernel without its speaker rows (segments are half-open row ranges)."""
-    return old[keep_mask(old.shape[0], segments)]
+    Rows of a C-ordered array are contiguous, so the kept rows are moved up inside
+    ``values``'s own buffer and a prefix view is returned: no second copy of the
+    largest tensors. ``values`` must not be used afterwards.
+    """
+    out = values if values.flags.writeable and values.flags.c_contiguous else np.ascontiguousarray(values).copy()
+    write = 0
+    read = 0
+    for start, stop in sorted(segments) + [(out.shape[0], out.shape[0])]:
+        while read < start:  # move kept rows [read, start) up to `write`, in chunks that never overlap
+            chunk = min(start - read, max(read - write, start - read if read == write else read - write))
+            if read != write:
+                out[write:write + chunk] = out[read:read + chunk]
+            write += chunk
+            read += chunk
+        read = max(read, stop)
+    return out[:write]
 
 
 def speaker_contribution(kernel: np.ndarray, rows: tuple[int, int], vector: np.ndarray) -> np.ndarray:
