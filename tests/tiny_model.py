@@ -1,0 +1,36 @@
+"""Tiny Tacotron models and batches for the model and training tests: each builds in milliseconds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tts_adapt.model.config import preset
+
+N_SYMBOLS = 12
+N_SPEAKERS = 3
+
+TINY = preset("tiny")
+
+
+def make_batch(config=TINY, n_speakers: int = N_SPEAKERS, seed: int = 0, batch: int = 3, time: int = 7, steps: int = 4):
+    """A padded batch shaped like make_dataset's: lengths differ, padding is real."""
+    rng = np.random.default_rng(seed)
+    text_len = np.array([time, time - 2, 3][:batch], np.int32)
+    text = rng.integers(0, N_SYMBOLS, size=(batch, time)).astype(np.int32)
+    text[np.arange(time)[None, :] >= text_len[:, None]] = 0
+    frames = steps * config.reduction
+    mel_len = np.array([frames, frames - 2, frames - 4][:batch], np.int32)
+    mel = rng.uniform(-4, 4, size=(batch, frames, config.n_mels)).astype(np.float32)
+    stop = (np.arange(frames)[None, :] >= mel_len[:, None] - 1).astype(np.float32)
+    return {"text": text, "text_len": text_len, "mel": mel, "mel_len": mel_len, "stop": stop,
+            "speaker": rng.integers(0, max(n_speakers, 1), size=batch).astype(np.int32)}
+
+
+def randomise(model, seed: int = 0, scale: float = 0.5) -> None:
+    """Give every variable (biases and batch-norm statistics too) non-trivial values."""
+    rng = np.random.default_rng(seed)
+    for v in model.variables:
+        value = rng.normal(0, scale, v.shape)
+        if v.path.endswith("moving_variance"):
+            value = 0.5 + np.abs(value)
+        v.assign(value.astype(np.float32))

@@ -1,0 +1,53 @@
+"""Location-sensitive attention (Chorowski et al. 2015, as in Tacotron 2) with a masked softmax.
+
+    energy[t] = v^T tanh(W_q q + W_m memory[t] + W_loc conv(cumulative_alignment)[t] + attention_bias)
+
+``memory_layer`` (W_m), ``query_layer`` and the location layers have no bias; the
+one bias is ``attention_bias``. That matters for speaker folding: the speaker
+part of the memory adds the same ``e W_m,spk`` at every text position, which is
+exactly a change of ``attention_bias``.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from tts_adapt.model.config import ModelConfig
+
+MASKED_ENERGY = -1e9
+
+
+class LocationSensitiveAttention(keras.layers.Layer):
+    def __init__(self, config: ModelConfig, **kwargs) -> None:
+        super().__init__(**kwargs)
+        dim = config.attention_dim
+        self.memory_layer = keras.layers.Dense(dim, use_bias=False, name="memory_layer")
+        self.query_layer = keras.layers.Dense(dim, use_bias=False, name="query_layer")
+        self.location_conv = keras.layers.Conv1D(config.attention_filters, config.attention_kernel, padding="same",
+                                                 use_bias=False, name="location_conv")
+        self.location_layer = keras.layers.Dense(dim, use_bias=False, name="location_layer")
+
+    def build(self, memory_dim: int, query_dim: int) -> None:  # type: ignore[override]
+        dim = self.memory_layer.units
+        self.memory_layer.build((None, None, memory_dim))
+        self.query_layer.build((None, query_dim))
+        self.location_conv.build((None, None, 1))
+        self.location_layer.build((None, None, self.location_conv.filters))
+        self.v = self.add_weight(shape=(dim,), initializer="glorot_uniform", name="attention_v")
+        self.attention_bias = self.add_weight(shape=(dim,), initializer="zeros", name="attention_bias")
+
+    def keys(self, memory: tf.Tensor) -> tf.Tensor:
+        """W_m memory, computed once per utterance: [batch, time, attention_dim]."""
+        return self.memory_layer(memory)
+
+    def step(self, query: tf.Tensor, keys: tf.Tensor, memory: tf.Tensor, mask: tf.Tensor,
+             cumulative: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """One decoder step: (alignment [batch, time], context [batch, memory_dim])."""
+        processed_query = self.query_layer(query)[:, None, :]  # [batch, 1, attention_dim]
+        location = self.location_layer(self.location_conv(cumulative[:, :, None]))  # [batch, time, attention_dim]
+        energy = tf.reduce_sum(self.v * tf.tanh(keys + processed_query + location + self.attention_bias), -1)
+        energy = tf.where(mask, energy, MASKED_ENERGY)  # [batch, time]
+        alignment = tf.nn.softmax(energy, axis=-1)
+        context = tf.matmul(alignment[:, None, :], memory)[:, 0, :]  # [batch, memory_dim]
+        return alignment, context

@@ -1,0 +1,109 @@
+"""The model's shape: one typed config, saved in every checkpoint manifest, with named presets.
+
+``tiny`` exists for tests (dims 8-16, builds and steps in milliseconds); ``small``
+(~1.2 M parameters) is what the bundled multi-speaker model uses — the feasibility
+trial aligned a model of this size in ~1,800 steps on 2 CPU cores; ``base``
+(~4.5 M) is the larger trial model. Parameter counts are for 80 mels, 60 symbols
+and 9 speakers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
+
+from tts_adapt.errors import UserError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    embed_dim: int = 96
+    encoder_conv_layers: int = 3
+    encoder_conv_channels: int = 96
+    encoder_conv_kernel: int = 5
+    encoder_lstm_units: int = 64  # per direction: encoder outputs are 2x this wide
+    speaker_dim: int = 32  # width of the learned speaker vector (multi-speaker models only)
+    attention_dim: int = 64
+    attention_filters: int = 16
+    attention_kernel: int = 15
+    prenet_layers: int = 2
+    prenet_units: int = 128
+    prenet_dropout: float = 0.5  # always on in training; seeded at inference
+    attention_lstm_units: int = 160
+    decoder_lstm_units: int = 160
+    postnet_layers: int = 5
+    postnet_channels: int = 96
+    postnet_kernel: int = 5
+    dropout: float = 0.5  # encoder convolutions and postnet, training only
+    n_mels: int = 80
+    reduction: int = 3  # frames per decoder step
+    max_decoder_steps: int = 400  # inference length guard (decoder steps: reduction frames each)
+    stop_threshold: float = 0.5  # stop-token probability that ends free-running decoding
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("int", int) and value < 1:
+                raise UserError(f"model config: {f.name} must be >= 1, got {value}")
+        for name in ("prenet_dropout", "dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise UserError(f"model config: {name} must be in [0, 1)")
+        if not 0.0 < self.stop_threshold < 1.0:
+            raise UserError("model config: stop_threshold must be in (0, 1)")
+        for name in ("encoder_conv_kernel", "postnet_kernel", "attention_kernel"):
+            if getattr(self, name) % 2 == 0:
+                raise UserError(f"model config: {name} must be odd (centred 'same' convolutions)")
+
+    @property
+    def encoder_dim(self) -> int:
+        return 2 * self.encoder_lstm_units
+
+    def memory_dim(self, multi_speaker: bool) -> int:
+        """Width of the attention memory: encoder outputs, plus the speaker vector if any."""
+        return self.encoder_dim + (self.speaker_dim if multi_speaker else 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "model config") -> "ModelConfig":
+        """Build from a mapping; a ``preset`` key starts from that preset; unknown keys are errors."""
+        data = dict(data)
+        base = preset(data.pop("preset")) if "preset" in data else cls()
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise UserError(f"{source}: unknown keys {', '.join(unknown)} (known: {', '.join(known)})")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            is_int = known[name].type in ("int", int)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UserError(f"{source}: {name} must be a number, got {value!r}")
+            if is_int and float(value) != int(value):
+                raise UserError(f"{source}: {name} must be a whole number, got {value!r}")
+            values[name] = int(value) if is_int else float(value)
+        return dataclasses.replace(base, **values)
+
+
+PRESETS: dict[str, ModelConfig] = {
+    "tiny": ModelConfig(
+        embed_dim=8, encoder_conv_layers=2, encoder_conv_channels=8, encoder_conv_kernel=3,
+        encoder_lstm_units=8, speaker_dim=4, attention_dim=8, attention_filters=4, attention_kernel=3,
+        prenet_units=8, attention_lstm_units=16, decoder_lstm_units=16, postnet_layers=2,
+        postnet_channels=8, postnet_kernel=3, n_mels=8, max_decoder_steps=30,
+    ),
+    "small": ModelConfig(),
+    "base": ModelConfig(
+        embed_dim=256, encoder_conv_channels=256, encoder_lstm_units=128, speaker_dim=64,
+        attention_dim=128, attention_filters=32, attention_kernel=31, prenet_units=256,
+        attention_lstm_units=288, decoder_lstm_units=320, postnet_channels=192,
+    ),
+}
+
+
+def preset(name: str) -> ModelConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UserError(f"unknown model preset {name!r} (choose from {', '.join(PRESETS)})") from None

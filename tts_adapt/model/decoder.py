@@ -1,0 +1,200 @@
+"""Autoregressive decoder: prenet -> attention LSTM -> attention -> decoder LSTM -> frames + stop.
+
+Per decoder step t (``r`` = reduction frames each)::
+
+    p_t       = prenet(previous frame)                            # [batch, prenet_units]
+    h_att     = attention_lstm([p_t; context_{t-1}])              # [batch, attention_lstm_units]
+    a_t, c_t  = attention(h_att, memory, cumulative alignment)    # [batch, time], [batch, memory_dim]
+    h_dec     = decoder_lstm([h_att; c_t])                        # [batch, decoder_lstm_units]
+    frames    = frame_projection([h_dec; c_t])                    # [batch, r * n_mels]
+    stop      = stop_projection([h_dec; c_t])                     # [batch, r] logits
+
+Every kernel fed by the context (which ends with the speaker vector in a
+multi-speaker model) holds the speaker rows; :meth:`Decoder.speaker_sites` says
+where. The loops are ``tf.while_loop`` over ``TensorArray``s so that one traced
+graph serves every utterance length.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from tts_adapt.model.attention import LocationSensitiveAttention
+from tts_adapt.model.cells import LSTMCell
+from tts_adapt.model.config import ModelConfig
+from tts_adapt.model.ops import dropout, seeded_dropout
+
+
+class Prenet(keras.layers.Layer):
+    """Dense + relu + dropout layers: a bottleneck on the previous frame that attention relies on."""
+
+    def __init__(self, config: ModelConfig, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rate = config.prenet_dropout
+        self.layers_ = [keras.layers.Dense(config.prenet_units, activation="relu", name=f"dense_{i}")
+                        for i in range(config.prenet_layers)]
+
+    def build(self, input_shape) -> None:
+        width = input_shape[-1]
+        for layer in self.layers_:
+            layer.build((None, width))
+            width = layer.units
+
+    def call(self, x: tf.Tensor, training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:
+        """Dropout: random in training, a function of ``seed`` (int32 [2]) when given, else off."""
+        for i, layer in enumerate(self.layers_):
+            x = layer(x)
+            if seed is not None:
+                x = seeded_dropout(x, self.rate, seed + tf.constant([0, 7919 * (i + 1)], tf.int32))
+            else:
+                x = dropout(x, self.rate, training)
+        return x
+
+
+class Decoder(keras.layers.Layer):
+    def __init__(self, config: ModelConfig, multi_speaker: bool, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.memory_dim = config.memory_dim(multi_speaker)
+        r, mels = config.reduction, config.n_mels
+        self.prenet = Prenet(config, name="prenet")
+        self.attention_lstm = LSTMCell(config.attention_lstm_units, name="attention_lstm")
+        self.attention = LocationSensitiveAttention(config, name="attention")
+        self.decoder_lstm = LSTMCell(config.decoder_lstm_units, name="decoder_lstm")
+        self.frame_projection = keras.layers.Dense(r * mels, name="frame_projection")
+        self.stop_projection = keras.layers.Dense(r, name="stop_projection")
+
+    def build(self, input_shape=None) -> None:
+        c = self.config
+        self.prenet.build((None, c.n_mels))
+        self.attention_lstm.build(c.prenet_units + self.memory_dim)
+        self.attention.build(self.memory_dim, c.attention_lstm_units)
+        self.decoder_lstm.build(c.attention_lstm_units + self.memory_dim)
+        self.frame_projection.build((None, c.decoder_lstm_units + self.memory_dim))
+        self.stop_projection.build((None, c.decoder_lstm_units + self.memory_dim))
+
+    def speaker_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
+        """(kernel, first row fed by the context, bias that absorbs a constant) for each context-fed kernel.
+
+        The context is ``[encoder part; speaker part]``, so the speaker rows start at
+        ``first row + encoder_dim``.
+        """
+        c = self.config
+        return [
+            (self.attention.memory_layer.kernel, 0, self.attention.attention_bias),
+            (self.attention_lstm.kernel, c.prenet_units, self.attention_lstm.bias),
+            (self.decoder_lstm.kernel, c.attention_lstm_units, self.decoder_lstm.bias),
+            (self.frame_projection.kernel, c.decoder_lstm_units, self.frame_projection.bias),
+            (self.stop_projection.kernel, c.decoder_lstm_units, self.stop_projection.bias),
+        ]
+
+    def _initial_state(self, memory: tf.Tensor, mask: tf.Tensor):
+        """LSTM states at zero; the first context is the mean of the memory (uniform attention).
+
+        A zero context would not do: it lacks the speaker vector, so the first step
+        of a multi-speaker model could not be folded into a single-speaker one.
+        """
+        batch, time = tf.shape(memory)[0], tf.shape(memory)[1]
+        uniform = tf.cast(mask, memory.dtype)
+        uniform = uniform / tf.reduce_sum(uniform, -1, keepdims=True)  # [batch, time]
+        return (
+            self.attention_lstm.zero_state(batch),
+            self.decoder_lstm.zero_state(batch),
+            tf.matmul(uniform[:, None, :], memory)[:, 0, :],  # context [batch, memory_dim]
+            tf.zeros([batch, time]),  # cumulative alignment
+        )
+
+    def _step(self, projected_prenet, att_state, dec_state, context, cumulative, keys, memory, mask, context_kernel):
+        """One decoder step from the prenet's share of the attention-LSTM input; see the module docstring."""
+        att_state = self.attention_lstm.step(projected_prenet + tf.matmul(context, context_kernel), att_state)
+        alignment, context = self.attention.step(att_state[0], keys, memory, mask, cumulative)
+        dec_input = tf.concat([att_state[0], context], -1)  # [batch, attention_lstm_units + memory_dim]
+        dec_state = self.decoder_lstm.step(tf.matmul(dec_input, self.decoder_lstm.kernel), dec_state)
+        out = tf.concat([dec_state[0], context], -1)  # [batch, decoder_lstm_units + memory_dim]
+        frames = self.frame_projection(out)  # [batch, r * n_mels]
+        stop = self.stop_projection(out)  # [batch, r]
+        return att_state, dec_state, context, cumulative + alignment, alignment, frames, stop
+
+    def _split_attention_kernel(self):
+        p = self.config.prenet_units
+        return self.attention_lstm.kernel[:p], self.attention_lstm.kernel[p:]
+
+    def teacher_forced(self, memory: tf.Tensor, mask: tf.Tensor, targets: tf.Tensor, training: bool = False):
+        """Decode with the true previous frames. ``targets`` [batch, steps * r, n_mels].
+
+        Returns frames [batch, steps * r, n_mels], stop logits [batch, steps * r],
+        alignments [batch, steps, time].
+        """
+        r, mels = self.config.reduction, self.config.n_mels
+        batch = tf.shape(targets)[0]
+        steps = tf.shape(targets)[1] // r
+        previous = targets[:, r - 1::r][:, :-1]  # the last frame of each step feeds the next: [batch, steps-1, mels]
+        previous = tf.concat([tf.zeros([batch, 1, mels]), previous], 1)  # "go" frame first: [batch, steps, mels]
+        prenet_kernel, context_kernel = self._split_attention_kernel()
+        projected = tf.matmul(self.prenet(previous, training=training), prenet_kernel)  # [batch, steps, 4 * units]
+        projected = tf.transpose(projected, [1, 0, 2])  # [steps, batch, 4 * units]
+        keys = self.attention.keys(memory)
+        att_state, dec_state, context, cumulative = self._initial_state(memory, mask)
+        arrays = [tf.TensorArray(tf.float32, size=steps) for _ in range(3)]
+
+        def body(t, att_state, dec_state, context, cumulative, frames_ta, stop_ta, align_ta):
+            att_state, dec_state, context, cumulative, alignment, frames, stop = self._step(
+                projected[t], att_state, dec_state, context, cumulative, keys, memory, mask, context_kernel)
+            return (t + 1, att_state, dec_state, context, cumulative,
+                    frames_ta.write(t, frames), stop_ta.write(t, stop), align_ta.write(t, alignment))
+
+        loop = tf.while_loop(lambda t, *_: t < steps, body,
+                             (tf.constant(0), att_state, dec_state, context, cumulative, *arrays))
+        frames_ta, stop_ta, align_ta = loop[5:]
+        frames = tf.reshape(tf.transpose(frames_ta.stack(), [1, 0, 2]), [batch, steps * r, mels])
+        stop = tf.reshape(tf.transpose(stop_ta.stack(), [1, 0, 2]), [batch, steps * r])
+        alignments = tf.transpose(align_ta.stack(), [1, 0, 2])  # [batch, steps, time]
+        return frames, stop, alignments
+
+    def free_running(self, memory: tf.Tensor, mask: tf.Tensor, max_steps: tf.Tensor, seed: tf.Tensor):
+        """Decode from the model's own frames until every item's stop token fires or ``max_steps``.
+
+        The prenet's dropout mask at step t is a function of (``seed``, t), so a
+        seed gives the same output every time. Returns frames [batch, steps * r,
+        n_mels], stop logits [batch, steps * r], alignments [batch, steps, time],
+        lengths [batch] (frames up to and including the first that says stop).
+        """
+        r, mels = self.config.reduction, self.config.n_mels
+        threshold = self.config.stop_threshold
+        batch = tf.shape(memory)[0]
+        prenet_kernel, context_kernel = self._split_attention_kernel()
+        keys = self.attention.keys(memory)
+        att_state, dec_state, context, cumulative = self._initial_state(memory, mask)
+        arrays = [tf.TensorArray(tf.float32, size=0, dynamic_size=True) for _ in range(3)]
+        lengths = tf.fill([batch], max_steps * r)
+        finished = tf.zeros([batch], tf.bool)
+        previous = tf.zeros([batch, mels])
+
+        def body(t, previous, att_state, dec_state, context, cumulative, lengths, finished, frames_ta, stop_ta,
+                 align_ta):
+            step_seed = tf.stack([seed, t])
+            projected = tf.matmul(self.prenet(previous, seed=step_seed), prenet_kernel)
+            att_state, dec_state, context, cumulative, alignment, frames, stop = self._step(
+                projected, att_state, dec_state, context, cumulative, keys, memory, mask, context_kernel)
+            says_stop = tf.sigmoid(stop) > threshold  # [batch, r]
+            first = tf.argmax(tf.cast(says_stop, tf.int32), axis=-1, output_type=tf.int32)
+            now = tf.logical_and(tf.reduce_any(says_stop, -1), tf.logical_not(finished))
+            lengths = tf.where(now, t * r + first + 1, lengths)
+            return (t + 1, frames[:, -mels:], att_state, dec_state, context, cumulative, lengths,
+                    tf.logical_or(finished, now), frames_ta.write(t, frames), stop_ta.write(t, stop),
+                    align_ta.write(t, alignment))
+
+        loop = tf.while_loop(
+            lambda t, previous, a, d, c, cu, lengths, finished, *_: tf.logical_and(
+                t < max_steps, tf.logical_not(tf.reduce_all(finished))),
+            body,
+            (tf.constant(0), previous, att_state, dec_state, context, cumulative, lengths, finished, *arrays),
+        )
+        steps = loop[0]
+        lengths = loop[6]
+        frames_ta, stop_ta, align_ta = loop[8:]
+        frames = tf.reshape(tf.transpose(frames_ta.stack(), [1, 0, 2]), [batch, steps * r, mels])
+        stop = tf.reshape(tf.transpose(stop_ta.stack(), [1, 0, 2]), [batch, steps * r])
+        alignments = tf.transpose(align_ta.stack(), [1, 0, 2])
+        return frames, stop, alignments, lengths

@@ -1,0 +1,111 @@
+"""Tacotron 2-style acoustic model, multi-speaker (a learned speaker table) or single-speaker.
+
+    text ids -> symbol_embedding -> Encoder -> [encoder outputs; speaker vector] = memory
+    memory -> Decoder (location-sensitive attention, r frames per step) -> mel
+    mel + Postnet(mel) -> mel_post
+
+``Tacotron(config, n_symbols, n_speakers=0)`` builds the single-speaker model
+with exactly the same variable paths as the multi-speaker one, minus the speaker
+table and minus the speaker rows of every context-fed kernel; :meth:`Tacotron.layout`
+declares those rows so that ``tts-adapt adapt`` can fold a speaker without a
+layout file. Every layer is named, so paths (``tacotron/encoder/conv_0/kernel``)
+do not depend on how many models a process built before.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from tts_adapt.model.config import ModelConfig
+from tts_adapt.model.decoder import Decoder
+from tts_adapt.model.encoder import Encoder
+from tts_adapt.model.postnet import Postnet
+from tts_adapt.surgery.layout import Layout, SpeakerSite
+
+MODEL_NAME = "tacotron"
+
+
+class Tacotron(keras.Model):
+    def __init__(self, config: ModelConfig, n_symbols: int, n_speakers: int = 0) -> None:
+        super().__init__(name=MODEL_NAME)
+        if n_symbols < 1:
+            raise ValueError("a model needs at least one symbol")
+        self.config = config
+        self.n_symbols = n_symbols
+        self.n_speakers = n_speakers
+        self.symbol_embedding = keras.layers.Embedding(n_symbols, config.embed_dim, name="symbol_embedding")
+        self.speaker_embedding = (
+            keras.layers.Embedding(n_speakers, config.speaker_dim, name="speaker_embedding") if n_speakers else None
+        )
+        self.encoder = Encoder(config, name="encoder")
+        self.decoder = Decoder(config, multi_speaker=bool(n_speakers), name="decoder")
+        self.postnet = Postnet(config, name="postnet")
+        self.build()
+        self._free_running = tf.function(self._free_running_eager, reduce_retracing=True)
+
+    def build(self, input_shape=None) -> None:
+        """Create every variable now (inside the model's name scope), so paths are fixed at construction."""
+        c = self.config
+        self.symbol_embedding.build((None, None))
+        if self.speaker_embedding is not None:
+            self.speaker_embedding.build((None,))
+        self.encoder.build((None, None, c.embed_dim))
+        self.decoder.build()
+        self.postnet.build((None, None, c.n_mels))
+
+    def encode(self, text: tf.Tensor, text_len: tf.Tensor, speaker: tf.Tensor | None = None,
+               training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+        """(memory [batch, time, memory_dim], mask [batch, time] bool)."""
+        mask = tf.sequence_mask(text_len, tf.shape(text)[1])
+        encoded = self.encoder(self.symbol_embedding(text), text_len, training=training)  # [batch, time, enc]
+        if self.speaker_embedding is None:
+            return encoded, mask
+        if speaker is None:
+            raise ValueError("a multi-speaker model needs speaker ids")
+        vector = self.speaker_embedding(speaker)  # [batch, speaker_dim]
+        vector = tf.tile(vector[:, None, :], [1, tf.shape(encoded)[1], 1])  # [batch, time, speaker_dim]
+        return tf.concat([encoded, vector], -1), mask  # [batch, time, enc + speaker_dim]
+
+    def call(self, batch: dict, training: bool = False) -> dict[str, tf.Tensor]:
+        """Teacher-forced pass. ``batch``: text [B, T], text_len [B], mel [B, F, n_mels] (F a multiple of r),
+        speaker [B] (ignored by a single-speaker model).
+
+        With ``training=False`` nothing is random, so two models that compute the same
+        function give the same outputs (what ``verify`` checks).
+        """
+        memory, mask = self.encode(batch["text"], batch["text_len"], batch.get("speaker"), training)
+        mel, stop_logits, alignment = self.decoder.teacher_forced(memory, mask, batch["mel"], training)
+        mel_post = mel + self.postnet(mel, training=training)
+        return {"mel": mel, "mel_post": mel_post, "stop_logits": stop_logits, "alignment": alignment}
+
+    def _free_running_eager(self, text, text_len, speaker, max_steps, seed):
+        memory, mask = self.encode(text, text_len, speaker, training=False)
+        mel, stop_logits, alignment, lengths = self.decoder.free_running(memory, mask, max_steps, seed)
+        mel_post = mel + self.postnet(mel, training=False)
+        return {"mel": mel, "mel_post": mel_post, "stop_logits": stop_logits, "alignment": alignment,
+                "mel_len": lengths}
+
+    def infer(self, text, text_len, speaker=None, max_steps: int | None = None, seed: int = 0) -> dict[str, tf.Tensor]:
+        """Free-running synthesis: mel, mel_post [B, F, n_mels], stop_logits [B, F], alignment [B, F/r, T],
+        mel_len [B] (frames until the stop token fired). Deterministic for a given ``seed``."""
+        text = tf.convert_to_tensor(text, tf.int32)
+        speaker = tf.zeros([tf.shape(text)[0]], tf.int32) if speaker is None else tf.convert_to_tensor(speaker, tf.int32)
+        steps = self.config.max_decoder_steps if max_steps is None else max_steps
+        return self._free_running(text, tf.convert_to_tensor(text_len, tf.int32), speaker,
+                                  tf.constant(steps, tf.int32), tf.constant(seed, tf.int32))
+
+    def layout(self) -> Layout:
+        """Where the symbol rows and the speaker rows of this model's variables are."""
+        symbols = self.symbol_embedding.embeddings.path
+        if self.speaker_embedding is None:
+            return Layout(symbol_embedding=symbols)
+        enc, dim = self.config.encoder_dim, self.config.speaker_dim
+        sites = tuple(
+            SpeakerSite(kernel.path, (context_row + enc, context_row + enc + dim), bias.path)
+            for kernel, context_row, bias in self.decoder.speaker_sites()
+        )
+        return Layout(symbols, self.speaker_embedding.embeddings.path, dim, sites)
+
+    def count_params(self) -> int:  # type: ignore[override]
+        return int(sum(v.numpy().size for v in self.trainable_variables))
