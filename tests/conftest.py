@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent))  # conftest helpers (run_cli, tables)
 
-import toy_tacotron as toy  # noqa: E402
+from tts_adapt.testing import toy_tacotron as toy
 
 OLD_SYMBOLS = list("abcdefghij")  # 10 rows in the source embedding
 NEW_SYMBOLS = ["b", "a", "c", "d", "é", "F", " ", "j", "x"]  # moved, kept, aliased, added, removed

@@ -3,7 +3,8 @@
 TensorFlow 2.21 logs through absl before logging is configured, so
 ``TF_CPP_MIN_LOG_LEVEL`` cannot silence lines like "Could not find cuda drivers";
 they would bury the one line a user needs. We point file descriptor 2 at a
-temporary file during the import and replay it only if the import fails.
+temporary file during the import and the device probe, and replay it only if
+the import fails.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def import_tensorflow_quietly() -> None:
     with tempfile.TemporaryFile() as sink:
         os.dup2(sink.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow
+
+            tensorflow.config.list_physical_devices()  # device probing ("failed call to cuInit") happens here
         except BaseException:
             os.dup2(saved, 2)
             sink.seek(0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import toy_tacotron as toy
+from tts_adapt.testing import toy_tacotron as toy
 from conftest import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 
 N = toy.names()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import toy_tacotron as toy
+from tts_adapt.testing import toy_tacotron as toy
 from conftest import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 from tts_adapt.checkpoint.object_graph import node_paths, parse_object_graph
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-import toy_tacotron as toy
+from tts_adapt.testing import toy_tacotron as toy
 from conftest import run_cli, write_table
 
 N = toy.names()

@@ -1,0 +1,25 @@
+"""Stage 4 of the tour: the adapted TF1 checkpoint computes what the multi-speaker one computed
+for the folded speaker (same text, each through its own symbol table)."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from tts_adapt.testing import toy_tacotron as toy
+
+exp = Path(sys.argv[1])
+manifest = json.loads((exp / "adapted" / "manifest.json").read_text())
+speaker = manifest["adaptation"]["folded_speaker"]["id"]
+old, new = manifest["adaptation"]["source_symbols"], manifest["symbols"]
+text = "hello world?"  # symbols of both tables
+src = toy.load_weights(tf.train.latest_checkpoint(str(exp / "data" / "multi")))
+out = toy.load_weights(tf.train.latest_checkpoint(str(exp / "adapted")))
+prenet = np.random.default_rng(0).standard_normal((1, toy.STEPS, toy.PRENET)).astype(np.float32)
+a = toy.forward(src, np.array([[old.index(c) for c in text]]), np.array([speaker]), prenet).numpy()
+b = toy.forward(out, np.array([[new.index(c) for c in text]]), None, prenet).numpy()
+diff = float(np.abs(a - b).max())
+print(json.dumps({"speaker": speaker, "max_abs_diff": diff, "ok": diff <= 1e-5}))
+sys.exit(0 if diff <= 1e-5 else 1)

@@ -1,0 +1,18 @@
+"""Stage 0 of the tour: a small TF1 multi-speaker checkpoint (trained a few Adam steps), its
+symbol table, the new voice's table, and a single-speaker checkpoint to diff against."""
+
+import sys
+from pathlib import Path
+
+from tts_adapt.testing import toy_tacotron as toy
+
+out = Path(sys.argv[1])
+(out / "multi").mkdir(parents=True, exist_ok=True)
+(out / "single").mkdir(parents=True, exist_ok=True)
+old = list("abcdefghijklmnopqrstuvwxyz ',.?")
+new = list(" abcdefghijklmnopqrstuvwxyzéü'-!?.")
+toy.make_tf1_checkpoint(out / "multi", len(old), n_speakers=4, steps=20)
+toy.make_tf1_checkpoint(out / "single", len(new), n_speakers=0, steps=1)
+(out / "old_symbols.txt").write_text("".join(s + "\n" for s in old), encoding="utf-8")
+(out / "new_symbols.txt").write_text("".join(s + "\n" for s in new), encoding="utf-8")
+print(f"wrote {out}/multi (TF1, 4 speakers, {len(old)} symbols) and {out}/single")
