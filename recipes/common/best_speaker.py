@@ -1,6 +1,6 @@
 """Print the speaker that ``tts-adapt suggest-speaker --format json`` ranked first.
 
-    python local/best_speaker.py exp/allison/suggest/speakers.json
+    python recipes/common/best_speaker.py exp/allison/suggest/speakers.json
 
 The ranking is a list of ``{"speaker": NAME, "loss": ...}`` entries, best first, either the
 document itself or under its ``"ranking"`` key; a ``"best"`` key, when present, wins.

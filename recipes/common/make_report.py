@@ -1,12 +1,14 @@
-"""Stage 8: one self-contained HTML page for the example voice (exp/allison/report/index.html).
+"""The last stage of a voice recipe: one self-contained HTML page (exp/<voice>/report/index.html).
 
 Sections: data, symbol report, speaker ranking, surgery plan, verify result, fine-tuning loss
-curves, and for each held-out sentence the alignment and mel plots plus audio players for the
-recording, the adapted model before fine-tuning and after. Every file the page shows is copied
-next to it, so the folder can be zipped and opened anywhere. A missing input becomes a note in
-its section, never a failure: the page also documents a partial run.
+curves, and for each sample sentence (``samples/texts.csv``: ``id|text``) the alignment and mel
+plots plus audio players for the recording (when there is one), the adapted model before
+fine-tuning and after. Every file the page shows is copied next to it, so the folder can be
+zipped and opened anywhere. A missing input becomes a note in its section, never a failure:
+the page also documents a partial run.
 
-    python local/make_report.py --exp exp/allison --output exp/allison/report
+    python recipes/common/make_report.py --exp exp/allison --output exp/allison/report \
+        --title "allison" --about "Voice: Allison Smith, ... (CC-BY-SA-3.0)"
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ th { background: #f4f4f4; } .note { color: #777; font-style: italic; } pre { bac
 .players { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.6rem; } .players div { font-size: 0.9rem; }
 img { max-width: 100%; } iframe { width: 100%; height: 32rem; border: 1px solid #ddd; }
 """
-MODELS = (("reference", "recording (held out)"), ("before", "adapted, before fine-tuning"),
+MODELS = (("reference", "recording (not trained on)"), ("before", "adapted, before fine-tuning"),
           ("after", "after fine-tuning"))
 
 
@@ -84,21 +86,19 @@ def data_section(exp: Path) -> str:
     prepared = _load_json(exp / "prepared" / "prepared.json")
     parts = []
     if summary:
-        parts.append(f"<p>{summary['utterances']} prompts ({summary['minutes']:.1f} min) of Allison Smith's "
-                     f"Asterisk recordings for training, {summary['heldout']} held out, {summary['skipped']} "
-                     "prompts without speakable text or audio skipped.</p>")
+        parts.append(_table(summary.items(), ("recipe data", "")))
     if prepared:
         skipped = prepared.get("skipped", [])
         parts.append(f"<p>prepare kept {prepared.get('items', '?')} items and skipped {len(skipped)}.</p>")
         if skipped:
             parts.append(_details("items prepare skipped", "\n".join(f"{s['id']}: {s['reason']}" for s in skipped)))
-    return "".join(parts) or _note("no data summary (stage 0/1 not run)")
+    return "".join(parts) or _note("no data summary (the data and prepare stages have not run)")
 
 
 def symbols_section(exp: Path, out: Path) -> str:
     report = exp / "symbols" / "compare.html"
     if not report.is_file():
-        return _note("no symbol report (stage 2 not run)")
+        return _note("no symbol report (the symbols stage has not run)")
     shutil.copy(report, out / "symbols.html")
     parts = []
     data = _load_json(exp / "symbols" / "compare.json")
@@ -116,7 +116,7 @@ def symbols_section(exp: Path, out: Path) -> str:
 def speaker_section(exp: Path) -> str:
     data = _load_json(exp / "suggest" / "speakers.json")
     if data is None:
-        return _note("no speaker ranking (stage 3 not run)")
+        return _note("no speaker ranking (the speaker stage has not run)")
     ranking = data.get("ranking", []) if isinstance(data, dict) else data
     if ranking and all(isinstance(r, dict) for r in ranking):
         columns = list(dict.fromkeys(k for r in ranking for k in r))
@@ -128,7 +128,7 @@ def plan_section(exp: Path) -> str:
     plan = _load_json(exp / "adapt_plan.json")
     text = (exp / "adapt_plan.txt").read_text(encoding="utf-8") if (exp / "adapt_plan.txt").is_file() else ""
     if plan is None and not text:
-        return _note("no surgery plan (stage 4 not run)")
+        return _note("no surgery plan (the adapt stage has not run)")
     parts = []
     if isinstance(plan, dict):
         scalars = [(k, v) for k, v in plan.items() if not isinstance(v, (dict, list))]
@@ -144,7 +144,7 @@ def plan_section(exp: Path) -> str:
 def verify_section(exp: Path) -> str:
     data = _load_json(exp / "verify.json")
     if data is None:
-        return _note("no verify result (stage 5 not run)")
+        return _note("no verify result (the verify stage has not run)")
     return _table(_flatten(data), ("", ""))
 
 
@@ -178,7 +178,7 @@ def read_loss_logs(folder: Path) -> dict[str, list[tuple[float, float]]]:
 def loss_section(exp: Path, out: Path) -> str:
     folder = exp / "finetune"
     if not folder.is_dir():
-        return _note("no fine-tuning run (stage 6 not run)")
+        return _note("no fine-tuning run (the finetune stage has not run)")
     series = read_loss_logs(folder)
     if not series:
         return _note(f"no loss log found in {folder} (looked for *.csv and *.jsonl with a step column)")
@@ -223,16 +223,16 @@ def _mel_plot(mels: list[tuple[str, np.ndarray]], path: Path) -> None:
 def samples_section(exp: Path, out: Path) -> str:
     folder = exp / "samples"
     if not folder.is_dir():
-        return _note("no samples (stage 7 not run)")
+        return _note("no samples (the samples stage has not run)")
     texts = {}
-    heldout = exp / "data" / "heldout.csv"
-    if heldout.is_file():
-        for line in heldout.read_text(encoding="utf-8").splitlines():
-            uid, _, text = line.split("|", 2)
+    listing = folder / "texts.csv"
+    if listing.is_file():
+        for line in listing.read_text(encoding="utf-8").splitlines():
+            uid, _, text = line.partition("|")
             texts[uid] = text
     ids = sorted({p.stem for p in folder.rglob("*.wav")})
     if not ids:
-        return _note("stage 7 produced no audio")
+        return _note("the samples stage produced no audio")
     (out / "samples").mkdir()
     parts = []
     for uid in ids:
@@ -266,7 +266,7 @@ def samples_section(exp: Path, out: Path) -> str:
     return "".join(parts)
 
 
-def make_report(exp: Path, output: Path) -> Path:
+def make_report(exp: Path, output: Path, title: str, about: str = "") -> Path:
     with atomic_output_dir(output) as out:
         sections = [
             ("Data", data_section(exp)),
@@ -278,11 +278,9 @@ def make_report(exp: Path, output: Path) -> Path:
             ("Held-out sentences", samples_section(exp, out)),
         ]
         body = "".join(f"<h2>{_esc(title)}</h2>{content}" for title, content in sections)
-        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>tts-adapt: allison</title>"
-                f"<style>{STYLE}</style></head><body><h1>Adapting the pretrained model to a new voice</h1>"
-                "<p>Voice: Allison Smith, Asterisk core sounds (Debian <code>asterisk-core-sounds-en-g722</code>, "
-                "CC-BY-SA-3.0). Produced by <code>recipes/allison/run.sh</code>.</p>"
-                f"{body}</body></html>")
+        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>tts-adapt: {_esc(title)}</title>"
+                f"<style>{STYLE}</style></head><body><h1>Adapting the pretrained model to {_esc(title)}</h1>"
+                f"<p>{_esc(about)}</p>{body}</body></html>")
         (out / "index.html").write_text(page, encoding="utf-8")
     return output / "index.html"
 
@@ -291,8 +289,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--exp", required=True, type=Path, help="the recipe's exp folder (exp/allison)")
     parser.add_argument("--output", required=True, type=Path, help="new folder for the report")
+    parser.add_argument("--title", required=True, help="the voice's name")
+    parser.add_argument("--about", default="", help="one line on the voice: source, licence")
     args = parser.parse_args()
-    print(f"report -> {make_report(args.exp, args.output)}")
+    print(f"report -> {make_report(args.exp, args.output, args.title, args.about)}")
 
 
 if __name__ == "__main__":

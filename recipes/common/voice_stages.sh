@@ -1,0 +1,138 @@
+# shellcheck shell=bash
+# Stages 1-8 of a new-voice recipe (allison, and every recipe made by `tts-adapt new-voice`):
+# prepare, symbol report, speaker ranking, adapt, verify, finetune, samples, report.
+#
+# Sourced after stages.sh and env.sh. The recipe sets, before calling run_voice_stages:
+#   exp          exp/<voice>
+#   metadata     LJSpeech-form metadata.csv (id|text|normalized_text)
+#   wavs         its audio folder
+#   symbols      the voice's symbol table
+#   pretrained   the multi-speaker checkpoint to adapt
+#   steps, samples, fold_speaker   the options (see allison/run.sh)
+#   about        one line for the report: where the voice comes from, its licence
+# and defines sample_texts: prints "id|text" lines, the sentences stage 7 synthesises
+# (at most $samples are used). reference_audio, when set, is a folder of <id>.wav recordings
+# of those sentences, shown beside the synthesised ones.
+
+reference_audio=${reference_audio:-}
+
+need_pretrained() {
+  [[ -f "$pretrained/manifest.json" ]] && return 0
+  echo "no pretrained model at $pretrained (manifest.json missing): run recipes/pretrain_multispeaker/run.sh"
+  echo "and copy its checkpoint there, or pass --pretrained DIR"
+  return 1
+}
+
+# The speaker to fold: --fold-speaker NAME, or the one stage 3 ranked first.
+folded_speaker() {
+  if [[ "$fold_speaker" != auto ]]; then echo "$fold_speaker"; return; fi
+  python "$REPO_ROOT/recipes/common/best_speaker.py" "$exp/suggest/speakers.json"
+}
+
+stage_prepare() {
+  need_pretrained
+  fresh_dir "$exp/prepared"
+  # The new voice's features must be computed exactly as the pretrained model's were.
+  python -c 'import json, sys, yaml; yaml.safe_dump({"audio": json.load(open(sys.argv[1]))["audio"]}, open(sys.argv[2], "w"))' \
+    "$pretrained/manifest.json" "$exp/audio.yaml"
+  tts-adapt prepare --metadata "$metadata" --wavs "$wavs" --output "$exp/prepared" \
+    --speaker "$recipe" --symbols "$symbols" --config "$exp/audio.yaml"
+}
+
+stage_symbols() {
+  need_pretrained
+  fresh_dir "$exp/symbols"
+  mkdir -p "$exp/symbols"
+  local format
+  for format in html json text; do
+    tts-adapt symbols compare "$pretrained" "$symbols" --transcripts "$metadata" \
+      --format "$format" --output "$exp/symbols/compare.$format"
+  done
+  cat "$exp/symbols/compare.text"
+}
+
+stage_speaker() {
+  need_pretrained
+  fresh_dir "$exp/suggest"
+  mkdir -p "$exp/suggest"
+  tts-adapt suggest-speaker "$pretrained" --data "$exp/prepared" --format json > "$exp/suggest/speakers.tmp"
+  mv "$exp/suggest/speakers.tmp" "$exp/suggest/speakers.json"
+  echo "nearest pretrained speaker: $(python "$REPO_ROOT/recipes/common/best_speaker.py" "$exp/suggest/speakers.json")"
+}
+
+stage_adapt() {
+  need_pretrained
+  fresh_dir "$exp/adapted"
+  local speaker
+  speaker=$(folded_speaker)
+  local args=("$pretrained" --output "$exp/adapted" --symbols "$symbols" --fold-speaker "$speaker")
+  tts-adapt adapt "${args[@]}" --dry-run --format json > "$exp/adapt_plan.json"
+  tts-adapt adapt "${args[@]}" --dry-run | tee "$exp/adapt_plan.txt"
+  tts-adapt adapt "${args[@]}"
+}
+
+stage_verify() {
+  need_pretrained
+  tts-adapt verify "$pretrained" "$exp/adapted" --speaker "$(folded_speaker)" --format json > "$exp/verify.tmp"
+  mv "$exp/verify.tmp" "$exp/verify.json"
+  cat "$exp/verify.json"
+}
+
+stage_finetune() {
+  fresh_dir "$exp/finetune"
+  tts-adapt finetune "$exp/adapted" --data "$exp/prepared" --output "$exp/finetune" --steps "$steps"
+}
+
+stage_samples() {
+  fresh_dir "$exp/samples"
+  mkdir -p "$exp/samples"
+  sample_texts | awk -v n="$samples" 'NR <= n' > "$exp/samples/texts.csv"  # reads all: no SIGPIPE
+  local id text model checkpoint
+  while IFS='|' read -r id text; do
+    if [[ -n "$reference_audio" && -f "$reference_audio/$id.wav" ]]; then
+      mkdir -p "$exp/samples/reference"
+      cp "$reference_audio/$id.wav" "$exp/samples/reference/$id.wav"
+    fi
+    for model in before after; do
+      checkpoint=$exp/adapted
+      [[ $model == after ]] && checkpoint=$exp/finetune
+      mkdir -p "$exp/samples/$model"
+      echo "$model fine-tuning: $id: $text"
+      tts-adapt synthesize "$checkpoint" --text "$text" --seed 0 --output "$exp/samples/$model/$id.wav" \
+        --mel-output "$exp/samples/$model/$id.npy" --alignment-output "$exp/samples/$model/$id.png"
+    done
+  done < "$exp/samples/texts.csv"
+}
+
+stage_report() {
+  fresh_dir "$exp/report"
+  python "$REPO_ROOT/recipes/common/make_report.py" --exp "$exp" --output "$exp/report" \
+    --title "$recipe" --about "$about"
+}
+
+run_voice_stages() {
+  run_stage 1 "prepare features" --in "$metadata" --in "$symbols" \
+    --out "$exp/prepared/prepared.json" --sig "pretrained=$pretrained" -- stage_prepare
+  run_stage 2 "symbol report" --in "$metadata" --in "$symbols" --out "$exp/symbols/compare.html" \
+    --sig "pretrained=$pretrained" -- stage_symbols
+  run_stage 3 "suggest the speaker to fold" --in "$exp/prepared/prepared.json" \
+    --out "$exp/suggest/speakers.json" -- stage_speaker
+  run_stage 4 "adapt (plan, then surgery)" --in "$exp/suggest/speakers.json" --in "$symbols" \
+    --out "$exp/adapted" --out "$exp/adapt_plan.json" --sig "fold=$fold_speaker" -- stage_adapt
+  run_stage 5 "verify the folded model" --in "$exp/adapted" --out "$exp/verify.json" -- stage_verify
+  run_stage 6 "fine-tune ($steps steps)" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
+    --out "$exp/finetune" --sig "steps=$steps" -- stage_finetune
+  run_stage 7 "samples before and after fine-tuning" --in "$exp/finetune" \
+    --out "$exp/samples/texts.csv" --sig "samples=$samples" -- stage_samples
+  run_stage 8 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
+    --in "$REPO_ROOT/recipes/common/make_report.py" --out "$exp/report/index.html" -- stage_report
+
+  if ((stop_stage >= 8)); then
+    say "produced:"
+    local path
+    for path in report/index.html samples finetune adapted verify.json adapt_plan.txt symbols/compare.html \
+                suggest/speakers.json prepared; do
+      if [[ -e "$exp/$path" ]]; then echo "  $WORK_ROOT/$exp/$path" >&2; fi
+    done
+  fi
+}

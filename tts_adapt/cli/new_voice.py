@@ -1,0 +1,133 @@
+"""``tts-adapt new-voice``: scaffold a recipe for a user's own voice from ``recipes/TEMPLATE``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tts_adapt.cli._output import add_format_argument, console, print_json
+from tts_adapt.errors import UserError
+
+DESCRIPTION = """\
+Create a recipe for a new voice: a copy of recipes/TEMPLATE with the voice's name and
+data filled in, whose run.sh takes the voice through the same stages as recipes/allison
+(symbol table, prepare, symbol report, speaker suggestion, adapt, verify, fine-tune,
+samples, HTML report).
+
+The data must be in LJSpeech layout: METADATA holds id|text|normalized_text (or id|text),
+pipe-separated, no header, and the audio of each line is WAVS/<id>.wav (any sample rate:
+prepare normalises it). The recipe goes to recipes/NAME (or OUTPUT/NAME); it refers to
+the data by absolute path, so nothing is copied and the data is never written to.
+
+examples:
+  tts-adapt new-voice myvoice --metadata ~/data/myvoice/metadata.csv --wavs ~/data/myvoice/wavs
+  recipes/myvoice/run.sh
+  tts-adapt new-voice myvoice --metadata m.csv --wavs wavs --output ~/voices --format json
+"""
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+PLACEHOLDERS = ("@NAME@", "@METADATA@", "@WAVS@")
+COMMON_LINE = re.compile(r'^common="\$\(dirname "\$0"\)/\.\./common"', re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    recipe: Path
+    items: int
+    with_audio: int
+    missing_audio: list[str]
+
+    def to_json(self) -> dict:
+        return {"recipe": str(self.recipe), "run": str(self.recipe / "run.sh"), "items": self.items,
+                "with_audio": self.with_audio, "missing_audio": self.missing_audio}
+
+
+def toolkit_recipes_dir() -> Path:
+    """The ``recipes/`` folder of the tts-adapt checkout this package runs from."""
+    import tts_adapt
+
+    recipes = Path(tts_adapt.__file__).resolve().parents[1] / "recipes"
+    if not (recipes / "TEMPLATE" / "run.sh").is_file() or not (recipes / "common" / "stages.sh").is_file():
+        raise UserError(f"no recipe template at {recipes}/TEMPLATE: new-voice needs a tts-adapt source "
+                        "checkout (pip install -e .)")
+    return recipes
+
+
+def fill_template(text: str, name: str, metadata: Path, wavs: Path, common: str) -> str:
+    """The template's run.sh with the voice filled in (values shell-quoted)."""
+    text = text.replace('"@METADATA@"', shlex.quote(str(metadata))).replace('"@WAVS@"', shlex.quote(str(wavs)))
+    text = text.replace('"@NAME@"', shlex.quote(name)).replace("@NAME@", name)
+    if common:
+        text = COMMON_LINE.sub(lambda _: f"common={shlex.quote(common)}", text, count=1)
+    left = [p for p in PLACEHOLDERS if p in text]
+    if left:
+        raise UserError(f"recipe template still holds {', '.join(left)} after filling it in")
+    return text
+
+
+def scaffold_recipe(name: str, metadata: Path, wavs: Path, output: Path | None = None) -> Scaffold:
+    """Copy the template to OUTPUT/NAME (default: the toolkit's recipes/NAME), filled in for this voice."""
+    from tts_adapt.corpus.metadata import read_metadata
+    from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir
+
+    if not NAME_PATTERN.fullmatch(name):
+        raise UserError(f"voice name {name!r}: use lowercase letters, digits, '-' and '_' (it names exp/{name}/)")
+    recipes = toolkit_recipes_dir()
+    metadata, wavs = metadata.expanduser().resolve(), wavs.expanduser().resolve()
+    items = read_metadata(metadata, wavs, speaker=name)
+    if not items:
+        raise UserError(f"{metadata}: no utterances")
+    missing = [item.id for item in items if not item.audio.is_file()]
+    if len(missing) == len(items):
+        raise UserError(f"none of the {len(items)} utterances has its audio in {wavs} "
+                        f"(looked for e.g. {items[0].audio.name})")
+    parent = (output.expanduser() if output else recipes).resolve()
+    target = parent / name
+    check_fresh_output_dir(target)
+    common = "" if parent == recipes else str(recipes / "common")
+    template = recipes / "TEMPLATE"
+    with atomic_output_dir(target) as tmp:
+        shutil.copytree(template, tmp, dirs_exist_ok=True)
+        run = tmp / "run.sh"
+        run.write_text(fill_template(run.read_text(encoding="utf-8"), name, metadata, wavs, common),
+                       encoding="utf-8")
+        run.chmod(0o755)
+    return Scaffold(target, len(items), len(items) - len(missing), missing[:20])
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "new-voice",
+        help="scaffold a recipe for your own voice (LJSpeech-layout data)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("name", metavar="NAME", help="the voice's name: recipes/NAME, exp/NAME, its speaker name")
+    parser.add_argument("--metadata", required=True, type=Path, metavar="CSV",
+                        help="LJSpeech-form metadata: id|text|normalized_text")
+    parser.add_argument("--wavs", required=True, type=Path, metavar="DIR", help="folder holding <id>.wav")
+    parser.add_argument("--output", type=Path, metavar="DIR",
+                        help="folder to create the recipe in (default: the toolkit's recipes/)")
+    add_format_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    scaffold = scaffold_recipe(args.name, args.metadata, args.wavs, args.output)
+    if args.format == "json":
+        print_json(scaffold.to_json())
+        return 0
+    out = console()
+    out.print(f"created {scaffold.recipe} for {scaffold.items} utterances "
+              f"({scaffold.with_audio} with audio)")
+    if scaffold.missing_audio:
+        out.print(f"[yellow]{scaffold.items - scaffold.with_audio} utterances have no audio file "
+                  f"(prepare will skip them), e.g. {', '.join(scaffold.missing_audio[:5])}[/yellow]")
+    out.print("next:\n"
+              f"  edit {scaffold.recipe / 'conf' / 'sentences.txt'} (test sentences) and about= in run.sh (credits)\n"
+              f"  {scaffold.recipe / 'run.sh'}      # stage 0 writes conf/symbols.txt: review it")
+    return 0
