@@ -32,6 +32,13 @@ class Checkpoint:
         value = self._reader.get_tensor(key)
         return value if isinstance(value, np.ndarray) else np.asarray(value)
 
+    def read_tensor(self, key: str):
+        """The tensor as TensorFlow holds it: a copy action passes it to the writer without a numpy copy."""
+        import tensorflow as tf
+
+        dtype = tf.as_dtype(self.entries[key].dtype)
+        return tf.raw_ops.RestoreV2(prefix=self.prefix, tensor_names=[key], shape_and_slices=[""], dtypes=[dtype])[0]
+
     @property
     def files(self) -> list[Path]:
         return data_files(self.prefix)

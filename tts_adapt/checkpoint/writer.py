@@ -26,11 +26,12 @@ class StreamingCheckpointWriter:
         self._buffered = 0
         self._seen: set[str] = set()
 
-    def add(self, key: str, value: np.ndarray) -> None:
+    def add(self, key: str, value) -> None:
+        """Buffer one tensor (numpy array or TensorFlow tensor); flushes when the budget is reached."""
         if key in self._seen:
             raise ValueError(f"tensor {key!r} written twice")
         self._seen.add(key)
-        size = int(getattr(value, "nbytes", 0))
+        size = _nbytes(value)
         if self._names and self._buffered + size > self.budget_bytes:
             self._flush()  # a big tensor goes out on its own, not on top of a full buffer
         self._names.append(key)
@@ -64,6 +65,13 @@ class StreamingCheckpointWriter:
         if self._shard_dir.exists():  # MergeV2Checkpoints removes it when empty; be sure
             self._shard_dir.rmdir()
         return self.prefix
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, (np.ndarray, np.generic)):
+        return int(value.nbytes)
+    size = value.dtype.size if value.dtype.size else 8  # strings: an estimate is enough for batching
+    return int(np.prod(value.shape, dtype=np.int64)) * size
 
 
 def write_checkpoint_state(directory: str | Path, prefix_name: str) -> None:

@@ -26,7 +26,7 @@ from tts_adapt.manifest import new_manifest, write_manifest
 from tts_adapt.surgery import rows
 from tts_adapt.surgery.plan import Action, Plan
 
-MIN_BUFFER_BYTES = 8 << 20  # small tensors are batched into shards of at least this size
+MIN_BUFFER_BYTES = 4 << 20  # small tensors are batched into shards of at least this size
 _HEADER_KEYS = {"format", "format_version", "tool_version"}
 
 
@@ -41,9 +41,11 @@ class _FileHasher(threading.Thread):
     def run(self) -> None:
         for path in self.files:
             digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(8 << 20), b""):
-                    digest.update(block)
+            block = bytearray(1 << 20)  # one reused buffer: hashing adds no memory that grows
+            view = memoryview(block)
+            with open(path, "rb", buffering=0) as handle:
+                while n := handle.readinto(block):
+                    digest.update(view[:n])
             self.digests[path.name] = digest.hexdigest()
 
 
@@ -133,7 +135,10 @@ def apply_plan(
                 continue
             if action.key == OBJECT_GRAPH_KEY:
                 continue  # written last, once every deletion is known
-            value = _transform(plan, action, ckpt.read(action.key), contributions, rng)
+            if action.op == "copy":
+                value = ckpt.read_tensor(action.key)  # no numpy round trip for the bulk of the tensors
+            else:
+                value = _transform(plan, action, ckpt.read(action.key), contributions, rng)
             if action.shape_after is not None and tuple(value.shape) != tuple(action.shape_after):
                 raise AssertionError(f"{action.key}: planned {action.shape_after}, produced {value.shape}")
             writer.add(action.key, value)

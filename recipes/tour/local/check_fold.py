@@ -6,15 +6,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from tts_adapt.testing import toy_tacotron as toy
+from tts_adapt.tfquiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+from tts_adapt.testing import toy_tacotron as toy  # noqa: E402
 
 exp = Path(sys.argv[1])
 manifest = json.loads((exp / "adapted" / "manifest.json").read_text())
 speaker = manifest["adaptation"]["folded_speaker"]["id"]
 old, new = manifest["adaptation"]["source_symbols"], manifest["symbols"]
 text = "hello world?"  # symbols of both tables
+import tensorflow as tf  # noqa: E402
+
 src = toy.load_weights(tf.train.latest_checkpoint(str(exp / "data" / "multi")))
 out = toy.load_weights(tf.train.latest_checkpoint(str(exp / "adapted")))
 prenet = np.random.default_rng(0).standard_normal((1, toy.STEPS, toy.PRENET)).astype(np.float32)

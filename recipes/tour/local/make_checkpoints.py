@@ -4,7 +4,10 @@ symbol table, the new voice's table, and a single-speaker checkpoint to diff aga
 import sys
 from pathlib import Path
 
-from tts_adapt.testing import toy_tacotron as toy
+from tts_adapt.tfquiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+from tts_adapt.testing import toy_tacotron as toy  # noqa: E402
 
 out = Path(sys.argv[1])
 (out / "multi").mkdir(parents=True, exist_ok=True)
