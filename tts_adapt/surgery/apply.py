@@ -135,8 +135,9 @@ def apply_plan(
                 continue
             if action.key == OBJECT_GRAPH_KEY:
                 continue  # written last, once every deletion is known
-            if action.op == "copy":
-                value = ckpt.read_tensor(action.key)  # no numpy round trip for the bulk of the tensors
+            if action.op in ("copy", "drop_rows"):
+                # no numpy round trip for the bulk of the tensors and for the largest kernels
+                value = _transform(plan, action, ckpt.read_tensor(action.key), contributions, rng)
             else:
                 value = _transform(plan, action, ckpt.read(action.key), contributions, rng)
             if action.shape_after is not None and tuple(value.shape) != tuple(action.shape_after):

@@ -1,6 +1,6 @@
 """Row operations on one tensor: remap by symbol, drop speaker segments, fold a speaker into a bias.
 
-Pure numpy, no TensorFlow: each function takes the old tensor and returns the new one.
+Each function takes the old tensor and returns the new one.
 """
 
 from __future__ import annotations
@@ -39,28 +39,33 @@ def remap_rows(
     return out
 
 
-def drop_segments(values: np.ndarray, segments: Sequence[tuple[int, int]]) -> np.ndarray:
-    """The kernel without its speaker rows (half-open row ranges), compacted in place.
+def kept_ranges(n_rows: int, segments: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The half-open row ranges that survive once the speaker ``segments`` are dropped."""
+    kept, start = [], 0
+    for seg_start, seg_stop in sorted(segments):
+        if seg_start > start:
+            kept.append((start, seg_start))
+        start = max(start, seg_stop)
+    if start < n_rows:
+        kept.append((start, n_rows))
+    return kept
 
-    Rows of a C-ordered array are contiguous, so the kept rows are moved up inside
-    ``values``'s own buffer and a prefix view is returned: no second copy of the
-    largest tensors. ``values`` must not be used afterwards.
+
+def drop_segments(values, segments: Sequence[tuple[int, int]]):
+    """The kernel without its speaker rows; works on numpy arrays and TensorFlow tensors alike.
+
+    A TensorFlow tensor stays one: the writer saves it without a numpy copy.
     """
-    out = values if values.flags.writeable and values.flags.c_contiguous else np.ascontiguousarray(values).copy()
-    write = 0
-    read = 0
-    for start, stop in sorted(segments) + [(out.shape[0], out.shape[0])]:
-        while read < start:  # move kept rows [read, start) up to `write`, in chunks that never overlap
-            chunk = min(start - read, max(read - write, start - read if read == write else read - write))
-            if read != write:
-                out[write:write + chunk] = out[read:read + chunk]
-            write += chunk
-            read += chunk
-        read = max(read, stop)
-    return out[:write]
+    pieces = [values[a:b] for a, b in kept_ranges(values.shape[0], segments)]
+    if isinstance(values, np.ndarray):
+        return np.concatenate(pieces, axis=0)
+    import tensorflow as tf
+
+    return tf.concat(pieces, axis=0)
 
 
-def speaker_contribution(kernel: np.ndarray, rows: tuple[int, int], vector: np.ndarray) -> np.ndarray:
+def speaker_contribution(kernel, rows: tuple[int, int], vector: np.ndarray) -> np.ndarray:
     """``e @ W_e``: what the speaker rows added to every output, a constant once the speaker is fixed."""
     start, stop = rows
-    return (vector.astype(np.float64) @ kernel[start:stop].astype(np.float64))  # [out]
+    segment = np.asarray(kernel[start:stop], dtype=np.float64)  # [speaker_dim, out]
+    return vector.astype(np.float64) @ segment  # [out]
