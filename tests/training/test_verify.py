@@ -1,0 +1,99 @@
+"""verify: a folded adaptation of a real (tiny) Tacotron computes what its source computed for that speaker."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import run_cli
+from tiny_checkpoints import NEW_SYMBOLS, make_source, write_table
+
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    root = tmp_path_factory.mktemp("verify_source")
+    make_source(root / "src", seed=3)
+    return root
+
+
+def adapted(source, capsys, fold: str):
+    out = source / f"adapted_{fold}"
+    if not out.exists():
+        table = write_table(source / "new.txt", NEW_SYMBOLS)
+        code, _, err = run_cli(["adapt", source / "src", "--output", out, "--symbols", table,
+                                "--fold-speaker", fold], capsys)
+        assert code == 0, err
+    return out
+
+
+def verify(capsys, *args):
+    code, out, err = run_cli(["verify", *args, "--format", "json"], capsys)
+    return code, (json.loads(out) if out else None), err
+
+
+def test_folded_speaker_is_equivalent_on_every_output(source, capsys):
+    code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "1"))
+    assert code == 0
+    assert result["ok"] and result["speaker"] == {"id": 1, "name": "bob"}
+    assert result["max_rel_diff"] <= TOLERANCE
+    assert set(result["outputs"]) == {"mel", "mel_post", "stop_logits", "alignment"}
+    for name, d in result["outputs"].items():
+        assert d["max_abs_output"] > 0.05, name  # the outputs compared are not trivially zero
+    assert result["shared_symbols"] == len(set(NEW_SYMBOLS) & set("abcdefghij "))
+
+
+def test_speaker_by_name_and_human_output(source, capsys):
+    code, out, _ = run_cli(["verify", source / "src", adapted(source, capsys, "1"), "--speaker", "bob"], capsys)
+    assert code == 0
+    assert "OK: equivalent" in out and "speaker 1 (bob)" in out and "stop_logits" in out
+
+
+def test_another_speaker_differs_and_exits_1(source, capsys):
+    code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "1"), "--speaker", "2")
+    assert code == 1
+    assert not result["ok"] and result["max_rel_diff"] > 1e-3
+
+
+def test_unfolded_adaptation_needs_a_speaker_and_then_differs(source, capsys):
+    unfolded = adapted(source, capsys, "none")
+    code, result, err = verify(capsys, source / "src", unfolded)
+    assert code == 2 and result is None
+    assert "no speaker was folded" in err and len(err.strip().splitlines()) == 1
+    code, result, _ = verify(capsys, source / "src", unfolded, "--speaker", "1")
+    assert code == 1 and result["max_rel_diff"] > 1e-3
+
+
+def test_rows_must_follow_their_symbol(source, capsys, tmp_path):
+    """Swap two symbols in the adapted manifest: the rows no longer match, and verify sees it."""
+    broken = tmp_path / "swapped"
+    shutil.copytree(adapted(source, capsys, "1"), broken)
+    manifest = json.loads((broken / "manifest.json").read_text(encoding="utf-8"))
+    symbols = manifest["symbols"]
+    i, j = symbols.index("a"), symbols.index("b")
+    symbols[i], symbols[j] = symbols[j], symbols[i]
+    (broken / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, result, _ = verify(capsys, source / "src", broken)
+    assert code == 1 and result["max_rel_diff"] > 1e-3
+
+
+def test_seed_changes_the_probe_not_the_verdict(source, capsys):
+    folded = adapted(source, capsys, "1")
+    _, first, _ = verify(capsys, source / "src", folded, "--seed", "5")
+    _, again, _ = verify(capsys, source / "src", folded, "--seed", "5")
+    assert first == again and first["ok"]
+
+
+@pytest.mark.parametrize("case", ["multi_speaker", "no_manifest", "bad_speaker"])
+def test_bad_inputs_exit_2_with_one_line(source, capsys, tmp_path, case):
+    folded = adapted(source, capsys, "1")
+    args = {
+        "multi_speaker": [source / "src", source / "src"],
+        "no_manifest": [source / "src", tmp_path],
+        "bad_speaker": [source / "src", folded, "--speaker", "zed"],
+    }[case]
+    code, out, err = run_cli(["verify", *args], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("tts-adapt verify: error:") and len(err.strip().splitlines()) == 1

@@ -1,0 +1,148 @@
+"""``verify``: the adapted model must compute what the source model computed for the folded speaker.
+
+Folding ``[x; e] W + b = x W_x + (e W_e + b)`` is exact in real numbers, so two
+models that differ only by the surgery must give the same outputs up to float32
+rounding. We check that on inputs neither model has seen: random text made of
+symbols both tables hold (each model encodes it through its own table, so moved
+rows are checked too) and random mel frames fed teacher-forced, with
+``training=False`` so nothing is random inside the models.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tts_adapt.errors import UserError
+from tts_adapt.symbols.table import SymbolTable
+
+OUTPUTS = ("mel", "mel_post", "stop_logits", "alignment")
+DEFAULT_TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Seeded random inputs: symbol strings (not ids) and teacher-forcing frames."""
+
+    texts: list[list[str]]  # each a list of symbols
+    mel: np.ndarray  # float32 [batch, frames, n_mels], frames a multiple of the reduction factor
+
+
+def make_probe(shared_symbols: list[str], n_mels: int, reduction: int, seed: int = 0, batch: int = 4,
+               max_text: int = 24, decoder_steps: int = 12) -> Probe:
+    """Texts of different lengths (so padding and masking are exercised) over ``shared_symbols``."""
+    if not shared_symbols:
+        raise UserError("the two models' symbol tables have no symbol in common; nothing to compare")
+    rng = np.random.default_rng(seed)
+    lengths = [max_text] + list(rng.integers(2, max_text + 1, size=batch - 1))
+    texts = [[shared_symbols[i] for i in rng.integers(0, len(shared_symbols), size=n)] for n in lengths]
+    mel = rng.uniform(-4.0, 4.0, size=(batch, decoder_steps * reduction, n_mels)).astype(np.float32)
+    return Probe(texts, mel)
+
+
+def encode_batch(texts: list[list[str]], table: SymbolTable) -> tuple[np.ndarray, np.ndarray]:
+    """(ids int32 [batch, time] padded with 0, lengths int32 [batch]) through ``table``."""
+    lengths = np.array([len(t) for t in texts], np.int32)
+    ids = np.zeros((len(texts), int(lengths.max())), np.int32)
+    for row, text in enumerate(texts):
+        ids[row, : len(text)] = [table.id(s) for s in text]
+    return ids, lengths
+
+
+def resolve_speaker(speaker: str | int | None, names: list[str], n_speakers: int) -> int:
+    """A speaker id from an id or a name of the source model."""
+    if isinstance(speaker, int) or (isinstance(speaker, str) and speaker.isdigit()):
+        index = int(speaker)
+        if not 0 <= index < n_speakers:
+            raise UserError(f"speaker id {index} out of range: the source model has {n_speakers} speakers "
+                            f"(0..{n_speakers - 1})")
+        return index
+    if speaker in names:
+        return names.index(speaker)
+    raise UserError(f"unknown speaker {speaker!r}; the source model's speakers: {', '.join(names) or 'none'}")
+
+
+def default_speaker(adapted_manifest: dict[str, Any], adapted_path: str) -> int:
+    """The speaker the adaptation folded, from the adapted manifest's provenance."""
+    adaptation = adapted_manifest.get("adaptation")
+    if not adaptation:
+        raise UserError(f"{adapted_path} is not an adapted checkpoint (its manifest has no adaptation record); "
+                        "name the source speaker to compare with --speaker")
+    folded = adaptation.get("folded_speaker")
+    if not folded or folded.get("id") is None:
+        how = "no speaker was folded" if not folded else f"it folded {folded.get('vector_source')}, not a table row"
+        raise UserError(f"{adapted_path}: {how}, so it matches no source speaker exactly; "
+                        "pass --speaker to measure the difference anyway")
+    return int(folded["id"])
+
+
+def compare_outputs(source: dict[str, Any], adapted: dict[str, Any]) -> dict[str, dict]:
+    """Per output: max |a - b| and that relative to max |source output|."""
+    out = {}
+    for name in OUTPUTS:
+        a, b = np.asarray(source[name], np.float64), np.asarray(adapted[name], np.float64)
+        abs_diff = float(np.max(np.abs(a - b)))
+        scale = float(np.max(np.abs(a)))
+        out[name] = {"max_abs_diff": abs_diff, "max_rel_diff": abs_diff / scale if scale > 0 else abs_diff,
+                     "max_abs_output": scale}
+    return out
+
+
+def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.PathLike,
+                       speaker: str | int | None = None, tolerance: float = DEFAULT_TOLERANCE,
+                       seed: int = 0) -> dict[str, Any]:
+    """Run both models on the same probe; the result is what ``tts-adapt verify --format json`` prints."""
+    from tts_adapt.training.checkpoints import load_model
+
+    source_model, source_manifest = load_model(source_path)
+    adapted_model, adapted_manifest = load_model(adapted_path)
+    if adapted_model.n_speakers:
+        raise UserError(f"{adapted_path} is a multi-speaker model; verify compares a folded single-speaker "
+                        "adaptation with its source")
+    source_speakers = list(source_manifest.get("speakers") or [])
+    if source_model.n_speakers:
+        chosen = default_speaker(adapted_manifest, str(adapted_path)) if speaker is None else speaker
+        speaker_id = resolve_speaker(chosen, source_speakers, source_model.n_speakers)
+    elif speaker is not None:
+        raise UserError(f"{source_path} is a single-speaker model; --speaker does not apply")
+    else:
+        speaker_id = None
+    if source_model.config.n_mels != adapted_model.config.n_mels or \
+            source_model.config.reduction != adapted_model.config.reduction:
+        raise UserError("the two models differ in n_mels or reduction factor; they cannot compute the same thing")
+
+    source_table = SymbolTable.from_list(source_manifest["symbols"], f"{source_path} symbols")
+    adapted_table = SymbolTable.from_list(adapted_manifest["symbols"], f"{adapted_path} symbols")
+    shared = [s for s in adapted_table.symbols if s in source_table]
+    config = source_model.config
+    probe = make_probe(shared, config.n_mels, config.reduction, seed)
+
+    outputs = []
+    for model, table in ((source_model, source_table), (adapted_model, adapted_table)):
+        text, text_len = encode_batch(probe.texts, table)
+        speakers = np.full([len(probe.texts)], speaker_id or 0, np.int32)
+        result = model({"text": text, "text_len": text_len, "mel": probe.mel, "speaker": speakers}, training=False)
+        outputs.append({k: v.numpy() for k, v in result.items()})
+    per_output = compare_outputs(outputs[0], outputs[1])
+    max_abs = max(d["max_abs_diff"] for d in per_output.values())
+    max_rel = max(d["max_rel_diff"] for d in per_output.values())
+    return {
+        "source": str(source_path),
+        "adapted": str(adapted_path),
+        "speaker": None if speaker_id is None else {"id": speaker_id, "name": _name(source_speakers, speaker_id)},
+        "shared_symbols": len(shared),
+        "inputs": {"batch": len(probe.texts), "max_text_len": int(max(len(t) for t in probe.texts)),
+                   "frames": int(probe.mel.shape[1]), "seed": seed},
+        "outputs": per_output,
+        "max_abs_diff": max_abs,
+        "max_rel_diff": max_rel,
+        "tolerance": tolerance,
+        "ok": bool(max_rel <= tolerance),
+    }
+
+
+def _name(names: list[str], index: int) -> str | None:
+    return names[index] if index < len(names) else None
