@@ -231,27 +231,41 @@ def _remove_stale_features(output: Path, kept_ids: set[str]) -> None:
 
 
 def _run_jobs(jobs: list[_Job], workers: int, progress: Progress | None):
-    """Yield ``(id, result)`` per job, in order; a pool of ``workers`` processes when > 1."""
+    """Yield ``(id, result)`` per job, in order; a pool of ``workers`` processes when > 1.
+
+    BLAS runs one thread per process: the per-utterance matrices are small, and on a
+    loaded machine OpenBLAS's own threads only wait for each other.
+    """
+    from threadpoolctl import threadpool_limits
+
     total = len(jobs)
     if progress:
         progress(0, total)
     if workers == 1 or total < 2:
         results = map(process_item, jobs)
-        pool = contextlib.nullcontext()
+        pool = threadpool_limits(limits=1)
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # forkserver: safe even when the caller has TensorFlow's threads running (fork is not)
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        pool = ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context)
+        context.set_forkserver_preload(["librosa", "scipy.signal", __name__])
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, total), mp_context=context, initializer=_init_worker
+        )
         results = pool.map(process_item, jobs, chunksize=max(1, min(16, total // (4 * workers))))
     with pool:
         for done, (job, result) in enumerate(zip(jobs, results), start=1):
             if progress:
                 progress(done, total)
             yield job.id, result
+
+
+def _init_worker() -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
 
 
 def process_item(job: _Job) -> dict[str, Any]:
