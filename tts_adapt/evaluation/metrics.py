@@ -1,0 +1,86 @@
+"""Objective metrics of one utterance: pure numpy/librosa functions, no model.
+
+* ``masked_l1`` - teacher-forced mel error over the real frames (the number training lowers).
+* ``mcd_dtw`` - mel cepstral distortion in dB between a free-running mel and the
+  recording's, after dynamic time warping (the two need not have the same length).
+* ``attention_metrics`` - is the free-running attention sharp (focus), moving forward
+  (monotonicity) and reading every input symbol (coverage)?
+* ``length_ratio`` - did the stop token end the utterance at about the right length?
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tts_adapt.audio.features import denormalise_db
+
+MCD_COEFFICIENTS = 13  # c0 (energy) is dropped: c1..c12 enter the distance
+COVERAGE_THRESHOLD = 0.5  # total attention a text position must receive to count as read
+_MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
+
+
+def masked_l1(prediction: np.ndarray, target: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Mean |prediction - target| per item over its first ``lengths`` frames. Inputs [batch, frames, n_mels]."""
+    frames = np.arange(prediction.shape[1])[None, :] < np.asarray(lengths)[:, None]  # [batch, frames]
+    error = np.abs(prediction - target).mean(-1) * frames  # [batch, frames]
+    return error.sum(-1) / np.maximum(frames.sum(-1), 1)
+
+
+def mel_cepstrum(mel: np.ndarray, audio_cfg, n_coefficients: int = MCD_COEFFICIENTS) -> np.ndarray:
+    """Cepstra ``[frames, n_coefficients]`` of a normalised log-mel ``[frames, n_mels]``, in natural-log units.
+
+    The mel is mapped back to dB of amplitude and then to ln(amplitude) before the
+    orthonormal DCT, so the MCD constant ``10/ln 10 * sqrt(2)`` gives decibels as
+    in the usual definition (Kubichek 1993).
+    """
+    import librosa
+
+    log_amplitude = denormalise_db(mel, audio_cfg) * (math.log(10.0) / 20.0)  # [frames, n_mels]
+    return librosa.feature.mfcc(S=log_amplitude.T, n_mfcc=n_coefficients, dct_type=2, norm="ortho").T
+
+
+def mcd_dtw(reference: np.ndarray, synthesized: np.ndarray, audio_cfg) -> dict[str, float]:
+    """MCD (dB) along the DTW path between two normalised log-mels ``[frames, n_mels]``.
+
+    Returns ``{"mcd": dB, "path_length": steps}``; c0 is left out so loudness does not count.
+    """
+    import librosa
+
+    if len(reference) == 0 or len(synthesized) == 0:
+        raise ValueError("mel cepstral distortion needs at least one frame on each side")
+    ref = mel_cepstrum(reference, audio_cfg)[:, 1:]  # [frames_ref, 12]
+    syn = mel_cepstrum(synthesized, audio_cfg)[:, 1:]  # [frames_syn, 12]
+    _, path = librosa.sequence.dtw(X=ref.T, Y=syn.T, metric="euclidean")  # path: [(i_ref, j_syn)], end first
+    distances = np.linalg.norm(ref[path[:, 0]] - syn[path[:, 1]], axis=-1)
+    return {"mcd": float(_MCD_SCALE * distances.mean()), "path_length": int(len(path))}
+
+
+def attention_metrics(alignment: np.ndarray) -> dict[str, float]:
+    """Sharpness and shape of one alignment ``[decoder_steps, text_len]`` (real steps and symbols only).
+
+    * ``focus``: mean over steps of the largest weight (1 = one symbol at a time).
+    * ``monotonicity``: share of step-to-step moves of the attended symbol (argmax)
+      that do not go backwards.
+    * ``coverage``: share of text symbols whose total attention reaches 0.5.
+    * ``end``: attended position of the last step / (text_len - 1); 1 = ended on the last symbol.
+    """
+    if alignment.ndim != 2 or alignment.shape[0] == 0 or alignment.shape[1] == 0:
+        raise ValueError(f"an alignment must be [steps >= 1, text_len >= 1], got {list(alignment.shape)}")
+    peaks = alignment.argmax(-1)  # [steps]
+    moves = np.diff(peaks)
+    text_len = alignment.shape[1]
+    return {
+        "focus": float(alignment.max(-1).mean()),
+        "monotonicity": float((moves >= 0).mean()) if len(moves) else 1.0,
+        "coverage": float((alignment.sum(0) >= COVERAGE_THRESHOLD).mean()),
+        "end": float(peaks[-1] / (text_len - 1)) if text_len > 1 else 1.0,
+    }
+
+
+def length_ratio(predicted_frames: int, reference_frames: int) -> float:
+    """Free-running length over the recording's: 1 = the stop token fired at the right time."""
+    if reference_frames <= 0:
+        raise ValueError("the reference must have at least one frame")
+    return predicted_frames / reference_frames
