@@ -29,7 +29,7 @@ parse_options "$@"
 
 conf=$RECIPE_DIR/conf
 exp=exp/$recipe
-pretrained=${pretrained:-$REPO_ROOT/data/pretrained/multispeaker}
+pretrained=$(abs_path "${pretrained:-$REPO_ROOT/data/pretrained/multispeaker}")
 symbols=$conf/symbols.txt
 metadata=$exp/data/metadata.csv
 wavs=$exp/data/wavs

@@ -203,9 +203,15 @@ def _reference_mel(wav: Path, manifest: Path) -> np.ndarray | None:
     from tts_adapt.audio.features import wav_to_mel
     from tts_adapt.audio.io import load_audio
 
+    from tts_adapt.errors import UserError
+
     config = _load_json(manifest)
-    cfg = AudioConfig.from_dict(config["audio"]) if config and "audio" in config else AudioConfig()
-    return wav_to_mel(load_audio(wav, cfg), cfg)
+    try:
+        cfg = AudioConfig.from_dict(config["audio"]) if config and "audio" in config else AudioConfig()
+        return wav_to_mel(load_audio(wav, cfg), cfg)
+    except UserError as exc:  # e.g. a silent file: the page shows the other mels
+        print(f"no mel for {wav}: {exc}", file=sys.stderr)
+        return None
 
 
 def _mel_plot(mels: list[tuple[str, np.ndarray]], path: Path) -> None:

@@ -25,6 +25,7 @@ force=${force:-false}
 # RECIPE_DIR: the recipe's own folder (conf/, local/); REPO_ROOT: the toolkit checkout;
 # WORK_ROOT: where the recipe runs and writes exp/<recipe>/ (the checkout unless TTS_ADAPT_WORK
 # says otherwise). Paths in stages are relative to WORK_ROOT.
+CALLER_DIR=$PWD
 RECIPE_DIR=$(cd "$(dirname "${BASH_SOURCE[1]:-$0}")" && pwd)
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK_ROOT=$(mkdir -p "${TTS_ADAPT_WORK:-$REPO_ROOT}" && cd "${TTS_ADAPT_WORK:-$REPO_ROOT}" && pwd)
@@ -58,6 +59,11 @@ _set_option() {
     exit 2
   fi
   printf -v "$name" '%s' "$2"
+}
+
+# abs_path PATH: a path option as the user meant it, relative to where the recipe was started.
+abs_path() {
+  if [[ -z "$1" || "$1" == /* ]]; then echo "$1"; else echo "$CALLER_DIR/$1"; fi
 }
 
 # Seconds as "1h02m03s" / "2m05s" / "7s".

@@ -2,6 +2,7 @@
 # Pretrain the bundled multi-speaker model on a corpus synthesised offline from Debian voices.
 #
 # Usage: recipes/pretrain_multispeaker/run.sh [--stage N] [--stop-stage M] [--steps S] [--force true]
+#                                            [--check-sentences K] [--corpus-config FILE]
 #
 #   0 corpus   synthesise ~300 sentences x 9 voices (flite, festival, espeak-ng) -> exp/pretrain/corpus
 #   1 symbols  symbol table from the corpus transcripts                          -> exp/pretrain/symbols.txt
@@ -16,11 +17,13 @@
 recipe=pretrain
 steps=4000            # training steps in all (a resumed run continues to this count)
 check_sentences=3     # held-out sentences synthesised per speaker in stage 4
+corpus_config=""      # the corpus description (default: conf/corpus.yaml)
 . "$(dirname "$0")/../common/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"
 parse_options "$@"
 
 conf=$RECIPE_DIR/conf
+corpus_config=$(abs_path "${corpus_config:-$conf/corpus.yaml}")
 exp=exp/$recipe
 debian_packages=(flite festival festvox-kdlpc16k espeak-ng wordnet-base fortunes-min)
 
@@ -29,7 +32,7 @@ ensure_venv
 
 stage_corpus() {
   fresh_dir "$exp/corpus"
-  python "$RECIPE_DIR/local/make_corpus.py" --config "$conf/corpus.yaml" --output "$exp/corpus"
+  python "$RECIPE_DIR/local/make_corpus.py" --config "$corpus_config" --output "$exp/corpus"
 }
 
 stage_symbols() {
@@ -67,7 +70,7 @@ stage_check() {
   echo "samples and alignment plots for held-out sentences -> $exp/check/<speaker>/"
 }
 
-run_stage 0 "corpus from Debian voices" --in "$conf/corpus.yaml" --in "$RECIPE_DIR/local" \
+run_stage 0 "corpus from Debian voices" --in "$corpus_config" --in "$RECIPE_DIR/local" \
   --out "$exp/corpus/metadata.csv" -- stage_corpus
 run_stage 1 "symbol table" --in "$exp/corpus/metadata.csv" --out "$exp/symbols.txt" -- stage_symbols
 run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbols.txt" --in "$conf/train.yaml" \

@@ -1,0 +1,105 @@
+"""`tts-adapt new-voice`: a recipe scaffolded from recipes/TEMPLATE for LJSpeech-layout data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from recipe_modules import REPO, RECIPES
+from tts_adapt.cli.main import main
+
+
+@pytest.fixture
+def voice(tmp_path):
+    data = tmp_path / "my data"  # a space in the path: the scaffold must quote it
+    (data / "wavs").mkdir(parents=True)
+    lines = ["utt1|Hello there, world.|hello there, world.", "utt2|It costs 5 euros.|it costs five euros.",
+             "utt3|No audio for this one.|no audio for this one."]
+    (data / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name in ("utt1", "utt2"):
+        sf.write(data / "wavs" / f"{name}.wav", np.zeros(8000, dtype=np.float32), 16000)
+    return data
+
+
+def _new_voice(capsys, *args) -> tuple[int, str, str]:
+    code = main(["new-voice", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_scaffold_fills_in_the_voice(voice, tmp_path, capsys):
+    out = tmp_path / "recipes"
+    code, stdout, _ = _new_voice(capsys, "myvoice", "--metadata", voice / "metadata.csv", "--wavs",
+                                 voice / "wavs", "--output", out, "--format", "json")
+    assert code == 0
+    report = json.loads(stdout)
+    recipe = out / "myvoice"
+    assert report == {"recipe": str(recipe), "run": str(recipe / "run.sh"), "items": 3, "with_audio": 2,
+                      "missing_audio": ["utt3"]}
+    run = (recipe / "run.sh").read_text()
+    assert "@NAME@" not in run and "@METADATA@" not in run and "@WAVS@" not in run
+    assert "recipe=myvoice" in run
+    assert f"metadata='{voice / 'metadata.csv'}'" in run and f"wavs='{voice / 'wavs'}'" in run
+    assert f"common={RECIPES / 'common'}" in run  # outside the toolkit's recipes/: an absolute path
+    assert os.access(recipe / "run.sh", os.X_OK)
+    assert (recipe / "conf" / "sentences.txt").read_text() == (RECIPES / "TEMPLATE/conf/sentences.txt").read_text()
+    assert subprocess.run(["bash", "-n", str(recipe / "run.sh")]).returncode == 0
+    # the data is referred to, never copied or written
+    assert sorted(p.name for p in voice.iterdir()) == ["metadata.csv", "wavs"]
+
+
+def test_scaffolded_recipe_runs_its_first_stage(voice, tmp_path, capsys):
+    assert _new_voice(capsys, "myvoice", "--metadata", voice / "metadata.csv", "--wavs", voice / "wavs",
+                      "--output", tmp_path)[0] == 0
+    pretrained = tmp_path / "pretrained"
+    pretrained.mkdir()
+    (pretrained / "manifest.json").write_text(json.dumps(
+        {"format": "tts-adapt", "dialect": "own", "symbols": list(" abcdefghijklmnopqrstuvwxyz.,"),
+         "speakers": ["s1", "s2"], "audio": {}}))
+    env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path / "work")}
+    result = subprocess.run([str(tmp_path / "myvoice" / "run.sh"), "--stop-stage", "0", "--pretrained", str(pretrained)],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr + result.stdout
+    table = (tmp_path / "myvoice" / "conf" / "symbols.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    assert table[:29] == list(" abcdefghijklmnopqrstuvwxyz.,")  # the pretrained order is kept
+    assert table[29:] == []  # numbers were expanded to words by the cleaners: nothing to append
+    assert (tmp_path / "work" / "exp" / "myvoice" / "logs" / "stage0.log").is_file()
+
+
+@pytest.mark.parametrize("name", ["My Voice", "../escape", "", "Upper", "a.b"])
+def test_bad_names_are_refused(voice, tmp_path, capsys, name):
+    code, _, err = _new_voice(capsys, name, "--metadata", voice / "metadata.csv", "--wavs", voice / "wavs",
+                              "--output", tmp_path)
+    assert code == 2 and "voice name" in err
+
+
+def test_existing_recipe_is_never_overwritten(voice, tmp_path, capsys):
+    (tmp_path / "myvoice").mkdir()
+    (tmp_path / "myvoice" / "notes.txt").write_text("mine")
+    code, _, err = _new_voice(capsys, "myvoice", "--metadata", voice / "metadata.csv", "--wavs", voice / "wavs",
+                              "--output", tmp_path)
+    assert code == 2 and "not empty" in err
+    assert (tmp_path / "myvoice" / "notes.txt").read_text() == "mine"
+
+
+def test_data_without_audio_is_refused(voice, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = _new_voice(capsys, "myvoice", "--metadata", voice / "metadata.csv", "--wavs", empty,
+                              "--output", tmp_path)
+    assert code == 2 and "none of the 3 utterances has its audio" in err
+    assert not (tmp_path / "myvoice").exists()
+    code, _, err = _new_voice(capsys, "myvoice", "--metadata", voice / "missing.csv", "--wavs", voice / "wavs",
+                              "--output", tmp_path)
+    assert code == 2 and "no such metadata file" in err
+
+
+def test_default_location_is_the_toolkits_recipes_folder():
+    from tts_adapt.cli.new_voice import toolkit_recipes_dir
+
+    assert toolkit_recipes_dir() == REPO / "recipes"

@@ -1,0 +1,94 @@
+"""The voice recipes' HTML report (recipes/common/make_report.py) and the speaker pick."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from recipe_modules import load
+
+report = load("common/make_report.py")
+best = load("common/best_speaker.py")
+
+
+@pytest.fixture
+def exp(tmp_path):
+    exp = tmp_path / "exp" / "voice"
+    (exp / "symbols").mkdir(parents=True)
+    (exp / "symbols" / "compare.html").write_text("<html><body>SYMBOL REPORT</body></html>")
+    (exp / "symbols" / "compare.json").write_text(json.dumps({
+        "symbols": [{"symbol": '"', "status": "added", "old_id": None, "new_id": 33, "init": "mean", "count": 4},
+                    {"symbol": "a", "status": "moved", "old_id": 3, "new_id": 1, "init": "copy", "count": 900}],
+        "summary": {"kept": 4, "moved": 29, "added": 1, "removed": 1}}))
+    (exp / "data").mkdir()
+    (exp / "data" / "summary.json").write_text(json.dumps({"utterances": 541, "minutes": 23.8}))
+    (exp / "prepared").mkdir()
+    (exp / "prepared" / "prepared.json").write_text(json.dumps(
+        {"items": 518, "skipped": [{"id": "beep", "reason": "too short"}]}))
+    (exp / "suggest").mkdir()
+    (exp / "suggest" / "speakers.json").write_text(json.dumps(
+        {"ranking": [{"speaker": "slt", "loss": 0.41}, {"speaker": "awb", "loss": 0.57}]}))
+    (exp / "verify.json").write_text(json.dumps({"speaker": "slt", "max_abs_diff": 3.1e-6, "ok": True}))
+    (exp / "adapt_plan.txt").write_text("fold  decoder/lstm/kernel  rows 512:576 -> bias\n")
+    (exp / "finetune").mkdir()
+    (exp / "finetune" / "metrics.csv").write_text(
+        "step,loss,val_loss,lr\n" + "".join(f"{s},{2 / (s + 1):.4f},{2.5 / (s + 1):.4f},0.001\n" for s in range(0, 100, 10)))
+    samples = exp / "samples"
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(8000) / 16000)).astype(np.float32)
+    for model in ("reference", "before", "after"):
+        (samples / model).mkdir(parents=True)
+        sf.write(samples / model / "p1.wav", tone, 16000)
+    for model in ("before", "after"):
+        np.save(samples / model / "p1.npy", np.random.default_rng(0).normal(size=(40, 80)).astype(np.float32))
+        (samples / model / "p1.png").write_bytes(b"\x89PNG fake")
+    (samples / "texts.csv").write_text("p1|please hold the line.\n")
+    return exp
+
+
+def test_report_has_every_section_and_its_files(exp, tmp_path):
+    page_path = report.make_report(exp, tmp_path / "report", "voice", "Voice: test data, CC0 <really>")
+    out = tmp_path / "report"
+    page = page_path.read_text(encoding="utf-8")
+    assert page_path == out / "index.html"
+    assert "CC0 &lt;really&gt;" in page  # escaped
+    assert 'src="symbols.html"' in page and (out / "symbols.html").read_text().count("SYMBOL REPORT") == 1
+    assert "<td>added</td>" in page and "<td>mean</td>" in page
+    assert "<td>slt</td><td>0.41</td>" in page
+    assert "fold  decoder/lstm/kernel" in page
+    assert "max_abs_diff" in page and "3.1e-06" in page
+    assert (out / "loss.png").stat().st_size > 1000 and "<td>val_loss</td><td>90.0</td>" in page
+    assert "please hold the line." in page
+    for model in ("reference", "before", "after"):
+        assert f'src="samples/p1.{model}.wav"' in page and (out / "samples" / f"p1.{model}.wav").is_file()
+    assert (out / "samples" / "p1.before.align.png").is_file() and (out / "samples" / "p1.mels.png").is_file()
+    assert "<td>utterances</td><td>541</td>" in page and "beep: too short" in page
+    assert 'class="note"' not in page
+
+
+def test_partial_run_gives_notes_not_errors(tmp_path):
+    exp = tmp_path / "exp" / "voice"
+    exp.mkdir(parents=True)
+    page = report.make_report(exp, tmp_path / "report", "voice").read_text(encoding="utf-8")
+    assert page.count('class="note"') == 7
+
+
+def test_loss_logs_from_csv_and_jsonl(tmp_path):
+    (tmp_path / "log.jsonl").write_text('{"step": 1, "loss": 2.0}\n{"step": 2, "loss": 1.5, "mel_loss": 1.0}\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "val.csv").write_text("step,val_loss\n2,1.8\n1,2.2\n")
+    (tmp_path / "other.csv").write_text("name,value\nx,1\n")  # no step column: not a log
+    series = report.read_loss_logs(tmp_path)
+    assert series == {"loss": [(1.0, 2.0), (2.0, 1.5)], "mel_loss": [(2.0, 1.0)], "val_loss": [(1.0, 2.2), (2.0, 1.8)]}
+
+
+@pytest.mark.parametrize("document, expected", [
+    ({"ranking": [{"speaker": "slt", "loss": 0.4}, {"speaker": "awb", "loss": 0.5}]}, "slt"),
+    ([{"speaker": "kal16", "loss": 0.3}], "kal16"),
+    ({"best": "rms", "ranking": [{"speaker": "slt", "loss": 0.4}]}, "rms"),
+    ({"best": {"speaker": "ked", "loss": 0.2}}, "ked"),
+])
+def test_best_speaker(document, expected):
+    assert best.best_speaker(document) == expected
