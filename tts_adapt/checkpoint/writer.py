@@ -40,6 +40,11 @@ class StreamingCheckpointWriter:
         if self._buffered >= self.budget_bytes:
             self._flush()  # now, before the caller reads the next tensor
 
+    def reserve(self, nbytes: int) -> None:
+        """Call before reading a tensor of ``nbytes``: flush first if it would not fit beside the buffer."""
+        if self._names and self._buffered + nbytes > self.budget_bytes:
+            self._flush()
+
     def _flush(self) -> None:
         import tensorflow as tf
 

@@ -81,8 +81,10 @@ def batches(items: list[Item], batch_size: int) -> list[list[Item]]:
     return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
-def pad_batch(items: list[Item], reduction: int, speaker: int = 0) -> dict[str, np.ndarray]:
-    """A teacher-forcing batch shaped like the dataset's: text/mel padded, mel to a multiple of ``reduction``."""
+def pad_batch(items: list[Item], reduction: int, speaker: int | Sequence[int] = 0) -> dict[str, np.ndarray]:
+    """A teacher-forcing batch shaped like the dataset's: text/mel padded, mel to a multiple of ``reduction``.
+
+    ``speaker``: one id for every item, or one per item."""
     text_len = np.array([len(item.ids) for item in items], np.int32)
     mel_len = np.array([item.mel.shape[0] for item in items], np.int32)
     frames = int(-(-mel_len.max() // reduction) * reduction)
@@ -93,4 +95,4 @@ def pad_batch(items: list[Item], reduction: int, speaker: int = 0) -> dict[str, 
         text[row, : text_len[row]] = item.ids
         mel[row, : mel_len[row]] = item.mel
     return {"text": text, "text_len": text_len, "mel": mel, "mel_len": mel_len,
-            "speaker": np.full([len(items)], speaker, np.int32)}
+            "speaker": np.broadcast_to(np.asarray(speaker, np.int32), [len(items)]).copy()}

@@ -135,6 +135,7 @@ def apply_plan(
                 continue
             if action.key == OBJECT_GRAPH_KEY:
                 continue  # written last, once every deletion is known
+            writer.reserve(ckpt.entries[action.key].nbytes)
             if action.op in ("copy", "drop_rows"):
                 # no numpy round trip for the bulk of the tensors and for the largest kernels
                 value = _transform(plan, action, ckpt.read_tensor(action.key), contributions, rng)

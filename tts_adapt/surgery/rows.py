@@ -56,7 +56,7 @@ def drop_segments(values, segments: Sequence[tuple[int, int]]):
 
     A TensorFlow tensor stays one: the writer saves it without a numpy copy.
     """
-    pieces = [values[a:b] for a, b in kept_ranges(values.shape[0], segments)]
+    pieces = [values[a:b] for a, b in kept_ranges(values.shape[0], segments)] or [values[:0]]
     if isinstance(values, np.ndarray):
         return np.concatenate(pieces, axis=0)
     import tensorflow as tf

@@ -22,12 +22,12 @@ BATCH_SIZE = 16
 
 def teacher_forced_losses(model, batch: dict[str, np.ndarray], forward: Callable | None = None) -> np.ndarray:
     """Per-item loss [batch] of one padded batch (see the module docstring)."""
-    outputs = (forward or _forward(model))(batch)
+    outputs = (forward or teacher_forced_graph(model))(batch)
     losses = [masked_l1(outputs[key].numpy(), batch["mel"], batch["mel_len"]) for key in ("mel", "mel_post")]
     return (losses[0] + losses[1]) / 2
 
 
-def _forward(model) -> Callable:
+def teacher_forced_graph(model) -> Callable:
     """The model's teacher-forced pass as one graph (one trace serves every batch shape)."""
     import tensorflow as tf
 
@@ -57,7 +57,7 @@ def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.Pat
     table = SymbolTable.from_list(manifest["symbols"], f"{checkpoint_path} symbols")
     items, skipped = load_items(prepared_dir, table, model.config.n_mels, None, max_items, seed)
     groups = batches(items, BATCH_SIZE)
-    forward = _forward(model)
+    forward = teacher_forced_graph(model)
     total, done = len(groups) * model.n_speakers, 0
     ranking = []
     for speaker in range(model.n_speakers):

@@ -1,0 +1,100 @@
+"""``tts-adapt train``: train a Tacotron model from scratch on a prepared feature cache."""
+
+from __future__ import annotations
+
+import argparse
+
+from tts_adapt.cli._output import add_format_argument
+
+DESCRIPTION = """\
+Train a Tacotron 2-style model on the output of 'tts-adapt prepare'.
+
+The symbol table and the speakers come from the prepared data (PREPARED/prepared.json):
+two or more speakers give a multi-speaker model (a learned speaker table), one gives a
+single-speaker model. The model's shape comes from --preset (tiny, small, base) and
+the 'model:' section of --config; training settings from the 'training:' section,
+overridden by the flags below.
+
+EXPDIR receives checkpoints (ckpt-<step>, the last --keep of them), manifest.json,
+metrics.csv (loss parts, validation loss, attention focus, steps/s) and TensorBoard
+logs (EXPDIR/logs: scalars, alignment and mel images). EXPDIR is itself a checkpoint
+directory: adapt, synthesize and verify take it as is.
+
+Running the same command again resumes from the newest checkpoint; raise --steps to
+train further. Ctrl-C or SIGTERM saves a checkpoint before exiting.
+
+examples:
+  tts-adapt train --data data/pretrain --output exp/multispeaker --preset small --steps 3000
+  tts-adapt train --data data/pretrain --output exp/multispeaker --config recipes/pretrain_multispeaker/config.yaml
+  tensorboard --logdir exp/multispeaker/logs
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("train", help="train a model from scratch on prepared data (resumes if rerun)",
+                                   description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, metavar="PREPARED", help="feature cache made by 'tts-adapt prepare'")
+    parser.add_argument("--output", required=True, metavar="EXPDIR",
+                        help="new or empty directory, or an earlier run's directory to resume")
+    parser.add_argument("--config", metavar="YAML", help="experiment config with model: and training: sections")
+    parser.add_argument("--preset", choices=("tiny", "small", "base"),
+                        help="model size (default: small, ~1.2 M parameters)")
+    parser.add_argument("--symbols", metavar="TABLE",
+                        help="symbol table (default: the one recorded in PREPARED/prepared.json)")
+    add_training_flags(parser)
+    add_format_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def add_training_flags(parser: argparse.ArgumentParser, learning_rate_help: str = "") -> None:
+    """Flags shared with finetune; each overrides the config file (and a resumed run's saved setting)."""
+    parser.add_argument("--steps", type=int, metavar="N", help="train until this many steps into the run")
+    parser.add_argument("--batch-size", type=int, metavar="B", help="utterances per step (default: 32)")
+    parser.add_argument("--learning-rate", type=float, metavar="LR", help=learning_rate_help or "Adam learning rate")
+    parser.add_argument("--seed", type=int, metavar="S", help="seed for initial weights, data order and dropout")
+    parser.add_argument("--checkpoint-every", type=int, metavar="N", help="steps between checkpoints")
+    parser.add_argument("--val-every", type=int, metavar="N", help="steps between validations")
+    parser.add_argument("--keep", type=int, metavar="K", help="checkpoints kept in EXPDIR")
+
+
+def overrides(args: argparse.Namespace) -> dict:
+    return {"steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+            "seed": args.seed, "checkpoint_every": args.checkpoint_every, "val_every": args.val_every,
+            "keep": args.keep, "freeze": getattr(args, "freeze", None)}
+
+
+def execute(make_run, args: argparse.Namespace) -> int:
+    """Set TensorFlow up, build the run, train, report."""
+    from tts_adapt.cli._output import console, print_json
+    from tts_adapt.training.loop import train
+    from tts_adapt.training.reporting import Reporter
+    from tts_adapt.training.runtime import configure_threads
+
+    configure_threads()
+    run = make_run()
+    summary = train(run, Reporter(enabled=args.format == "text"))
+    if args.format == "json":
+        print_json(summary)
+        return 0
+    out = console()
+    if summary["steps_run"] == 0:
+        out.print(summary["message"])
+        return 0
+    speed = summary.get("steps_per_second")
+    out.print(f"trained {summary['steps_run']} steps to step {summary['step']} in {summary['seconds']} s"
+              + (f" ({1 / speed:.2f} s/step)" if speed else ""))
+    if summary["validation"]:
+        v = summary["validation"]
+        out.print(f"validation loss {v.get('val_loss', float('nan')):.3f}, free-running focus "
+                  f"{v.get('fr_focus', float('nan')):.2f}, coverage {v.get('fr_coverage', float('nan')):.2f}")
+    out.print(f"checkpoint: {summary['checkpoint']}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tts_adapt.training.session import new_training
+
+    return execute(lambda: new_training(Path(args.data), Path(args.output), args.config, args.preset, args.symbols,
+                                        overrides(args)), args)

@@ -1,0 +1,128 @@
+"""Score a checkpoint on held-out recordings: teacher-forced error, then free-running synthesis.
+
+Teacher forcing says how well the model predicts the next frames; only free-running
+decoding shows whether it can speak on its own: attention that reads the text
+once, in order, and a stop token that ends the utterance on time. Free-running
+decoding is cut at twice the batch's longest recording (or the model's
+``max_decoder_steps``), so a stop token that never fires shows as a length ratio
+near 2 and ``stopped: false``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from tts_adapt.errors import UserError
+from tts_adapt.evaluation import metrics
+from tts_adapt.evaluation.items import Item, batches, load_items, pad_batch
+
+BATCH_SIZE = 8
+METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "end", "length_ratio")
+
+
+@dataclass
+class Evaluation:
+    report: dict[str, Any]  # JSON-ready: settings, summary, one record per utterance
+    plots: list[dict[str, np.ndarray]] = field(default_factory=list)  # reference / synthesized mel, alignment
+
+
+def resolve_speakers(items: list[Item], names: list[str], n_speakers: int, speaker: str | None) -> list[int]:
+    """The speaker id per item: --speaker for all, else each item's own speaker (multi-speaker models)."""
+    from tts_adapt.training.equivalence import resolve_speaker
+
+    if not n_speakers:
+        if speaker is not None:
+            raise UserError("a single-speaker model has no speakers to choose; drop --speaker")
+        return [0] * len(items)
+    if speaker is not None:
+        return [resolve_speaker(speaker, names, n_speakers)] * len(items)
+    unknown = sorted({item.speaker for item in items} - set(names))
+    if unknown:
+        raise UserError(f"speaker(s) {', '.join(unknown)} of the data are not the model's "
+                        f"({', '.join(names)}); choose one with --speaker")
+    return [names.index(item.speaker) for item in items]
+
+
+def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, split: str | None = "val",
+             max_items: int | None = None, speaker: str | None = None, seed: int = 0, plots: int = 6,
+             progress: Callable[[int, int], None] | None = None) -> Evaluation:
+    """Metrics per utterance and their means; ``plots`` utterances keep their arrays for the report."""
+    from tts_adapt.audio.config import AudioConfig
+    from tts_adapt.corpus.prepared import read_info
+    from tts_adapt.symbols.table import SymbolTable
+    from tts_adapt.training.checkpoints import load_model
+    from tts_adapt.training.suggest import teacher_forced_graph
+
+    if max_items is not None and max_items < 1:
+        raise UserError(f"--max-items must be at least 1, got {max_items}")
+    model, manifest = load_model(checkpoint)
+    config = model.config
+    audio = AudioConfig.from_dict(read_info(prepared_dir)["audio"])
+    table = SymbolTable.from_list(manifest["symbols"], f"{checkpoint} symbols")
+    items, skipped = load_items(prepared_dir, table, config.n_mels, split, max_items, seed)
+    speaker_of = dict(zip((item.id for item in items),
+                          resolve_speakers(items, list(manifest.get("speakers") or []), model.n_speakers, speaker)))
+    forward = teacher_forced_graph(model)
+    groups = batches(items, BATCH_SIZE)
+    records: dict[str, dict] = {}
+    kept_plots: dict[str, dict] = {}
+    plot_ids = {item.id for item in items[:plots]}
+    for done, group in enumerate(groups, 1):
+        batch = pad_batch(group, config.reduction, [speaker_of[item.id] for item in group])
+        taught = forward(batch)["mel_post"].numpy()
+        l1 = metrics.masked_l1(taught, batch["mel"], batch["mel_len"])
+        max_steps = min(config.max_decoder_steps, math.ceil(2 * int(batch["mel_len"].max()) / config.reduction))
+        free = model.infer(batch["text"], batch["text_len"], batch["speaker"], max_steps=max_steps, seed=seed)
+        free = {k: v.numpy() for k, v in free.items()}
+        for row, item in enumerate(group):
+            records[item.id], arrays = _score(item, row, free, float(l1[row]), config, audio)
+            if item.id in plot_ids:
+                kept_plots[item.id] = arrays
+        if progress:
+            progress(done, len(groups))
+    ordered = [records[item.id] for item in items]
+    report = {
+        "checkpoint": str(checkpoint),
+        "data": str(prepared_dir),
+        "split": split or "all",
+        "seed": seed,
+        "speaker": speaker,
+        "items": len(ordered),
+        "skipped": skipped,
+        "summary": summarise(ordered),
+        "utterances": ordered,
+    }
+    return Evaluation(report, [kept_plots[item.id] | {"id": item.id} for item in items if item.id in kept_plots])
+
+
+def _score(item: Item, row: int, free: dict[str, np.ndarray], mel_l1: float, config, audio) -> tuple[dict, dict]:
+    length = max(int(free["mel_len"][row]), 1)
+    synthesized = free["mel_post"][row, :length]  # [frames, n_mels]
+    alignment = free["alignment"][row, : math.ceil(length / config.reduction), : len(item.ids)]  # [steps, text]
+    stop_probability = 1 / (1 + np.exp(-free["stop_logits"][row, :length]))
+    record = {
+        "id": item.id,
+        "speaker": item.speaker,
+        "text": item.text,
+        "frames": int(item.mel.shape[0]),
+        "predicted_frames": length,
+        "stopped": bool((stop_probability > config.stop_threshold).any()),
+        "mel_l1": mel_l1,
+        **metrics.mcd_dtw(item.mel, synthesized, audio),
+        **metrics.attention_metrics(alignment),
+        "length_ratio": metrics.length_ratio(length, item.mel.shape[0]),
+    }
+    return record, {"reference": item.mel, "synthesized": synthesized, "alignment": alignment}
+
+
+def summarise(records: list[dict]) -> dict[str, Any]:
+    """Means of every metric, and how many utterances the stop token ended."""
+    summary: dict[str, Any] = {key: float(np.mean([r[key] for r in records])) for key in METRIC_KEYS}
+    summary["stopped"] = sum(r["stopped"] for r in records)
+    summary["items"] = len(records)
+    return summary

@@ -1,0 +1,119 @@
+"""The evaluation as one standalone HTML page: summary, per-utterance table, plots inlined as PNG."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from tts_adapt import __version__
+
+COLUMNS = (  # (key, header, format, what it means)
+    ("mel_l1", "mel L1", "{:.3f}", "teacher-forced post-net mel error (normalised units, lower is better)"),
+    ("mcd", "MCD dB", "{:.2f}", "mel cepstral distortion after DTW, free-running vs recording (lower is better)"),
+    ("focus", "focus", "{:.2f}", "mean largest attention weight per decoder step (1 = sharp)"),
+    ("monotonicity", "monotonic", "{:.2f}", "share of steps whose attended symbol does not move backwards"),
+    ("coverage", "coverage", "{:.2f}", "share of input symbols that received attention (total >= 0.5)"),
+    ("end", "end", "{:.2f}", "attended position at the last step, relative to the last symbol (1 = read to the end)"),
+    ("length_ratio", "length", "{:.2f}", "free-running frames / recording frames (1 = stop token on time)"),
+)
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f3f3f3; } td.text { text-align: left; max-width: 28em; }
+tr.bad td { background: #fff1f0; } .meta { color: #666; } img { max-width: 100%; }
+figure { margin: 1.5em 0; } figcaption { font-size: 0.9em; color: #444; }
+"""
+
+
+def _png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode("ascii")}">'
+
+
+def overview_figure(records: list[dict]) -> str:
+    """MCD and attention focus/coverage per utterance, to spot the outliers."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 4.5))
+    mcd_axes, attention_axes = figure.subplots(2, 1, sharex=True)
+    x = np.arange(len(records))
+    mcd_axes.bar(x, [r["mcd"] for r in records], color="#4c72b0")
+    mcd_axes.set_ylabel("MCD (dB)")
+    for key, color in (("focus", "#dd8452"), ("coverage", "#55a868")):
+        attention_axes.plot(x, [r[key] for r in records], "o-", color=color, label=key)
+    attention_axes.set_ylim(0, 1.05)
+    attention_axes.legend(loc="lower right")
+    attention_axes.set_xticks(x, [r["id"] for r in records], rotation=90, fontsize=7)
+    return _png(figure)
+
+
+def utterance_figure(plot: dict[str, Any]) -> str:
+    """Recording and free-running mel side by side, and the free-running alignment."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 3))
+    axes = figure.subplots(1, 3)
+    for ax, key, title in ((axes[0], "reference", "recording"), (axes[1], "synthesized", "free-running")):
+        ax.imshow(plot[key].T, origin="lower", aspect="auto", vmin=-4, vmax=4, interpolation="none")
+        ax.set_title(f"{title} mel ({len(plot[key])} frames)", fontsize=9)
+        ax.set_xlabel("frame")
+    axes[2].imshow(plot["alignment"].T, origin="lower", aspect="auto", vmin=0, vmax=1, interpolation="none")
+    axes[2].set_title("attention", fontsize=9)
+    axes[2].set_xlabel("decoder step")
+    axes[2].set_ylabel("input symbol")
+    return _png(figure)
+
+
+def _row(record: dict, css: str = "") -> str:
+    cells = [f"<td>{html.escape(record['id'])}</td>", f'<td class="text">{html.escape(record["text"])}</td>',
+             f"<td>{record['frames']}</td>", f"<td>{record['predicted_frames']}</td>",
+             f"<td>{'yes' if record['stopped'] else 'no'}</td>"]
+    cells += [f"<td>{fmt.format(record[key])}</td>" for key, _, fmt, _ in COLUMNS]
+    return f'<tr class="{css}">' + "".join(cells) + "</tr>"
+
+
+def render_html(report: dict[str, Any], plots: list[dict[str, Any]]) -> str:
+    """The page; flags utterances whose stop token never fired or whose attention lost focus."""
+    summary, records = report["summary"], report["utterances"]
+    esc = html.escape
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    summary_rows = "".join(
+        f"<tr><td>{esc(header)}</td><td>{fmt.format(summary[key])}</td><td class='text'>{esc(meaning)}</td></tr>"
+        for key, header, fmt, meaning in COLUMNS)
+    summary_rows += (f"<tr><td>stopped</td><td>{summary['stopped']} / {summary['items']}</td>"
+                     "<td class='text'>utterances the stop token ended before the length guard</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("id", "text", "frames", "predicted", "stopped",
+                                              *(c[1] for c in COLUMNS)))
+    body = "".join(_row(r, "bad" if not r["stopped"] or r["focus"] < 0.5 else "") for r in records)
+    figures = "".join(
+        f"<figure>{utterance_figure(p)}<figcaption>{esc(p['id'])}: "
+        f"{esc(next(r['text'] for r in records if r['id'] == p['id']))}</figcaption></figure>" for p in plots)
+    skipped = ""
+    if report["skipped"]:
+        skipped = "<h2>Skipped</h2><ul>" + "".join(
+            f"<li>{esc(s['id'])}: {esc(s['reason'])}</li>" for s in report["skipped"]) + "</ul>"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>tts-adapt evaluation</title><style>{STYLE}</style></head>
+<body>
+<h1>Evaluation of {esc(report['checkpoint'])}</h1>
+<p class="meta">data {esc(report['data'])}, split {esc(report['split'])}, {report['items']} utterances,
+seed {report['seed']}; tts-adapt {esc(__version__)}, {created}</p>
+<h2>Summary (means)</h2>
+<table><tr><th>metric</th><th>value</th><th>meaning</th></tr>{summary_rows}</table>
+<h2>Per utterance</h2>
+{overview_figure(records)}
+<table><tr>{head}</tr>{body}</table>
+<p class="meta">Highlighted: the stop token never fired, or attention focus below 0.5.</p>
+<h2>Mels and attention</h2>
+{figures}
+{skipped}
+</body></html>
+"""

@@ -1,0 +1,268 @@
+"""The training loop shared by ``train`` (from scratch) and ``finetune`` (from an adapted checkpoint).
+
+One ``tf.function`` step (traced once: the batch signature has no fixed lengths);
+Adam with a stepped learning-rate schedule and global-norm clipping; validation loss,
+attention focus and a free-running check on a held-out item every ``val_every``
+steps; a checkpoint every ``checkpoint_every`` steps, at the end, and before exiting
+on Ctrl-C or SIGTERM. The step counter is Adam's ``iterations``, which the
+checkpoint carries, so a rerun into the same directory simply continues.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from tts_adapt.errors import UserError
+from tts_adapt.symbols.table import SymbolTable
+from tts_adapt.training.attention_metrics import alignment_metrics
+from tts_adapt.training.checkpoints import save_checkpoint
+from tts_adapt.training.config import FREEZABLE_PARTS, TrainingConfig
+from tts_adapt.training.reporting import MetricsLog, Reporter, TensorBoardLog
+
+
+@dataclass
+class TrainingRun:
+    model: Any  # Tacotron
+    optimizer: Any  # keras.optimizers.Adam, built, possibly restored
+    config: TrainingConfig
+    output: Path  # checkpoints, manifest.json, metrics.csv, logs/
+    data: Path  # prepared feature cache
+    table: SymbolTable
+    speakers: list[str]  # the model's speakers; [] for a single-speaker model
+    manifest: dict[str, Any]  # written with every checkpoint (step and dialect are filled in)
+    start_step: int = 0  # the step at which this run's schedules (learning rate, attention weight) begin
+    cleaners: tuple[str, ...] | None = None  # None: the cleaners recorded by prepare
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def make_optimizer(config: TrainingConfig):
+    import keras
+
+    return keras.optimizers.Adam(learning_rate=config.learning_rate, beta_1=config.adam_beta_1,
+                                 beta_2=config.adam_beta_2, epsilon=config.adam_epsilon)
+
+
+def trainable_subset(model, freeze: tuple[str, ...]) -> list:
+    """The variables that get updates: everything trainable outside the frozen parts.
+
+    Frozen variables keep their Adam slots (the checkpoint still holds them), and
+    batch-norm statistics inside frozen parts still follow the new data.
+    """
+    prefixes = tuple(p for part in freeze for p in FREEZABLE_PARTS[part])
+    chosen = [v for v in model.trainable_variables if not v.path.startswith(prefixes)]
+    if not chosen:
+        raise UserError(f"--freeze {','.join(freeze)} leaves nothing to train")
+    return chosen
+
+
+def batch_signature(n_mels: int) -> dict:
+    import tensorflow as tf
+
+    return {
+        "text": tf.TensorSpec([None, None], tf.int32),
+        "text_len": tf.TensorSpec([None], tf.int32),
+        "mel": tf.TensorSpec([None, None, n_mels], tf.float32),
+        "mel_len": tf.TensorSpec([None], tf.int32),
+        "stop": tf.TensorSpec([None, None], tf.float32),
+        "speaker": tf.TensorSpec([None], tf.int32),
+    }
+
+
+def make_steps(model, optimizer, config: TrainingConfig, variables: list) -> tuple[Callable, Callable]:
+    """(train_step(batch, learning_rate, attention_weight), eval_step(batch)) as traced functions."""
+    import tensorflow as tf
+
+    from tts_adapt.training.losses import attention_focus, tacotron_losses
+
+    r = model.config.reduction
+    scalar = tf.TensorSpec([], tf.float32)
+    signature = batch_signature(model.config.n_mels)
+
+    @tf.function(input_signature=[signature, scalar, scalar])
+    def train_step(batch, learning_rate, attention_weight):
+        with tf.GradientTape() as tape:
+            outputs = model(batch, training=True)
+            parts = tacotron_losses(outputs, batch, r, config.stop_pos_weight, config.guided_attention_sigma,
+                                    attention_weight)
+        gradients = tape.gradient(parts["loss"], variables)
+        gradients, norm = tf.clip_by_global_norm(gradients, config.grad_clip_norm)
+        optimizer.learning_rate.assign(learning_rate)
+        optimizer.apply_gradients(zip(gradients, variables))
+        return {**parts, "grad_norm": norm}
+
+    @tf.function(input_signature=[signature])
+    def eval_step(batch):
+        outputs = model(batch, training=False)
+        parts = tacotron_losses(outputs, batch, r, config.stop_pos_weight, config.guided_attention_sigma, 0.0)
+        parts["focus"] = attention_focus(outputs["alignment"], batch["mel_len"], r)
+        return parts, outputs
+
+    return train_step, eval_step
+
+
+class _StopRequest:
+    """Turns SIGTERM into a flag the loop checks, so the run saves before it ends."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> "_StopRequest":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def _datasets(run: TrainingRun, session_seed: int):
+    from tts_adapt.corpus.dataset import make_dataset
+
+    speakers = run.speakers or None
+    r = run.model.config.reduction
+    train = make_dataset(run.data, run.table, speakers, run.config.batch_size, r, split="train", shuffle=True,
+                         seed=session_seed, cleaners=run.cleaners, repeat=True)
+    try:
+        val = make_dataset(run.data, run.table, speakers, run.config.batch_size, r, split="val", shuffle=False,
+                           cleaners=run.cleaners, repeat=False)
+    except UserError as exc:
+        if "split is empty" not in str(exc):
+            raise
+        val = None
+    return train, val
+
+
+def _free_running_check(model, batch) -> tuple[dict[str, float], np.ndarray]:
+    """Synthesise the first held-out item from its text alone; judge its alignment."""
+    text_len = int(batch["text_len"][0])
+    target_frames = int(batch["mel_len"][0])
+    r = model.config.reduction
+    max_steps = min(model.config.max_decoder_steps, 2 * math.ceil(target_frames / r) + 10)
+    result = model.infer(batch["text"][:1, :text_len], batch["text_len"][:1], batch["speaker"][:1],
+                         max_steps=max_steps, seed=0)
+    frames = int(result["mel_len"][0])
+    steps = math.ceil(frames / r)
+    alignment = result["alignment"].numpy()[0, :steps, :text_len]
+    metrics = {f"fr_{k}": float(v) for k, v in alignment_metrics(alignment).items()}
+    metrics["fr_length_ratio"] = frames / target_frames
+    metrics["fr_stop_fired"] = float(frames < max_steps * r)
+    return metrics, alignment
+
+
+def validate(run: TrainingRun, val, eval_step) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Mean validation losses and focus over ``val_batches`` batches, plus the free-running check."""
+    totals: dict[str, float] = {}
+    count = 0
+    images: dict[str, np.ndarray] = {}
+    for batch in val.take(run.config.val_batches):
+        parts, outputs = eval_step(batch)
+        for key, value in parts.items():
+            totals[key] = totals.get(key, 0.0) + float(value)
+        if count == 0:
+            text_len, steps = int(batch["text_len"][0]), math.ceil(int(batch["mel_len"][0]) / run.model.config.reduction)
+            images["alignment"] = outputs["alignment"].numpy()[0, :steps, :text_len]
+            images["mel_predicted"] = outputs["mel_post"].numpy()[0, : int(batch["mel_len"][0])]
+            images["mel_target"] = batch["mel"].numpy()[0, : int(batch["mel_len"][0])]
+            first = batch
+        count += 1
+    if count == 0:
+        return {}, {}
+    metrics = {f"val_{k}": v / count for k, v in totals.items()}
+    free, alignment = _free_running_check(run.model, first)
+    images["free_running_alignment"] = alignment
+    return {**metrics, **free}, images
+
+
+def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
+    """Train until ``run.start_step + run.config.steps``; returns a summary of what happened."""
+    import tensorflow as tf
+
+    cfg = run.config
+    reporter = reporter or Reporter(enabled=False)
+    target = run.start_step + cfg.steps
+    step = int(run.optimizer.iterations.numpy())
+    if step >= target:
+        return {"output": str(run.output), "step": step, "target_step": target, "steps_run": 0,
+                "message": f"already at step {step} (target {target}); raise --steps to train further"}
+    variables = trainable_subset(run.model, cfg.freeze)
+    train_step, eval_step = make_steps(run.model, run.optimizer, cfg, variables)
+    train_data, val_data = _datasets(run, cfg.seed + step)
+    metrics_log = MetricsLog(run.output / "metrics.csv")
+    board = TensorBoardLog(run.output / "logs")
+    first_step, started = step, time.perf_counter()
+    window_start, window_steps = None, 0
+    last: dict[str, float] = {}
+    validation: dict[str, float] = {}
+    saved_at = None
+
+    def checkpoint() -> str:
+        nonlocal saved_at
+        saved_at = step
+        return save_checkpoint(run.output, run.model, run.optimizer, step, run.manifest, keep=cfg.keep)
+
+    reporter.start(first_step, target)
+    interrupted = None
+    with _StopRequest() as stop, board:
+        try:
+            for batch in train_data:
+                done = step - run.start_step
+                lr, weight = cfg.learning_rate_at(done), cfg.attention_weight_at(done)
+                parts = train_step(batch, tf.constant(lr, tf.float32), tf.constant(weight, tf.float32))
+                step += 1
+                if window_start is None:  # the first step traces the graph: do not count it in the speed
+                    window_start, window_steps = time.perf_counter(), 0
+                else:
+                    window_steps += 1
+                speed = window_steps / max(time.perf_counter() - window_start, 1e-9) if window_steps else float("nan")
+                if step % cfg.log_every == 0 or step == target:
+                    last = {k: float(v) for k, v in parts.items()}
+                    row = {"step": step, "lr": lr, "attention_weight": weight, "steps_per_s": speed, **last}
+                    metrics_log.write(row)
+                    board.scalars(step, row, prefix="train")
+                    reporter.update(step, last, speed)
+                if val_data is not None and (step % cfg.val_every == 0 or step == target):
+                    validation, images = validate(run, val_data, eval_step)
+                    metrics_log.write({"step": step, **validation})
+                    board.scalars(step, validation, prefix="val")
+                    board.images(step, images)
+                    reporter.validation(step, validation)
+                if step % cfg.checkpoint_every == 0:
+                    checkpoint()
+                if step >= target or stop.requested:
+                    break
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+        if saved_at != step:
+            prefix = checkpoint()
+        else:
+            prefix = str(run.output / f"ckpt-{step}")
+        reporter.finish(step, prefix, interrupted is not None or stop.requested)
+    if interrupted is not None:
+        raise interrupted
+    elapsed = time.perf_counter() - started
+    return {
+        "output": str(run.output),
+        "checkpoint": prefix,
+        "step": step,
+        "target_step": target,
+        "steps_run": step - first_step,
+        "seconds": round(elapsed, 1),
+        "steps_per_second": round(window_steps / max(time.perf_counter() - window_start, 1e-9), 3)
+        if window_start and window_steps else None,
+        "stopped_early": stop.requested,
+        "train": last,
+        "validation": validation,
+    }

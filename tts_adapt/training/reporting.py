@@ -1,0 +1,150 @@
+"""What a run leaves for people and plots: metrics.csv, TensorBoard summaries, a progress display."""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+METRIC_COLUMNS = (
+    "step", "lr", "attention_weight", "steps_per_s", "loss", "mel_loss", "post_loss", "stop_loss",
+    "attention_loss", "grad_norm", "val_loss", "val_mel_loss", "val_post_loss", "val_stop_loss",
+    "val_attention_loss", "val_focus", "fr_focus", "fr_monotonicity", "fr_coverage", "fr_reached_end",
+    "fr_length_ratio", "fr_stop_fired",
+)
+
+
+class MetricsLog:
+    """Appends rows to ``metrics.csv`` (fixed columns, blanks where a row has no value); a resumed run continues it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerow(METRIC_COLUMNS)
+
+    def write(self, row: dict[str, Any]) -> None:
+        def cell(key: str) -> str:
+            value = row.get(key)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                return ""
+            return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+        with self.path.open("a", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerow([cell(k) for k in METRIC_COLUMNS])
+
+
+def colour_image(values: np.ndarray, flip: bool = False) -> np.ndarray:
+    """A [1, height, width, 3] uint8 viridis image of a 2-D array (rows become image rows)."""
+    from matplotlib import colormaps
+
+    values = np.asarray(values, dtype=np.float64)
+    span = values.max() - values.min()
+    unit = (values - values.min()) / span if span > 0 else np.zeros_like(values)
+    if flip:
+        unit = unit[::-1]
+    return (colormaps["viridis"](unit)[None, :, :, :3] * 255).astype(np.uint8)
+
+
+class TensorBoardLog:
+    """Scalars every log step; alignment and mel images at validation (``EXPDIR/logs``)."""
+
+    def __init__(self, directory: Path) -> None:
+        import importlib.util
+
+        import tensorflow as tf
+
+        self._tf = tf
+        # tf.summary needs the tensorboard package; without it, metrics.csv still has every number
+        self.enabled = importlib.util.find_spec("tensorboard") is not None
+        self.writer = tf.summary.create_file_writer(str(directory)) if self.enabled else None
+
+    def __enter__(self) -> "TensorBoardLog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def scalars(self, step: int, values: dict[str, Any], prefix: str) -> None:
+        if self.writer is None:
+            return
+        with self.writer.as_default(step=step):
+            for key, value in values.items():
+                if key != "step" and isinstance(value, (int, float)) and not math.isnan(value):
+                    self._tf.summary.scalar(f"{prefix}/{key}", value)
+
+    def images(self, step: int, images: dict[str, np.ndarray]) -> None:
+        if self.writer is None:
+            return
+        with self.writer.as_default(step=step):
+            for name, values in images.items():
+                if name.startswith("mel"):
+                    self._tf.summary.image(f"mel/{name}", colour_image(values.T, flip=True))
+                else:  # alignment [steps, symbols]: symbols up the y axis, time along x
+                    self._tf.summary.image(f"attention/{name}", colour_image(values.T, flip=True))
+        self.writer.flush()
+
+
+class Reporter:
+    """Progress for people: a rich bar on a terminal, plain lines otherwise (logs, CI), nothing if disabled."""
+
+    def __init__(self, enabled: bool = True, stream=None) -> None:
+        self.enabled = enabled
+        self.stream = stream or sys.stderr
+        self._progress = None
+        self._task = None
+
+    def start(self, step: int, target: int) -> None:
+        if not self.enabled:
+            return
+        from rich.console import Console
+
+        console = Console(file=self.stream)
+        if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._progress = Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
+                                      TextColumn("{task.fields[status]}"), TimeRemainingColumn(), console=console)
+            self._progress.start()
+            self._task = self._progress.add_task("train", total=target, completed=step, status="tracing the step...")
+        else:
+            self._print(f"training from step {step} to {target}")
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def update(self, step: int, parts: dict[str, float], speed: float) -> None:
+        if not self.enabled:
+            return
+        status = f"loss {parts['loss']:.3f} (mel {parts['post_loss']:.3f}, att {parts['attention_loss']:.3f})"
+        if not math.isnan(speed):
+            status += f"  {speed:.2f} steps/s"
+        if self._progress is not None:
+            self._progress.update(self._task, completed=step, status=status)
+        else:
+            self._print(f"step {step}: {status}")
+
+    def validation(self, step: int, metrics: dict[str, float]) -> None:
+        if not self.enabled or not metrics:
+            return
+        text = (f"step {step} validation: loss {metrics.get('val_loss', float('nan')):.3f}, "
+                f"focus {metrics.get('val_focus', float('nan')):.2f}; free-running focus "
+                f"{metrics.get('fr_focus', float('nan')):.2f}, coverage {metrics.get('fr_coverage', float('nan')):.2f}, "
+                f"length ratio {metrics.get('fr_length_ratio', float('nan')):.2f}")
+        if self._progress is not None:
+            self._progress.console.print(text)
+        else:
+            self._print(text)
+
+    def finish(self, step: int, prefix: str, interrupted: bool) -> None:
+        if not self.enabled:
+            return
+        if self._progress is not None:
+            self._progress.stop()
+        self._print(f"{'interrupted; ' if interrupted else ''}saved {prefix} (step {step})")

@@ -1,0 +1,179 @@
+"""Set up a training run: new (``train``), from an adapted checkpoint (``finetune``), or resumed.
+
+An experiment directory is also a checkpoint directory: ``ckpt-<step>.*``, the
+``checkpoint`` state file, ``manifest.json`` (model config, symbols, speakers,
+layout, audio, cleaners, and a ``training`` section with the training config and the
+step the run's schedules start from), ``metrics.csv`` and ``logs/``. Any command
+that takes a checkpoint (``adapt``, ``synthesize``, ``verify``) accepts it as is.
+A directory that already holds a run is resumed from its newest checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tts_adapt.errors import UserError
+from tts_adapt.fsutil import check_fresh_output_dir
+from tts_adapt.manifest import new_manifest, read_manifest
+from tts_adapt.symbols.table import SymbolTable, load_symbol_table
+from tts_adapt.training.checkpoints import model_from_manifest, restore_checkpoint, save_checkpoint
+from tts_adapt.training.config import TrainingConfig, read_experiment_config
+from tts_adapt.training.loop import TrainingRun, make_optimizer
+from tts_adapt.training.runtime import set_seed
+
+FINETUNE_DEFAULTS = TrainingConfig(steps=1000, learning_rate=1e-4, lr_decay_at=(), checkpoint_every=250,
+                                   val_every=100)
+_HEADER = {"format", "format_version", "tool_version", "step", "checkpoint", "dialect"}
+
+
+def holds_run(output: str | os.PathLike) -> bool:
+    """True when ``output`` already has a checkpoint of a run (so a rerun resumes it)."""
+    output = Path(output)
+    return (output / "checkpoint").is_file() and (output / "manifest.json").is_file()
+
+
+def _prepared(data: str | os.PathLike) -> dict[str, Any]:
+    from tts_adapt.corpus.prepared import read_info
+
+    return read_info(data)
+
+
+def _check_audio(model_audio: dict[str, Any] | None, data_audio: dict[str, Any], data: Path, source: str) -> None:
+    """The model was trained on features made one way; data made another way would be noise to it."""
+    from tts_adapt.audio.config import AudioConfig
+
+    if model_audio is None:
+        return
+    ours, theirs = AudioConfig.from_dict(model_audio), AudioConfig.from_dict(data_audio)
+    if ours.feature_fingerprint() != theirs.feature_fingerprint():
+        changed = sorted(k for k, v in ours.to_dict().items() if theirs.to_dict()[k] != v)
+        raise UserError(f"{data} was prepared with other audio parameters than {source} ({', '.join(changed)}); "
+                        f"re-run prepare with the model's audio config")
+
+
+def _training_section(config: TrainingConfig, kind: str, data: Path, start_step: int, **extra: Any) -> dict:
+    return {"kind": kind, "config": config.to_dict(), "start_step": start_step, "data": str(data.resolve()), **extra}
+
+
+def _overridden(base: TrainingConfig, yaml_section: dict, overrides: dict[str, Any], source: str) -> TrainingConfig:
+    config = TrainingConfig.from_dict(yaml_section, base, source)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return TrainingConfig.from_dict(given, config, "command line")
+
+
+def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: dict | None = None) -> TrainingRun:
+    """Continue the run in ``output`` from its newest checkpoint; flags given now override its saved settings."""
+    manifest = read_manifest(output)
+    section = manifest.get("training") or {}
+    if "config" not in section:
+        raise UserError(f"{output}: holds a checkpoint but no training record; choose a new --output")
+    config = _overridden(TrainingConfig.from_dict(section["config"]), yaml_training or {}, overrides,
+                         "training config")
+    info = _prepared(data)
+    _check_audio(manifest.get("audio"), info["audio"], data, str(output))
+    model = model_from_manifest(manifest, str(output))
+    optimizer = make_optimizer(config)
+    restore_checkpoint(output, model, optimizer)
+    section = {**section, "config": config.to_dict(), "data": str(data.resolve())}
+    manifest = {k: v for k, v in manifest.items() if k not in _HEADER}
+    return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(manifest["symbols"]),
+                       list(manifest["speakers"]), new_manifest(**{**manifest, "training": section}),
+                       start_step=int(section.get("start_step", 0)), cleaners=tuple(manifest.get("cleaners") or ()) or None)
+
+
+def _model_config(preset: str | None, yaml_model: dict, n_mels: int, source: str):
+    from tts_adapt.model.config import ModelConfig
+
+    values = dict(yaml_model)
+    if preset is not None:
+        values["preset"] = preset
+    if "n_mels" in values and int(values["n_mels"]) != n_mels:
+        raise UserError(f"{source}: n_mels {values['n_mels']} differs from the prepared features' {n_mels}")
+    values["n_mels"] = n_mels
+    return ModelConfig.from_dict(values, f"{source}: model")
+
+
+def new_training(data: Path, output: Path, config_path: str | None = None, preset: str | None = None,
+                 symbols: str | None = None, overrides: dict[str, Any] | None = None) -> TrainingRun:
+    """``train``: a new model shaped by the preset/config, with the data's symbols and speakers; or resume."""
+    from tts_adapt.model.tacotron import Tacotron
+
+    experiment = read_experiment_config(config_path)
+    overrides = overrides or {}
+    if holds_run(output):
+        run = resume(output, data, overrides, experiment["training"])
+        requested = _model_config(preset, experiment["model"], run.model.config.n_mels, str(config_path or "--preset"))
+        if (preset or experiment["model"]) and requested != run.model.config:
+            raise UserError(f"{output} holds a run with another model config; resume without --config/--preset "
+                            "or choose a new --output")
+        return run
+    check_fresh_output_dir(output)
+    info = _prepared(data)
+    if symbols is not None:
+        table = load_symbol_table(symbols)
+    elif info.get("symbols"):
+        table = SymbolTable.from_list(info["symbols"], f"{data}/prepared.json")
+    else:
+        raise UserError(f"{data} records no symbol table; pass --symbols TABLE (or re-run prepare with --symbols)")
+    speakers = list(info.get("speakers") or [])
+    speakers = speakers if len(speakers) > 1 else []  # one voice: a single-speaker model
+    model_config = _model_config(preset, experiment["model"], int(info["audio"]["n_mels"]), str(config_path or "model"))
+    config = _overridden(TrainingConfig(), experiment["training"], overrides, str(config_path or "training"))
+    set_seed(config.seed)
+    model = Tacotron(model_config, len(table), len(speakers))
+    optimizer = make_optimizer(config)
+    optimizer.build(model.trainable_variables)
+    manifest = new_manifest(
+        symbols=table.to_list(), speakers=speakers, layout=model.layout().to_dict(), model=model_config.to_dict(),
+        audio=info["audio"], cleaners=list(info.get("cleaners") or ["english"]),
+        training=_training_section(config, "train", data, 0),
+    )
+    return TrainingRun(model, optimizer, config, output, data, table, speakers, manifest)
+
+
+def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_path: str | None = None,
+                   overrides: dict[str, Any] | None = None) -> TrainingRun:
+    """``finetune``: continue training an adapted (or any toolkit) checkpoint in a new directory; or resume.
+
+    The first checkpoint of ``output`` is the adapted one, saved before any step, so
+    the run directory stands alone and ``adapted`` is never written to.
+    """
+    from tts_adapt.checkpoint.paths import resolve_checkpoint
+
+    experiment = read_experiment_config(config_path)
+    if experiment["model"]:
+        raise UserError(f"{config_path}: finetune keeps the model of {adapted}; remove the 'model:' section")
+    overrides = overrides or {}
+    if holds_run(output):
+        return resume(output, data, overrides, experiment["training"])
+    prefix, directory = resolve_checkpoint(adapted)
+    if Path(output).resolve() == directory.resolve():
+        raise UserError("--output must be a new directory, not the adapted checkpoint's")
+    check_fresh_output_dir(output)
+    source = read_manifest(directory)
+    if source is None or source.get("dialect") != "own":
+        raise UserError(f"{directory}: finetune needs a checkpoint made or adapted by tts-adapt from a tts-adapt model "
+                        "(manifest.json with dialect 'own')")
+    info = _prepared(data)
+    _check_audio(source.get("audio"), info["audio"], data, str(directory))
+    config = _overridden(FINETUNE_DEFAULTS, experiment["training"], overrides, str(config_path or "training"))
+    set_seed(config.seed)
+    model = model_from_manifest(source, str(directory))
+    optimizer = make_optimizer(config)
+    restored = restore_checkpoint(prefix, model, optimizer)
+    start = int(optimizer.iterations.numpy())
+    carried = {k: v for k, v in source.items() if k not in _HEADER and k != "training"}
+    manifest = new_manifest(**{
+        **carried,
+        "layout": model.layout().to_dict(),
+        "cleaners": source.get("cleaners") or (source.get("training") or {}).get("cleaners") or ["english"],
+        "training": _training_section(config, "finetune", data, start, base=str(Path(prefix).resolve()),
+                                      base_training=source.get("training"),
+                                      optimizer_state="restored" if restored.optimizer_restored else "fresh"),
+    })
+    save_checkpoint(output, model, optimizer, start, manifest, keep=config.keep)
+    return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(source["symbols"]),
+                       list(source["speakers"]), manifest, start_step=start,
+                       cleaners=tuple(manifest["cleaners"]))
