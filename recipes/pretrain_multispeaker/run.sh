@@ -27,7 +27,7 @@ corpus_config=$(abs_path "${corpus_config:-$conf/corpus.yaml}")
 exp=exp/$recipe
 debian_packages=(flite festival festvox-kdlpc16k espeak-ng wordnet-base fortunes-min)
 
-ensure_debian_packages "${debian_packages[@]}"
+((stage > 0)) || ensure_debian_packages "${debian_packages[@]}"
 ensure_venv
 
 stage_corpus() {

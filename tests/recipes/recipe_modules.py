@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -23,3 +24,12 @@ def load(relative: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def debian_installed(*packages: str) -> bool:
+    """Whether every Debian package is installed (a recipe stops when one is missing and it is not root)."""
+    for package in packages:
+        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+        if status.returncode != 0 or "install ok installed" not in status.stdout:
+            return False
+    return True

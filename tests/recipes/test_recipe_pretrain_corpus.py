@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import soundfile as sf
 
-from recipe_modules import load
+from recipe_modules import debian_installed, load
 
 sentences = load("pretrain_multispeaker/local/sentences.py")
 make_corpus = load("pretrain_multispeaker/local/make_corpus.py")
@@ -98,7 +96,7 @@ def _tiny_sources(tmp_path):
     return {"wordnet": str(wordnet), "fortunes": str(fortunes)}
 
 
-@pytest.mark.skipif(not (shutil.which("flite") and shutil.which("espeak-ng") and shutil.which("festival")),
+@pytest.mark.skipif(not debian_installed("flite", "espeak-ng", "festival", "festvox-kdlpc16k"),
                     reason="needs the Debian packages flite, espeak-ng, festival, festvox-kdlpc16k")
 def test_corpus_is_synthesised_by_every_engine(tmp_path):
     config = {"sentences_per_speaker": 2, "heldout_sentences": 1, "seed": 0, "min_words": 5, "max_words": 20,
