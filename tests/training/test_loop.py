@@ -1,0 +1,104 @@
+import csv
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch, make_prepared
+from tts_adapt.cli.main import main
+from tts_adapt.manifest import read_manifest
+from tts_adapt.model.tacotron import Tacotron
+from tts_adapt.training.config import TrainingConfig
+from tts_adapt.training.loop import make_steps
+
+
+def learnable_batch():
+    """Targets a tiny model can fit: smooth in time and frequency, shifted per speaker."""
+    batch = make_batch()
+    frames = np.arange(batch["mel"].shape[1])[None, :, None]
+    bands = np.arange(TINY.n_mels)[None, None, :]
+    batch["mel"] = (2 * np.sin(frames / 3 + bands / 2 + batch["speaker"][:, None, None])).astype(np.float32)
+    return {k: tf.constant(v) for k, v in batch.items()}
+
+
+def test_overfitting_one_batch_lowers_every_loss():
+    keras.utils.set_random_seed(0)
+    model = Tacotron(TINY, N_SYMBOLS, N_SPEAKERS)
+    optimizer = keras.optimizers.Adam(1e-2)
+    train_step, _ = make_steps(model, optimizer, TrainingConfig(learning_rate=1e-2), model.trainable_variables)
+    batch = learnable_batch()
+    history = [train_step(batch, tf.constant(1e-2), tf.constant(1.0)) for _ in range(30)]
+    first, last = history[0], history[-1]
+    assert float(last["loss"]) < 0.7 * float(first["loss"])
+    for part in ("mel_loss", "post_loss", "stop_loss"):
+        assert float(last[part]) < float(first[part]), part
+    assert int(optimizer.iterations.numpy()) == 30
+
+
+def run_cli(args, capsys):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    return make_prepared(tmp_path_factory.mktemp("prepared") / "data")
+
+
+TRAIN_FLAGS = ["--preset", "tiny", "--batch-size", "4", "--checkpoint-every", "2", "--val-every", "2"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(prepared, tmp_path_factory):
+    """A tiny multi-speaker run of 4 steps (validated and checkpointed at 2 and 4); copy it before changing it."""
+    exp = tmp_path_factory.mktemp("runs") / "exp"
+    assert main(["train", "--data", str(prepared), "--output", str(exp), *TRAIN_FLAGS, "--steps", "4",
+                 "--format", "json"]) == 0
+    return exp
+
+
+def test_train_writes_a_run(trained_run):
+    exp = trained_run
+    assert tf.train.latest_checkpoint(str(exp)).endswith("ckpt-4")
+    assert sorted(p.name for p in exp.glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
+    manifest = read_manifest(exp)
+    assert manifest["speakers"] == ["ann", "bob"] and manifest["symbols"] == list("abcdefgh ")
+    assert manifest["step"] == 4 and manifest["model"]["n_mels"] == 8 and len(manifest["layout"]["sites"]) == 5
+    assert manifest["cleaners"] == ["basic"] and manifest["training"]["config"]["batch_size"] == 4
+    with (exp / "metrics.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["step"] for r in rows if r["loss"]] == ["4"]  # log_every 10, and the last step
+    validation = [r for r in rows if r["val_loss"]]
+    assert [r["step"] for r in validation] == ["2", "4"]
+    assert 0 < float(validation[-1]["fr_focus"]) <= 1 and validation[-1]["fr_coverage"] != ""
+    assert list((exp / "logs").iterdir())
+
+
+def test_a_rerun_resumes_where_the_run_stopped(prepared, trained_run, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    shutil.copytree(trained_run, exp)
+    common = ["train", "--data", prepared, "--output", exp, "--format", "json"]
+    code, out, err = run_cli([*common, "--steps", "6"], capsys)
+    assert code == 0, err
+    resumed = json.loads(out)
+    assert (resumed["steps_run"], resumed["step"]) == (2, 6)
+    assert read_manifest(exp)["training"]["config"]["steps"] == 6
+    code, out, _ = run_cli([*common, "--steps", "6"], capsys)
+    assert code == 0 and json.loads(out)["steps_run"] == 0
+
+
+def test_train_refuses_a_changed_model_on_resume(prepared, trained_run, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    shutil.copytree(trained_run, exp)
+    code, _, err = run_cli(["train", "--data", prepared, "--output", exp, "--steps", "5", "--preset", "small"], capsys)
+    assert code == 2 and "another model config" in err
+
+
+def test_train_refuses_a_non_empty_unrelated_output(prepared, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = run_cli(["train", "--data", prepared, "--output", tmp_path, "--preset", "tiny"], capsys)
+    assert code == 2 and "not empty" in err
