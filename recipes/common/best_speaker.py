@@ -1,9 +1,6 @@
-"""Print the speaker that ``tts-adapt suggest-speaker --format json`` ranked first.
+"""Print the speaker that ``tts-adapt suggest-speaker --format json`` ranked first (its ``best``).
 
     python recipes/common/best_speaker.py exp/allison/suggest/speakers.json
-
-The ranking is a list of ``{"speaker": NAME, "loss": ...}`` entries, best first, either the
-document itself or under its ``"ranking"`` key; a ``"best"`` key, when present, wins.
 """
 
 from __future__ import annotations
@@ -13,14 +10,11 @@ import sys
 from pathlib import Path
 
 
-def best_speaker(document: dict | list) -> str:
-    if isinstance(document, dict) and document.get("best"):
-        best = document["best"]
-        return best["speaker"] if isinstance(best, dict) else str(best)
-    ranking = document["ranking"] if isinstance(document, dict) else document
-    if not ranking:
-        raise SystemExit("suggest-speaker ranked no speakers")
-    return str(ranking[0]["speaker"])
+def best_speaker(document: dict) -> str:
+    best = document.get("best") if isinstance(document, dict) else None
+    if best in (None, ""):
+        raise SystemExit("the speaker ranking names no best speaker")
+    return str(best)
 
 
 if __name__ == "__main__":

@@ -71,11 +71,15 @@ stage_adapt() {
   tts-adapt adapt "${args[@]}"
 }
 
+# verify exits 1 when the outputs differ beyond its tolerance: the stage fails, and its json stays
+# for the report (the stamp is not written, so the next run checks again).
 stage_verify() {
   need_pretrained
-  tts-adapt verify "$pretrained" "$exp/adapted" --speaker "$(folded_speaker)" --format json > "$exp/verify.tmp"
-  mv "$exp/verify.tmp" "$exp/verify.json"
+  local status=0
+  tts-adapt verify "$pretrained" "$exp/adapted" --speaker "$(folded_speaker)" --format json \
+    > "$exp/verify.json" || status=$?
   cat "$exp/verify.json"
+  return "$status"
 }
 
 stage_finetune() {
