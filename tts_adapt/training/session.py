@@ -63,12 +63,15 @@ def _overridden(base: TrainingConfig, yaml_section: dict, overrides: dict[str, A
     return TrainingConfig.from_dict(given, config, "command line")
 
 
-def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: dict | None = None) -> TrainingRun:
-    """Continue the run in ``output`` from its newest checkpoint; flags given now override its saved settings."""
+def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: dict | None, kind: str) -> TrainingRun:
+    """Continue the ``kind`` run in ``output`` from its newest checkpoint; flags given now override its settings."""
     manifest = read_manifest(output)
     section = manifest.get("training") or {}
-    if "config" not in section:
-        raise UserError(f"{output}: holds a checkpoint but no training record; choose a new --output")
+    # an adapted checkpoint carries its source's "train" record: it is a starting point, not a run to continue
+    is_run = "config" in section and (section.get("kind") == "finetune" or "adaptation" not in manifest)
+    if not is_run or section.get("kind") != kind:
+        what = f"a {section.get('kind')} run" if is_run else "a checkpoint that is not a training run"
+        raise UserError(f"{output} holds {what}; 'tts-adapt {kind}' needs a new --output (or its own run to resume)")
     config = _overridden(TrainingConfig.from_dict(section["config"]), yaml_training or {}, overrides,
                          "training config")
     info = _prepared(data)
@@ -103,7 +106,7 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
     experiment = read_experiment_config(config_path)
     overrides = overrides or {}
     if holds_run(output):
-        run = resume(output, data, overrides, experiment["training"])
+        run = resume(output, data, overrides, experiment["training"], "train")
         requested = _model_config(preset, experiment["model"], run.model.config.n_mels, str(config_path or "--preset"))
         if (preset or experiment["model"]) and requested != run.model.config:
             raise UserError(f"{output} holds a run with another model config; resume without --config/--preset "
@@ -146,11 +149,11 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     if experiment["model"]:
         raise UserError(f"{config_path}: finetune keeps the model of {adapted}; remove the 'model:' section")
     overrides = overrides or {}
-    if holds_run(output):
-        return resume(output, data, overrides, experiment["training"])
     prefix, directory = resolve_checkpoint(adapted)
     if Path(output).resolve() == directory.resolve():
         raise UserError("--output must be a new directory, not the adapted checkpoint's")
+    if holds_run(output):
+        return resume(output, data, overrides, experiment["training"], "finetune")
     check_fresh_output_dir(output)
     source = read_manifest(directory)
     if source is None or source.get("dialect") != "own":

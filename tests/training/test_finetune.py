@@ -1,0 +1,92 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tiny_model import make_prepared
+from tts_adapt.cli.main import main
+from tts_adapt.manifest import read_manifest
+from tts_adapt.training.checkpoints import load_model
+
+TRAIN_FLAGS = ["--preset", "tiny", "--batch-size", "4", "--val-every", "50", "--format", "json"]
+
+
+def run_cli(args, capsys):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def adapted(tmp_path_factory):
+    """A tiny two-speaker run, adapted to a reordered table with one new symbol, speaker 'ann' folded."""
+    root = tmp_path_factory.mktemp("finetune")
+    data = make_prepared(root / "data")
+    assert main(["train", "--data", str(data), "--output", str(root / "pretrained"), *TRAIN_FLAGS, "--steps", "2"]) == 0
+    table = root / "new_symbols.txt"
+    table.write_text("".join(f"{s}\n" for s in [" ", *"hgfedcba", "z"]), encoding="utf-8")
+    outputs = {}
+    for optimizer in ("keep", "reset"):
+        outputs[optimizer] = root / f"adapted_{optimizer}"
+        assert main(["adapt", str(root / "pretrained"), "--output", str(outputs[optimizer]), "--symbols", str(table),
+                     "--fold-speaker", "ann", "--optimizer", optimizer, "--format", "json"]) == 0
+    return data, outputs
+
+
+def test_finetune_starts_from_the_adapted_checkpoint_and_leaves_it_alone(adapted, tmp_path, capsys):
+    data, outputs = adapted
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in outputs["keep"].iterdir())
+    exp = tmp_path / "exp"
+    code, out, err = run_cli(["finetune", outputs["keep"], "--data", data, "--output", exp, "--steps", "2",
+                              "--batch-size", "4", "--format", "json"], capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["steps_run"], summary["step"]) == (2, 4)  # Adam's counter continues from the source's 2
+    assert sorted(p.name for p in exp.glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in outputs["keep"].iterdir()) == before
+    manifest = read_manifest(exp)
+    assert manifest["speakers"] == [] and manifest["symbols"][-1] == "z"
+    assert manifest["adaptation"]["folded_speaker"] and manifest["training"]["kind"] == "finetune"
+    assert manifest["training"]["optimizer_state"] == "restored"
+    model, _ = load_model(exp)
+    assert model.n_speakers == 0 and model.n_symbols == 10
+
+
+def test_finetune_from_a_reset_optimizer_and_with_frozen_parts(adapted, tmp_path, capsys):
+    data, outputs = adapted
+    exp = tmp_path / "exp"
+    code, out, err = run_cli(["finetune", outputs["reset"], "--data", data, "--output", exp, "--steps", "2",
+                              "--batch-size", "4", "--freeze", "encoder,embedding", "--format", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["step"] == 2  # no optimizer state: the counter starts at 0
+    start, end = tf.train.load_checkpoint(str(exp / "ckpt-0")), tf.train.load_checkpoint(str(exp / "ckpt-2"))
+    for key in ("tacotron/encoder/conv_0/kernel", "tacotron/symbol_embedding/embeddings"):
+        np.testing.assert_array_equal(start.get_tensor(key), end.get_tensor(key))
+    key = "tacotron/decoder/decoder_lstm/kernel"
+    assert not np.array_equal(start.get_tensor(key), end.get_tensor(key))
+    assert read_manifest(exp)["training"]["optimizer_state"] == "fresh"
+
+
+def test_finetune_errors_are_one_line(adapted, tmp_path, capsys):
+    data, outputs = adapted
+    code, _, err = run_cli(["finetune", outputs["keep"], "--data", data, "--output", outputs["keep"]], capsys)
+    assert code == 2 and "new directory" in err
+    code, _, err = run_cli(["finetune", outputs["keep"], "--data", data, "--output", tmp_path / "x",
+                            "--freeze", "everything"], capsys)
+    assert code == 2 and "cannot freeze everything" in err
+    other = tmp_path / "other_audio"
+    shutil.copytree(data, other)
+    info = json.loads((other / "prepared.json").read_text())
+    info["audio"]["fmax"] = 7000.0
+    (other / "prepared.json").write_text(json.dumps(info))
+    code, _, err = run_cli(["finetune", outputs["keep"], "--data", other, "--output", tmp_path / "y"], capsys)
+    assert code == 2 and "other audio parameters" in err and "fmax" in err
+
+
+def test_train_and_finetune_do_not_resume_into_an_adapted_checkpoint(adapted, capsys):
+    data, outputs = adapted
+    for command in (["train"], ["finetune", outputs["reset"]]):
+        code, _, err = run_cli([*command, "--data", data, "--output", outputs["keep"]], capsys)
+        assert code == 2 and "not a training run" in err
