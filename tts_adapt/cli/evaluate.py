@@ -19,8 +19,8 @@ Measure how well CKPT speaks the recordings of PREPARED (by default the held-out
   end           where attention ended, relative to the last symbol (1 = read it all)
   length        free-running frames / recording frames (the stop token's timing)
 
-Free-running decoding is seeded (--seed) and cut at twice the longest recording of
-its batch. --output writes a standalone HTML page with the tables and plots."""
+Free-running decoding is seeded (--seed); each utterance is cut at twice the length
+of its recording (length 2, stopped: no). --output writes a standalone HTML page with the tables and plots."""
 
 EPILOG = """\
 examples:

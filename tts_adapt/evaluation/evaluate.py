@@ -2,10 +2,10 @@
 
 Teacher forcing says how well the model predicts the next frames; only free-running
 decoding shows whether it can speak on its own: attention that reads the text
-once, in order, and a stop token that ends the utterance on time. Free-running
-decoding is cut at twice the batch's longest recording (or the model's
+once, in order, and a stop token that ends the utterance on time. Each
+free-running utterance is cut at twice its recording's length (or the model's
 ``max_decoder_steps``), so a stop token that never fires shows as a length ratio
-near 2 and ``stopped: false``.
+of 2 and ``stopped: false``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "end", "len
 @dataclass
 class Evaluation:
     report: dict[str, Any]  # JSON-ready: settings, summary, one record per utterance
-    plots: list[dict[str, np.ndarray]] = field(default_factory=list)  # reference / synthesized mel, alignment
+    plots: list[dict[str, Any]] = field(default_factory=list)  # id; reference / synthesized mel, alignment
 
 
 def resolve_speakers(items: list[Item], names: list[str], n_speakers: int, speaker: str | None) -> list[int]:
@@ -101,17 +101,18 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
 
 
 def _score(item: Item, row: int, free: dict[str, np.ndarray], mel_l1: float, config, audio) -> tuple[dict, dict]:
-    length = max(int(free["mel_len"][row]), 1)
+    guard = min(2 * item.mel.shape[0], free["mel"].shape[1])  # the batch decoded up to its longest item's guard
+    length = max(min(int(free["mel_len"][row]), guard), 1)
     synthesized = free["mel_post"][row, :length]  # [frames, n_mels]
     alignment = free["alignment"][row, : math.ceil(length / config.reduction), : len(item.ids)]  # [steps, text]
-    stop_probability = 1 / (1 + np.exp(-free["stop_logits"][row, :length]))
+    threshold_logit = math.log(config.stop_threshold / (1 - config.stop_threshold))  # sigmoid(logit) > threshold
     record = {
         "id": item.id,
         "speaker": item.speaker,
         "text": item.text,
         "frames": int(item.mel.shape[0]),
         "predicted_frames": length,
-        "stopped": bool((stop_probability > config.stop_threshold).any()),
+        "stopped": bool((free["stop_logits"][row, :length] > threshold_logit).any()),
         "mel_l1": mel_l1,
         **metrics.mcd_dtw(item.mel, synthesized, audio),
         **metrics.attention_metrics(alignment),

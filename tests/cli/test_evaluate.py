@@ -1,0 +1,86 @@
+"""evaluate: teacher-forced error, free-running metrics, the stop token's timing, the HTML page."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from tiny_checkpoints import NEW_VOICE_TEXTS, SPEAKERS, make_source, save_model, spoken_by, write_prepared
+
+TRUE_SPEAKER = 2
+SPLITS = ["val", "val", "train", "val", "train", "val"]
+METRICS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "end", "length_ratio")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Recordings the model itself says (teacher-forced) as speaker 'cy', and models whose stop
+    token always / never fires."""
+    root = tmp_path_factory.mktemp("evaluate")
+    model = make_source(root / "src", seed=11, frame_independent=True)
+    mels = spoken_by(model, TRUE_SPEAKER, NEW_VOICE_TEXTS)
+    write_prepared(root / "prepared", NEW_VOICE_TEXTS, mels, speaker=SPEAKERS[TRUE_SPEAKER], splits=SPLITS)
+    write_prepared(root / "stranger", NEW_VOICE_TEXTS, mels, speaker="stranger", splits=SPLITS)
+    for name, bias in (("stops_at_once", 50.0), ("never_stops", -50.0)):
+        model.decoder.stop_projection.bias.assign(np.full([model.config.reduction], bias, np.float32))
+        save_model(root / name, model)
+    return root
+
+
+def evaluate(capsys, *args):
+    code, out, err = run_cli(["evaluate", *args, "--format", "json"], capsys)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_json_report_of_the_val_split(world, capsys, tmp_path):
+    html = tmp_path / "report.html"
+    doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--output", html)
+    val_ids = [f"utt{i:03d}" for i, s in enumerate(SPLITS) if s == "val"]
+    assert doc["split"] == "val" and [u["id"] for u in doc["utterances"]] == val_ids
+    for u in doc["utterances"]:
+        assert u["mel_l1"] < 1e-4  # the model reproduces its own teacher-forced output, per item's speaker
+        assert 0 < u["focus"] <= 1 and 0 <= u["monotonicity"] <= 1 and 0 <= u["coverage"] <= 1
+        assert u["mcd"] >= 0 and u["length_ratio"] == u["predicted_frames"] / u["frames"]
+    for key in METRICS:
+        assert doc["summary"][key] == pytest.approx(np.mean([u[key] for u in doc["utterances"]]))
+    assert doc["html"] == str(html)
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and all(i in page for i in val_ids)
+    assert page.count("<img") == 1 + len(val_ids)  # overview + one figure per plotted utterance
+    assert "http://" not in page and "https://" not in page  # standalone
+    HTMLParser().feed(page)
+
+
+def test_another_speaker_predicts_worse(world, capsys):
+    doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--speaker", "ann", "--split", "all",
+                   "--max-items", "4")
+    assert doc["items"] == 4 and doc["summary"]["mel_l1"] > 1e-2
+
+
+def test_stop_token_timing_is_measured(world, capsys):
+    at_once = evaluate(capsys, world / "stops_at_once", "--data", world / "prepared", "--split", "train")
+    assert all(u["stopped"] and u["predicted_frames"] == 1 for u in at_once["utterances"])
+    never = evaluate(capsys, world / "never_stops", "--data", world / "prepared", "--split", "train")
+    assert all(not u["stopped"] and u["predicted_frames"] == 2 * u["frames"] for u in never["utterances"])
+    assert never["summary"]["stopped"] == 0 and never["summary"]["length_ratio"] == 2.0
+
+
+def test_human_table(world, capsys):
+    code, out, _ = run_cli(["evaluate", world / "src", "--data", world / "prepared", "--plots", "0"], capsys)
+    assert code == 0 and "MCD dB" in out and "mean" in out and "utt000" in out
+
+
+@pytest.mark.parametrize("case", ["unknown_speaker", "output_inside_input", "empty_split"])
+def test_bad_inputs_exit_2(world, capsys, tmp_path, case):
+    args = {
+        "unknown_speaker": ["--data", world / "stranger"],
+        "output_inside_input": ["--data", world / "prepared", "--output", world / "prepared" / "r.html"],
+        "empty_split": ["--data", write_prepared(tmp_path / "p", ["a"], [np.zeros((3, 8))], splits=["train"])],
+    }[case]
+    code, out, err = run_cli(["evaluate", world / "src", *args], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert {"unknown_speaker": "--speaker", "output_inside_input": "inside", "empty_split": "val"}[case] in err

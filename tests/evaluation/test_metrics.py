@@ -1,0 +1,85 @@
+"""The metric functions on inputs whose answers are known by construction."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tts_adapt.audio.config import AudioConfig
+from tts_adapt.evaluation.metrics import attention_metrics, length_ratio, masked_l1, mcd_dtw
+
+AUDIO = AudioConfig(n_mels=40)
+DB_PER_UNIT = -AUDIO.min_level_db / 8.0  # normalised mel [-4, 4] spans min_level_db..0 dB
+
+
+def speech_like(frames=30, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(-1.0, 0.8, (frames, AUDIO.n_mels)), -3.5, 2.5).astype(np.float32)
+
+
+def test_masked_l1_ignores_padding():
+    prediction = np.zeros((2, 4, 3), np.float32)
+    target = np.ones((2, 4, 3), np.float32)
+    target[0, 2:] = 100.0  # padding of item 0: must not count
+    np.testing.assert_allclose(masked_l1(prediction, target, np.array([2, 4])), [1.0, 1.0])
+
+
+def test_mcd_is_zero_for_the_same_mel_even_when_time_stretched():
+    mel = speech_like()
+    assert mcd_dtw(mel, mel, AUDIO)["mcd"] == pytest.approx(0.0, abs=1e-9)
+    stretched = np.repeat(mel, 2, axis=0)
+    result = mcd_dtw(mel, stretched, AUDIO)
+    assert result["mcd"] == pytest.approx(0.0, abs=1e-9) and result["path_length"] >= len(stretched)
+
+
+def test_mcd_ignores_loudness_c0():
+    mel = speech_like()
+    assert mcd_dtw(mel, mel + 0.5, AUDIO)["mcd"] == pytest.approx(0.0, abs=1e-4)
+
+
+def test_mcd_matches_the_definition_for_one_cepstral_coefficient():
+    """Shift ln-amplitude by a * (orthonormal DCT basis k): c_k moves by a, so MCD = 10/ln10 * sqrt(2) * a."""
+    k, a = 3, 0.4
+    n = AUDIO.n_mels
+    basis = math.sqrt(2.0 / n) * np.cos(np.pi * k * (2 * np.arange(n) + 1) / (2 * n))
+    shift_units = a * basis * (20.0 / math.log(10.0)) / DB_PER_UNIT
+    mel = np.full((5, n), -1.0, np.float32)
+    result = mcd_dtw(mel, (mel + shift_units).astype(np.float32), AUDIO)
+    assert result["mcd"] == pytest.approx(10.0 / math.log(10.0) * math.sqrt(2.0) * a, rel=1e-3)
+
+
+def test_mcd_grows_with_the_distortion():
+    mel, rng = speech_like(), np.random.default_rng(1)
+    noise = rng.normal(0, 1, mel.shape).astype(np.float32)
+    small, large = (mcd_dtw(mel, mel + s * noise, AUDIO)["mcd"] for s in (0.1, 0.5))
+    assert 0 < small < large
+
+
+def test_attention_of_a_perfect_reader():
+    m = attention_metrics(np.eye(6))
+    assert m == {"focus": 1.0, "monotonicity": 1.0, "coverage": 1.0, "end": 1.0}
+
+
+def test_attention_that_goes_backwards_skips_or_blurs():
+    backwards = attention_metrics(np.eye(6)[::-1])
+    assert backwards["monotonicity"] == 0.0 and backwards["end"] == 0.0
+    skipping = attention_metrics(np.eye(6)[::2])  # reads symbols 0, 2, 4 only
+    assert skipping["coverage"] == pytest.approx(0.5) and skipping["monotonicity"] == 1.0
+    blurred = attention_metrics(np.full((10, 5), 0.2))
+    assert blurred["focus"] == pytest.approx(0.2) and blurred["coverage"] == 1.0
+
+
+def test_single_step_and_bad_shapes():
+    assert attention_metrics(np.array([[0.1, 0.9]]))["monotonicity"] == 1.0
+    with pytest.raises(ValueError):
+        attention_metrics(np.zeros((0, 3)))
+    with pytest.raises(ValueError):
+        mcd_dtw(np.zeros((0, AUDIO.n_mels)), speech_like(), AUDIO)
+
+
+def test_length_ratio():
+    assert length_ratio(150, 100) == 1.5
+    with pytest.raises(ValueError):
+        length_ratio(10, 0)
