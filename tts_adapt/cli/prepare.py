@@ -62,7 +62,7 @@ def register(subparsers) -> None:
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes (default: 1; on 2 cores one warm process was fastest)")
     add_format_argument(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, needs_tensorflow=False)  # numpy/librosa only: start fast
 
 
 def run(args: argparse.Namespace) -> int:
