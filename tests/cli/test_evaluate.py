@@ -12,7 +12,7 @@ from tiny_checkpoints import NEW_VOICE_TEXTS, SPEAKERS, make_source, save_model,
 
 TRUE_SPEAKER = 2
 SPLITS = ["val", "val", "train", "val", "train", "val"]
-METRICS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "end", "length_ratio")
+METRICS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_end", "length_ratio")
 
 
 @pytest.fixture(scope="module")

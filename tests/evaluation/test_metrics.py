@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tts_adapt.audio.config import AudioConfig
-from tts_adapt.evaluation.metrics import attention_metrics, length_ratio, masked_l1, mcd_dtw
+from tts_adapt.evaluation.metrics import length_ratio, masked_l1, mcd_dtw
 
 AUDIO = AudioConfig(n_mels=40)
 DB_PER_UNIT = -AUDIO.min_level_db / 8.0  # normalised mel [-4, 4] spans min_level_db..0 dB
@@ -57,24 +57,7 @@ def test_mcd_grows_with_the_distortion():
     assert 0 < small < large
 
 
-def test_attention_of_a_perfect_reader():
-    m = attention_metrics(np.eye(6))
-    assert m == {"focus": 1.0, "monotonicity": 1.0, "coverage": 1.0, "end": 1.0}
-
-
-def test_attention_that_goes_backwards_skips_or_blurs():
-    backwards = attention_metrics(np.eye(6)[::-1])
-    assert backwards["monotonicity"] == 0.0 and backwards["end"] == 0.0
-    skipping = attention_metrics(np.eye(6)[::2])  # reads symbols 0, 2, 4 only
-    assert skipping["coverage"] == pytest.approx(0.5) and skipping["monotonicity"] == 1.0
-    blurred = attention_metrics(np.full((10, 5), 0.2))
-    assert blurred["focus"] == pytest.approx(0.2) and blurred["coverage"] == 1.0
-
-
-def test_single_step_and_bad_shapes():
-    assert attention_metrics(np.array([[0.1, 0.9]]))["monotonicity"] == 1.0
-    with pytest.raises(ValueError):
-        attention_metrics(np.zeros((0, 3)))
+def test_mcd_needs_frames_on_both_sides():
     with pytest.raises(ValueError):
         mcd_dtw(np.zeros((0, AUDIO.n_mels)), speech_like(), AUDIO)
 

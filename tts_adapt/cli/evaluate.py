@@ -14,9 +14,9 @@ Measure how well CKPT speaks the recordings of PREPARED (by default the held-out
   MCD           mel cepstral distortion (dB, c1..c12) between the free-running mel and
                 the recording's, after dynamic time warping
   focus         mean largest attention weight per decoder step (1 = sharp)
-  monotonic     share of decoder steps whose attended symbol does not move backwards
+  monotonic     share of decoder steps whose attended symbol moves back by at most one
   coverage      share of input symbols that received attention
-  end           where attention ended, relative to the last symbol (1 = read it all)
+  end           whether attention reached one of the last three symbols
   length        free-running frames / recording frames (the stop token's timing)
 
 Free-running decoding is seeded (--seed); each utterance is cut at twice the length
@@ -89,7 +89,7 @@ def _check_not_inside_inputs(output: str, *inputs: str) -> None:
 def render(report: dict) -> None:
     from rich.table import Table
 
-    from tts_adapt.evaluation.report import COLUMNS
+    from tts_adapt.evaluation.report import COLUMNS, format_value
 
     out = console()
     out.print(f"{report['checkpoint']} on {report['data']} ({report['split']}): {report['items']} utterances"
@@ -99,7 +99,7 @@ def render(report: dict) -> None:
         table.add_column(header, justify="left" if header == "id" else "right")
     for r in report["utterances"]:
         table.add_row(r["id"], str(r["frames"]), str(r["predicted_frames"]), "yes" if r["stopped"] else "no",
-                      *(fmt.format(r[key]) for key, _, fmt, _ in COLUMNS))
+                      *(format_value(r[key], fmt) for key, _, fmt, _ in COLUMNS))
     summary = report["summary"]
     table.add_section()
     table.add_row("mean", "", "", f"{summary['stopped']}/{summary['items']}",

@@ -20,9 +20,10 @@ import numpy as np
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import metrics
 from tts_adapt.evaluation.items import Item, batches, load_items, pad_batch
+from tts_adapt.training.attention_metrics import alignment_metrics
 
 BATCH_SIZE = 8
-METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "end", "length_ratio")
+METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_end", "length_ratio")
 
 
 @dataclass
@@ -115,14 +116,14 @@ def _score(item: Item, row: int, free: dict[str, np.ndarray], mel_l1: float, con
         "stopped": bool((free["stop_logits"][row, :length] > threshold_logit).any()),
         "mel_l1": mel_l1,
         **metrics.mcd_dtw(item.mel, synthesized, audio),
-        **metrics.attention_metrics(alignment),
+        **alignment_metrics(alignment),
         "length_ratio": metrics.length_ratio(length, item.mel.shape[0]),
     }
     return record, {"reference": item.mel, "synthesized": synthesized, "alignment": alignment}
 
 
 def summarise(records: list[dict]) -> dict[str, Any]:
-    """Means of every metric, and how many utterances the stop token ended."""
+    """Means of every metric (``reached_end``: the share that did), and how many utterances the stop token ended."""
     summary: dict[str, Any] = {key: float(np.mean([r[key] for r in records])) for key in METRIC_KEYS}
     summary["stopped"] = sum(r["stopped"] for r in records)
     summary["items"] = len(records)

@@ -3,8 +3,9 @@
 * ``masked_l1`` - teacher-forced mel error over the real frames (the number training lowers).
 * ``mcd_dtw`` - mel cepstral distortion in dB between a free-running mel and the
   recording's, after dynamic time warping (the two need not have the same length).
-* ``attention_metrics`` - is the free-running attention sharp (focus), moving forward
-  (monotonicity) and reading every input symbol (coverage)?
+* attention focus / monotonicity / coverage / reached_end come from
+  :func:`tts_adapt.training.attention_metrics.alignment_metrics`, so evaluation and
+  the training log's free-running check use one definition.
 * ``length_ratio`` - did the stop token end the utterance at about the right length?
 """
 
@@ -17,7 +18,6 @@ import numpy as np
 from tts_adapt.audio.features import denormalise_db
 
 MCD_COEFFICIENTS = 13  # c0 (energy) is dropped: c1..c12 enter the distance
-COVERAGE_THRESHOLD = 0.5  # total attention a text position must receive to count as read
 _MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
 
 
@@ -55,28 +55,6 @@ def mcd_dtw(reference: np.ndarray, synthesized: np.ndarray, audio_cfg) -> dict[s
     _, path = librosa.sequence.dtw(X=ref.T, Y=syn.T, metric="euclidean")  # path: [(i_ref, j_syn)], end first
     distances = np.linalg.norm(ref[path[:, 0]] - syn[path[:, 1]], axis=-1)
     return {"mcd": float(_MCD_SCALE * distances.mean()), "path_length": int(len(path))}
-
-
-def attention_metrics(alignment: np.ndarray) -> dict[str, float]:
-    """Sharpness and shape of one alignment ``[decoder_steps, text_len]`` (real steps and symbols only).
-
-    * ``focus``: mean over steps of the largest weight (1 = one symbol at a time).
-    * ``monotonicity``: share of step-to-step moves of the attended symbol (argmax)
-      that do not go backwards.
-    * ``coverage``: share of text symbols whose total attention reaches 0.5.
-    * ``end``: attended position of the last step / (text_len - 1); 1 = ended on the last symbol.
-    """
-    if alignment.ndim != 2 or alignment.shape[0] == 0 or alignment.shape[1] == 0:
-        raise ValueError(f"an alignment must be [steps >= 1, text_len >= 1], got {list(alignment.shape)}")
-    peaks = alignment.argmax(-1)  # [steps]
-    moves = np.diff(peaks)
-    text_len = alignment.shape[1]
-    return {
-        "focus": float(alignment.max(-1).mean()),
-        "monotonicity": float((moves >= 0).mean()) if len(moves) else 1.0,
-        "coverage": float((alignment.sum(0) >= COVERAGE_THRESHOLD).mean()),
-        "end": float(peaks[-1] / (text_len - 1)) if text_len > 1 else 1.0,
-    }
 
 
 def length_ratio(predicted_frames: int, reference_frames: int) -> float:

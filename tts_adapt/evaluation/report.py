@@ -16,9 +16,9 @@ COLUMNS = (  # (key, header, format, what it means)
     ("mel_l1", "mel L1", "{:.3f}", "teacher-forced post-net mel error (normalised units, lower is better)"),
     ("mcd", "MCD dB", "{:.2f}", "mel cepstral distortion after DTW, free-running vs recording (lower is better)"),
     ("focus", "focus", "{:.2f}", "mean largest attention weight per decoder step (1 = sharp)"),
-    ("monotonicity", "monotonic", "{:.2f}", "share of steps whose attended symbol does not move backwards"),
+    ("monotonicity", "monotonic", "{:.2f}", "share of steps whose attended symbol moves back by at most one"),
     ("coverage", "coverage", "{:.2f}", "share of input symbols that received attention (total >= 0.5)"),
-    ("end", "end", "{:.2f}", "attended position at the last step, relative to the last symbol (1 = read to the end)"),
+    ("reached_end", "end", "{:.2f}", "the last step attends to one of the last three symbols (mean: share that did)"),
     ("length_ratio", "length", "{:.2f}", "free-running frames / recording frames (1 = stop token on time)"),
 )
 
@@ -30,6 +30,10 @@ th { background: #f3f3f3; } td.text { text-align: left; max-width: 28em; }
 tr.bad td { background: #fff1f0; } .meta { color: #666; } img { max-width: 100%; }
 figure { margin: 1.5em 0; } figcaption { font-size: 0.9em; color: #444; }
 """
+
+
+def format_value(value, fmt: str) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else fmt.format(value)
 
 
 def _png(figure) -> str:
@@ -76,7 +80,7 @@ def _row(record: dict, css: str = "") -> str:
     cells = [f"<td>{html.escape(record['id'])}</td>", f'<td class="text">{html.escape(record["text"])}</td>',
              f"<td>{record['frames']}</td>", f"<td>{record['predicted_frames']}</td>",
              f"<td>{'yes' if record['stopped'] else 'no'}</td>"]
-    cells += [f"<td>{fmt.format(record[key])}</td>" for key, _, fmt, _ in COLUMNS]
+    cells += [f"<td>{format_value(record[key], fmt)}</td>" for key, _, fmt, _ in COLUMNS]
     return f'<tr class="{css}">' + "".join(cells) + "</tr>"
 
 
