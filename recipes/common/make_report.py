@@ -125,19 +125,28 @@ def speaker_section(exp: Path) -> str:
 
 
 def plan_section(exp: Path) -> str:
-    plan = _load_json(exp / "adapt_plan.json")
-    text = (exp / "adapt_plan.txt").read_text(encoding="utf-8") if (exp / "adapt_plan.txt").is_file() else ""
-    if plan is None and not text:
+    """The plan ``adapt --dry-run --format json`` saved: its summary and every action that is not a copy."""
+    document = _load_json(exp / "adapt_plan.json")
+    text_path = exp / "adapt_plan.txt"
+    text = text_path.read_text(encoding="utf-8") if text_path.is_file() else ""
+    if document is None and not text:
         return _note("no surgery plan (the adapt stage has not run)")
     parts = []
-    if isinstance(plan, dict):
-        scalars = [(k, v) for k, v in plan.items() if not isinstance(v, (dict, list))]
-        if isinstance(plan.get("summary"), dict):
-            scalars += _flatten(plan["summary"])
-        if scalars:
-            parts.append(_table(scalars, ("", "")))
+    plan = document.get("plan", document) if isinstance(document, dict) else {}
+    overview = [(key, plan[key]) for key in ("source", "dialect") if key in plan]
+    if isinstance(plan.get("speaker"), dict):
+        overview.append(("folded speaker", plan["speaker"].get("vector_source") or plan["speaker"].get("name")))
+    overview += _flatten(plan.get("options", {}), "options.") + _flatten(plan.get("summary", {}))
+    if overview:
+        parts.append(_table(overview, ("", "")))
+    changed = [a for a in plan.get("actions", []) if isinstance(a, dict) and a.get("action") != "copy"
+               and a.get("role", "weight") == "weight"]
+    if changed:
+        parts.append(_table(((a.get("variable", a.get("key")), a.get("action"),
+                              f"{a.get('shape_before')} -> {a.get('shape_after')}", a.get("reason", ""))
+                             for a in changed), ("variable", "action", "shape", "why")))
     if text:
-        parts.append(f"<pre>{_esc(text)}</pre>")
+        parts.append(_details("the plan as adapt printed it", text))
     return "".join(parts)
 
 

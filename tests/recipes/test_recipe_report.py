@@ -34,6 +34,15 @@ def exp(tmp_path):
                                     {"rank": 2, "id": 0, "name": "awb", "loss": 0.57}]}))
     (exp / "verify.json").write_text(json.dumps({"speaker": "slt", "max_abs_diff": 3.1e-6, "ok": True}))
     (exp / "adapt_plan.txt").write_text("fold  decoder/lstm/kernel  rows 512:576 -> bias\n")
+    (exp / "adapt_plan.json").write_text(json.dumps({"dry_run": True, "plan": {
+        "source": "pretrained/ckpt-5", "dialect": "own",
+        "speaker": {"id": 6, "name": "slt", "vector_source": "speaker table row 6 (slt)"},
+        "options": {"new_rows": "mean"}, "summary": {"tensors_by_action": {"copy": 171, "fold": 5}},
+        "actions": [
+            {"key": "dec/kernel", "variable": "dec/kernel", "role": "weight", "action": "drop_rows",
+             "shape_before": [160, 64], "shape_after": [128, 64], "reason": "speaker rows [128:160) dropped"},
+            {"key": "dec/kernel/.OPTIMIZER_SLOT/m", "variable": "dec/kernel", "role": "slot", "action": "drop_rows"},
+            {"key": "enc/kernel", "variable": "enc/kernel", "role": "weight", "action": "copy"}]}}))
     (exp / "finetune").mkdir()
     (exp / "finetune" / "metrics.csv").write_text(
         "step,loss,val_loss,lr\n" + "".join(f"{s},{2 / (s + 1):.4f},{2.5 / (s + 1):.4f},0.001\n" for s in range(0, 100, 10)))
@@ -58,7 +67,10 @@ def test_report_has_every_section_and_its_files(exp, tmp_path):
     assert 'src="symbols.html"' in page and (out / "symbols.html").read_text().count("SYMBOL REPORT") == 1
     assert "<td>added</td>" in page and "<td>mean</td>" in page
     assert "<td>slt</td><td>0.41</td>" in page and "<th>rank</th>" in page
-    assert "fold  decoder/lstm/kernel" in page
+    assert "fold  decoder/lstm/kernel" in page and "speaker table row 6 (slt)" in page
+    assert "<td>dec/kernel</td><td>drop_rows</td><td>[160, 64] -&gt; [128, 64]</td>" in page
+    assert page.count("<td>dec/kernel</td>") == 1 and "<td>enc/kernel</td>" not in page  # slots, copies: no rows
+    assert "<td>tensors_by_action.fold</td><td>5</td>" in page
     assert "max_abs_diff" in page and "3.1e-06" in page
     assert (out / "loss.png").stat().st_size > 1000 and "<td>val_loss</td><td>90.0</td>" in page
     assert "please hold the line." in page
