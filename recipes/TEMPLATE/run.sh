@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Adapt the bundled multi-speaker model to a new voice (made by `tts-adapt new-voice`).
 #
-# Usage: run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--fold-speaker NAME] [--force true]
+# Usage: run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--eval-items N] [--fold-speaker NAME] [--force true]
 #
 #   0 symbols   the voice's symbol table, suggested from its transcripts   -> conf/symbols.txt (kept once there)
 #   1 prepare   mel features with the pretrained model's audio settings     -> exp/<voice>/prepared
@@ -20,6 +20,7 @@ metadata="@METADATA@"     # LJSpeech-form metadata: id|text|normalized_text
 wavs="@WAVS@"             # the folder holding <id>.wav
 steps=600                 # fine-tuning steps (stage 6)
 samples=5                 # sentences of conf/sentences.txt synthesised (stage 7)
+eval_items=16             # held-out recordings scored before and after (stage 7, tts-adapt evaluate)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 about="Voice: @NAME@ (describe the recordings and their licence here)."

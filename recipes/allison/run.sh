@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The example new voice: adapt the bundled multi-speaker model to Allison Smith's Asterisk prompts.
 #
-# Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--force true]
+# Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--eval-items N] [--force true]
 #
 #   0 data      install + decode the Debian prompts, normalise transcripts -> exp/allison/data
 #   1 prepare   mel features with the pretrained model's audio settings     -> exp/allison/prepared
@@ -19,6 +19,7 @@
 recipe=allison
 steps=600                 # fine-tuning steps (stage 6)
 samples=5                 # held-out sentences synthesised before and after (stage 7)
+eval_items=16             # held-out recordings scored before and after (stage 7, tts-adapt evaluate)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "$(dirname "$0")/../common/stages.sh"

@@ -206,6 +206,27 @@ def loss_section(exp: Path, out: Path) -> str:
     return '<img src="loss.png" alt="loss curves">' + _table(last, ("series", "last step", "value"))
 
 
+METRICS = (("mel_l1", "teacher-forced mel L1", "lower"), ("mcd", "mel cepstral distortion (dB)", "lower"),
+           ("focus", "attention focus", "higher"), ("monotonicity", "monotonic attention", "higher"),
+           ("coverage", "symbols attended", "higher"), ("length_ratio", "length / recording's", "1"))
+
+
+def metrics_section(exp: Path) -> str:
+    """``tts-adapt evaluate`` summaries of the model before and after fine-tuning, side by side."""
+    runs = {model: _load_json(exp / "samples" / f"evaluate_{model}.json") for model in ("before", "after")}
+    if not any(runs.values()):
+        return _note("no objective metrics (the samples stage has not run)")
+    summaries = {model: (run or {}).get("summary", {}) for model, run in runs.items()}
+    items = next((s.get("items") for s in summaries.values() if s.get("items")), "?")
+    rows = []
+    for key, label, better in METRICS:
+        values = [summaries[m].get(key) for m in ("before", "after")]
+        if any(v is not None for v in values):
+            rows.append([label] + [f"{v:.3f}" if isinstance(v, (int, float)) else "-" for v in values] + [better])
+    return (f"<p>{_esc(items)} recordings of prepare's validation split, which no model trained on "
+            "(<code>tts-adapt evaluate</code>).</p>" + _table(rows, ("metric", "before", "after", "better")))
+
+
 def _reference_mel(wav: Path, manifest: Path) -> np.ndarray | None:
     """The recording's mel, computed the way the model's features were."""
     from tts_adapt.audio.config import AudioConfig
@@ -290,6 +311,7 @@ def make_report(exp: Path, output: Path, title: str, about: str = "") -> Path:
             ("Surgery plan", plan_section(exp)),
             ("Verify: the adapted model before fine-tuning", verify_section(exp)),
             ("Fine-tuning", loss_section(exp, out)),
+            ("Before and after fine-tuning: objective metrics", metrics_section(exp)),
             ("Held-out sentences", samples_section(exp, out)),
         ]
         body = "".join(f"<h2>{_esc(title)}</h2>{content}" for title, content in sections)

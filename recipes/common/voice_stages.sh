@@ -8,7 +8,7 @@
 #   wavs         its audio folder
 #   symbols      the voice's symbol table
 #   pretrained   the multi-speaker checkpoint to adapt
-#   steps, samples, fold_speaker   the options (see allison/run.sh)
+#   steps, samples, eval_items, fold_speaker   the options (see allison/run.sh)
 #   about        one line for the report: where the voice comes from, its licence
 # and defines sample_texts: prints "id|text" lines, the sentences stage 7 synthesises
 # (at most $samples are used). reference_audio, when set, is a folder of <id>.wav recordings
@@ -106,6 +106,15 @@ stage_samples() {
         --mel-output "$exp/samples/$model/$id.npy" --alignment-output "$exp/samples/$model/$id.png"
     done
   done < "$exp/samples/texts.csv"
+  # Objective metrics on recordings neither model trained on (prepare's val split).
+  for model in before after; do
+    checkpoint=$exp/adapted
+    [[ $model == after ]] && checkpoint=$exp/finetune
+    tts-adapt evaluate "$checkpoint" --data "$exp/prepared" --max-items "$eval_items" --format json \
+      > "$exp/samples/evaluate_$model.json"
+    python -c 'import json, sys; print(sys.argv[2], "fine-tuning:", json.load(open(sys.argv[1]))["summary"])' \
+      "$exp/samples/evaluate_$model.json" "$model"
+  done
 }
 
 stage_report() {
@@ -127,7 +136,7 @@ run_voice_stages() {
   run_stage 6 "fine-tune ($steps steps)" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
     --out "$exp/finetune" --sig "steps=$steps" -- stage_finetune
   run_stage 7 "samples before and after fine-tuning" --in "$exp/finetune" \
-    --out "$exp/samples/texts.csv" --sig "samples=$samples" -- stage_samples
+    --out "$exp/samples/texts.csv" --sig "samples=$samples eval=$eval_items" -- stage_samples
   run_stage 8 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
     --in "$REPO_ROOT/recipes/common/make_report.py" --out "$exp/report/index.html" -- stage_report
 

@@ -2,13 +2,14 @@
 # Pretrain the bundled multi-speaker model on a corpus synthesised offline from Debian voices.
 #
 # Usage: recipes/pretrain_multispeaker/run.sh [--stage N] [--stop-stage M] [--steps S] [--force true]
-#                                            [--check-sentences K] [--corpus-config FILE]
+#                                            [--check-sentences K] [--eval-items N] [--corpus-config FILE]
 #
 #   0 corpus   synthesise ~300 sentences x 9 voices (flite, festival, espeak-ng) -> exp/pretrain/corpus
 #   1 symbols  symbol table from the corpus transcripts                          -> exp/pretrain/symbols.txt
 #   2 prepare  normalise every speaker identically, mel features                 -> exp/pretrain/prepared
 #   3 train    train (resumes from exp/pretrain/train when interrupted)          -> exp/pretrain/train
-#   4 check    synthesise held-out sentences for every speaker, alignment plots  -> exp/pretrain/check
+#   4 check    evaluate on validation recordings; held-out sentences for every
+#              speaker with alignment plots                                     -> exp/pretrain/check
 #
 # Training takes about an hour on 2 CPU cores; run it in the background with
 #   nohup recipes/pretrain_multispeaker/run.sh > exp/pretrain.out 2>&1 &
@@ -17,6 +18,7 @@
 recipe=pretrain
 steps=4000            # training steps in all (a resumed run continues to this count)
 check_sentences=3     # held-out sentences synthesised per speaker in stage 4
+eval_items=45         # validation recordings scored by tts-adapt evaluate in stage 4
 corpus_config=""      # the corpus description (default: conf/corpus.yaml)
 . "$(dirname "$0")/../common/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"
@@ -53,6 +55,11 @@ stage_train() {
 
 stage_check() {
   fresh_dir "$exp/check"
+  mkdir -p "$exp/check"
+  # Alignment and distortion on validation recordings (sentences no speaker trained on).
+  tts-adapt evaluate "$exp/train" --data "$exp/prepared" --max-items "$eval_items" \
+    --output "$exp/check/evaluate.html" --format json > "$exp/check/evaluate.json"
+  python -c 'import json, sys; print("validation:", json.load(open(sys.argv[1]))["summary"])' "$exp/check/evaluate.json"
   local speakers speaker i=0 text
   speakers=$(python -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["speakers"]))' \
     "$exp/corpus/speakers.json")
@@ -77,5 +84,5 @@ run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbol
   --out "$exp/prepared/prepared.json" -- stage_prepare
 run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$conf/train.yaml" \
   --out "$exp/train" --sig "steps=$steps" -- stage_train
-run_stage 4 "held-out check" --in "$exp/train" --out "$exp/check" --sig "sentences=$check_sentences" -- stage_check
+run_stage 4 "held-out check" --in "$exp/train" --out "$exp/check" --sig "sentences=$check_sentences eval=$eval_items" -- stage_check
 finish_recipe

@@ -55,6 +55,9 @@ def exp(tmp_path):
         np.save(samples / model / "p1.npy", np.random.default_rng(0).normal(size=(40, 80)).astype(np.float32))
         (samples / model / "p1.png").write_bytes(b"\x89PNG fake")
     (samples / "texts.csv").write_text("p1|please hold the line.\n")
+    for model, mcd in (("before", 14.2), ("after", 9.75)):
+        (samples / f"evaluate_{model}.json").write_text(json.dumps(
+            {"summary": {"mel_l1": 0.9, "mcd": mcd, "focus": 0.5, "items": 16}}))
     return exp
 
 
@@ -74,6 +77,8 @@ def test_report_has_every_section_and_its_files(exp, tmp_path):
     assert "max_abs_diff" in page and "3.1e-06" in page
     assert (out / "loss.png").stat().st_size > 1000 and "<td>val_loss</td><td>90.0</td>" in page
     assert "please hold the line." in page
+    assert "<td>mel cepstral distortion (dB)</td><td>14.200</td><td>9.750</td><td>lower</td>" in page
+    assert "16 recordings" in page
     for model in ("reference", "before", "after"):
         assert f'src="samples/p1.{model}.wav"' in page and (out / "samples" / f"p1.{model}.wav").is_file()
     assert (out / "samples" / "p1.before.align.png").is_file() and (out / "samples" / "p1.mels.png").is_file()
@@ -85,7 +90,7 @@ def test_partial_run_gives_notes_not_errors(tmp_path):
     exp = tmp_path / "exp" / "voice"
     exp.mkdir(parents=True)
     page = report.make_report(exp, tmp_path / "report", "voice").read_text(encoding="utf-8")
-    assert page.count('class="note"') == 7
+    assert page.count('class="note"') == 8
 
 
 def test_loss_logs_from_csv_and_jsonl(tmp_path):
