@@ -37,15 +37,18 @@ class LocationSensitiveAttention(keras.layers.Layer):
         self.v = self.add_weight(shape=(dim,), initializer="glorot_uniform", name="attention_v")
         self.attention_bias = self.add_weight(shape=(dim,), initializer="zeros", name="attention_bias")
 
-    def keys(self, memory: tf.Tensor) -> tf.Tensor:
-        """W_m memory, computed once per utterance: [batch, time, attention_dim]."""
-        return self.memory_layer(memory)
+    def prepare(self, memory: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Per-utterance constants: keys W_m memory [batch, time, attention_dim], and the location
+        convolution merged with the location layer into one kernel [kernel, 1, attention_dim]
+        (both are linear and bias-free, so one convolution per step does the work of two)."""
+        location_kernel = tf.einsum("kif,fa->kia", self.location_conv.kernel, self.location_layer.kernel)
+        return self.memory_layer(memory), location_kernel
 
-    def step(self, query: tf.Tensor, keys: tf.Tensor, memory: tf.Tensor, mask: tf.Tensor,
-             cumulative: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def step(self, query: tf.Tensor, keys: tf.Tensor, location_kernel: tf.Tensor, memory: tf.Tensor,
+             mask: tf.Tensor, cumulative: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """One decoder step: (alignment [batch, time], context [batch, memory_dim])."""
         processed_query = self.query_layer(query)[:, None, :]  # [batch, 1, attention_dim]
-        location = self.location_layer(self.location_conv(cumulative[:, :, None]))  # [batch, time, attention_dim]
+        location = tf.nn.conv1d(cumulative[:, :, None], location_kernel, stride=1, padding="SAME")  # [batch, time, att]
         energy = tf.reduce_sum(self.v * tf.tanh(keys + processed_query + location + self.attention_bias), -1)
         energy = tf.where(mask, energy, MASKED_ENERGY)  # [batch, time]
         alignment = tf.nn.softmax(energy, axis=-1)

@@ -105,10 +105,11 @@ class Decoder(keras.layers.Layer):
             tf.zeros([batch, time]),  # cumulative alignment
         )
 
-    def _step(self, projected_prenet, att_state, dec_state, context, cumulative, keys, memory, mask, context_kernel):
+    def _step(self, projected_prenet, att_state, dec_state, context, cumulative, attention, memory, mask,
+              context_kernel):
         """One decoder step from the prenet's share of the attention-LSTM input; see the module docstring."""
         att_state = self.attention_lstm.step(projected_prenet + tf.matmul(context, context_kernel), att_state)
-        alignment, context = self.attention.step(att_state[0], keys, memory, mask, cumulative)
+        alignment, context = self.attention.step(att_state[0], *attention, memory, mask, cumulative)
         dec_input = tf.concat([att_state[0], context], -1)  # [batch, attention_lstm_units + memory_dim]
         dec_state = self.decoder_lstm.step(tf.matmul(dec_input, self.decoder_lstm.kernel), dec_state)
         out = tf.concat([dec_state[0], context], -1)  # [batch, decoder_lstm_units + memory_dim]
@@ -134,13 +135,13 @@ class Decoder(keras.layers.Layer):
         prenet_kernel, context_kernel = self._split_attention_kernel()
         projected = tf.matmul(self.prenet(previous, training=training), prenet_kernel)  # [batch, steps, 4 * units]
         projected = tf.transpose(projected, [1, 0, 2])  # [steps, batch, 4 * units]
-        keys = self.attention.keys(memory)
+        attention = self.attention.prepare(memory)
         att_state, dec_state, context, cumulative = self._initial_state(memory, mask)
         arrays = [tf.TensorArray(tf.float32, size=steps) for _ in range(3)]
 
         def body(t, att_state, dec_state, context, cumulative, frames_ta, stop_ta, align_ta):
             att_state, dec_state, context, cumulative, alignment, frames, stop = self._step(
-                projected[t], att_state, dec_state, context, cumulative, keys, memory, mask, context_kernel)
+                projected[t], att_state, dec_state, context, cumulative, attention, memory, mask, context_kernel)
             return (t + 1, att_state, dec_state, context, cumulative,
                     frames_ta.write(t, frames), stop_ta.write(t, stop), align_ta.write(t, alignment))
 
@@ -164,7 +165,7 @@ class Decoder(keras.layers.Layer):
         threshold = self.config.stop_threshold
         batch = tf.shape(memory)[0]
         prenet_kernel, context_kernel = self._split_attention_kernel()
-        keys = self.attention.keys(memory)
+        attention = self.attention.prepare(memory)
         att_state, dec_state, context, cumulative = self._initial_state(memory, mask)
         arrays = [tf.TensorArray(tf.float32, size=0, dynamic_size=True) for _ in range(3)]
         lengths = tf.fill([batch], max_steps * r)
@@ -176,7 +177,7 @@ class Decoder(keras.layers.Layer):
             step_seed = tf.stack([seed, t])
             projected = tf.matmul(self.prenet(previous, seed=step_seed), prenet_kernel)
             att_state, dec_state, context, cumulative, alignment, frames, stop = self._step(
-                projected, att_state, dec_state, context, cumulative, keys, memory, mask, context_kernel)
+                projected, att_state, dec_state, context, cumulative, attention, memory, mask, context_kernel)
             says_stop = tf.sigmoid(stop) > threshold  # [batch, r]
             first = tf.argmax(tf.cast(says_stop, tf.int32), axis=-1, output_type=tf.int32)
             now = tf.logical_and(tf.reduce_any(says_stop, -1), tf.logical_not(finished))

@@ -10,22 +10,24 @@ from tts_adapt.model.cells import LSTMCell
 from tts_adapt.model.ops import dropout
 
 
-def run_lstm(cell: LSTMCell, inputs: tf.Tensor) -> tf.Tensor:
-    """Outputs [batch, time, units] of ``cell`` over ``inputs`` [batch, time, channels], from a zero state.
+def run_lstms(cells: tuple[LSTMCell, LSTMCell], inputs: tuple[tf.Tensor, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+    """Outputs [batch, time, units] of two cells, each over its own input [batch, time, channels].
 
-    The input projection is one matmul for all steps; only the recurrence loops.
+    One loop steps both (the forward and the backward direction): half the loop
+    overhead of two loops. Input projections are one matmul each for all steps.
     """
-    projected = tf.transpose(tf.matmul(inputs, cell.kernel), [1, 0, 2])  # [time, batch, 4 * units]
-    steps = tf.shape(projected)[0]
-    outputs = tf.TensorArray(inputs.dtype, size=steps)
+    projected = [tf.transpose(tf.matmul(x, cell.kernel), [1, 0, 2]) for cell, x in zip(cells, inputs)]
+    steps = tf.shape(projected[0])[0]
+    batch = tf.shape(inputs[0])[0]
+    arrays = tuple(tf.TensorArray(inputs[0].dtype, size=steps) for _ in cells)
 
-    def body(t, state, outputs):
-        state = cell.step(projected[t], state)
-        return t + 1, state, outputs.write(t, state[0])
+    def body(t, states, arrays):
+        states = tuple(cell.step(p[t], state) for cell, p, state in zip(cells, projected, states))
+        return t + 1, states, tuple(a.write(t, state[0]) for a, state in zip(arrays, states))
 
-    _, _, outputs = tf.while_loop(lambda t, *_: t < steps, body,
-                                  (tf.constant(0), cell.zero_state(tf.shape(inputs)[0]), outputs))
-    return tf.transpose(outputs.stack(), [1, 0, 2])
+    _, _, arrays = tf.while_loop(lambda t, *_: t < steps, body,
+                                 (tf.constant(0), tuple(cell.zero_state(batch) for cell in cells), arrays))
+    return tuple(tf.transpose(a.stack(), [1, 0, 2]) for a in arrays)
 
 
 class Encoder(keras.layers.Layer):
@@ -69,7 +71,7 @@ class Encoder(keras.layers.Layer):
             x = conv(x)  # [batch, time, channels]
             x = tf.nn.relu(norm(x, training=training, mask=text_mask))
             x = dropout(x, self.config.dropout, training) * keep
-        forward = run_lstm(self.forward_lstm, x)  # [batch, time, units]
         reverse = lambda t: tf.reverse_sequence(t, lengths, seq_axis=1, batch_axis=0)  # noqa: E731
-        backward = reverse(run_lstm(self.backward_lstm, reverse(x)))  # [batch, time, units]
+        forward, backward = run_lstms((self.forward_lstm, self.backward_lstm), (x, reverse(x)))
+        backward = reverse(backward)  # [batch, time, units], like forward
         return tf.concat([forward, backward], -1) * keep  # [batch, time, 2 * units]
