@@ -27,7 +27,9 @@ from tts_adapt.errors import UserError
 from tts_adapt.fsutil import write_text_atomic
 from tts_adapt.symbols.table import SymbolTable
 
-# Measured on the 2-core dev machine (README "prepare throughput"): one process beat two.
+# benchmarks/prepare_throughput.py on the shared 2-core dev machine (600 utterances, 8-48 kHz,
+# fresh processes, median of 3): --jobs 1 4.6-5.3 s wall, --jobs 2 6.4-6.9 s. Two processes won
+# only when the machine was otherwise idle; the pool's start-up and the other work here eat the gain.
 DEFAULT_JOBS = 1
 
 Progress = Callable[[int, int], None]  # (done, total)
