@@ -1,0 +1,55 @@
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tiny_model import make_prepared
+from tts_adapt.cli.main import main
+
+
+def run_cli(args, capsys):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synth")
+    data = make_prepared(root / "data")
+    assert main(["train", "--data", str(data), "--output", str(root / "exp"), "--preset", "tiny", "--steps", "1",
+                 "--batch-size", "4", "--format", "json"]) == 0
+    return root / "exp"
+
+
+def test_synthesis_writes_a_wav_and_is_deterministic(checkpoint, tmp_path, capsys):
+    runs = []
+    for name in ("a", "b"):
+        code, out, err = run_cli(["synthesize", checkpoint, "--text", "bad cafe", "--speaker", "bob", "--seed", "3",
+                                  "--output", tmp_path / f"{name}.wav", "--mel-output", tmp_path / f"{name}.npy",
+                                  "--alignment-output", tmp_path / f"{name}.png", "--max-seconds", "0.2",
+                                  "--format", "json"], capsys)
+        assert code == 0, err
+        runs.append(json.loads(out))
+    wav, rate = sf.read(tmp_path / "a.wav")
+    assert rate == 16000 and wav.ndim == 1 and wav.size == runs[0]["frames"] * 200 and np.abs(wav).max() > 0
+    assert runs[0]["frames"] <= 0.2 * 16000 / 200 + 3 and runs[0]["speaker"] == "bob"
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run_cli(["synthesize", checkpoint, "--text", "bad cafe", "--speaker", "bob", "--seed", "4",
+                            "--output", tmp_path / "c.wav", "--mel-output", tmp_path / "c.npy", "--max-seconds", "0.2"],
+                           capsys)
+    assert code == 0, err
+    assert not np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "c.npy"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--text", "xyz!"], "cannot encode"),
+    (["--text", "bad", "--speaker", "zed"], "unknown speaker 'zed'"),
+    (["--text", "bad", "--max-seconds", "-1"], "must be positive"),
+])
+def test_synthesis_errors_are_one_line(checkpoint, tmp_path, capsys, args, message):
+    code, _, err = run_cli(["synthesize", checkpoint, "--output", tmp_path / "x.wav", *args], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.wav").exists()

@@ -1,0 +1,98 @@
+"""``tts-adapt synthesize``: text -> mel -> waveform (Griffin-Lim), with an optional alignment plot."""
+
+from __future__ import annotations
+
+import argparse
+
+from tts_adapt.cli._output import add_format_argument
+
+DESCRIPTION = """\
+Speak a text with a toolkit checkpoint (trained, adapted or fine-tuned).
+
+The text is cleaned with the cleaners the model was trained with and encoded with
+its symbol table (characters the table lacks are an error, listed). Decoding runs
+free until the stop token fires or the length guard (--max-seconds, default: the
+model's max_decoder_steps) ends it; the mel becomes audio by Griffin-Lim.
+Deterministic: the same --seed gives the same mel and the same audio.
+
+examples:
+  tts-adapt synthesize exp/allison --text "Please leave a message after the tone." --output hello.wav
+  tts-adapt synthesize data/pretrained/multispeaker --speaker slt --text "Good morning." \\
+      --output slt.wav --alignment-output slt.png --mel-output slt.npy
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("synthesize", help="text -> waveform with a checkpoint (Griffin-Lim)",
+                                   description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", metavar="CKPT", help="checkpoint directory or prefix with a tts-adapt manifest")
+    parser.add_argument("--text", required=True, help="what to say")
+    parser.add_argument("--output", "-o", required=True, metavar="WAV", help="the waveform to write (.wav)")
+    parser.add_argument("--speaker", metavar="ID|NAME", help="voice of a multi-speaker model (default: its first)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the prenet dropout (default: 0)")
+    parser.add_argument("--max-seconds", type=float, metavar="S", help="length guard in seconds of audio")
+    parser.add_argument("--mel-output", metavar="NPY", help="also write the mel [frames, n_mels] as .npy")
+    parser.add_argument("--alignment-output", metavar="PNG", help="also write the attention alignment as a heatmap")
+    add_format_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def _write_atomic(path, write) -> None:
+    """Call ``write(temporary path)``, then rename the file into place."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import soundfile as sf
+
+    from tts_adapt.cli._output import console, print_json
+    from tts_adapt.errors import UserError
+    from tts_adapt.model.synthesis import plot_alignment, synthesize
+    from tts_adapt.training.attention_metrics import alignment_metrics
+    from tts_adapt.training.checkpoints import load_model
+    from tts_adapt.training.runtime import configure_threads
+
+    if not args.output.lower().endswith(".wav"):
+        raise UserError(f"--output {args.output}: expected a .wav path")
+    configure_threads()
+    model, manifest = load_model(args.checkpoint)
+    result = synthesize(model, manifest, args.text, args.speaker, args.seed, args.max_seconds)
+    _write_atomic(args.output, lambda tmp: sf.write(tmp, result.wav, result.sample_rate, subtype="PCM_16",
+                                                    format="WAV"))
+    if args.mel_output:
+        _write_atomic(args.mel_output, lambda tmp: np.save(open(tmp, "wb"), result.mel))
+    if args.alignment_output:
+        title = f"{args.text[:60]!r}" + (f" ({result.speaker})" if result.speaker else "")
+        _write_atomic(args.alignment_output, lambda tmp: plot_alignment(result.alignment, result.symbols, tmp, title))
+    metrics = alignment_metrics(result.alignment)
+    report = {
+        "output": args.output, "seconds": round(result.seconds, 3), "frames": int(result.mel.shape[0]),
+        "stop_fired": result.stop_fired, "speaker": result.speaker, "seed": args.seed,
+        "symbols": len(result.symbols), "mel_output": args.mel_output, "alignment_output": args.alignment_output,
+        "attention": {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()},
+    }
+    if args.format == "json":
+        print_json(report)
+        return 0
+    out = console()
+    voice = f" as {result.speaker}" if result.speaker else ""
+    out.print(f"wrote {args.output}: {report['seconds']} s{voice}, {report['frames']} frames, "
+              f"attention focus {metrics['focus']:.2f}, coverage {metrics['coverage']:.2f}")
+    if not result.stop_fired:
+        console(stderr=True).print("warning: the stop token never fired; the length guard cut the audio "
+                                   "(an undertrained model, or raise --max-seconds)")
+    return 0

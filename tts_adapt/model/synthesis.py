@@ -1,0 +1,104 @@
+"""Text -> mel -> waveform with a trained (or adapted) toolkit model.
+
+Free-running decoding stops at the stop token or at the length guard; the prenet's
+dropout stays on, as in Tacotron 2, but its masks are a function of the seed, and
+Griffin-Lim starts from a fixed phase, so one seed always gives the same audio.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tts_adapt.errors import UserError
+from tts_adapt.symbols.table import SymbolTable
+
+
+@dataclass
+class Synthesis:
+    mel: np.ndarray  # [frames, n_mels], after the postnet, up to the stop frame
+    alignment: np.ndarray  # [decoder steps, symbols]
+    wav: np.ndarray | None  # float32 at the model's sample rate (None when not vocoded)
+    sample_rate: int
+    stop_fired: bool  # False: the length guard ended decoding
+    speaker: str | None
+    symbols: list[str]  # the encoded text, one symbol per id
+
+    @property
+    def seconds(self) -> float:
+        return 0.0 if self.wav is None else self.wav.size / self.sample_rate
+
+
+def resolve_speaker(manifest: dict[str, Any], value: str | None) -> tuple[int, str | None]:
+    """(id, name) of ``value`` (a name or an id) among the model's speakers; the first when None."""
+    speakers = list(manifest.get("speakers") or [])
+    if not speakers:
+        if value is not None:
+            raise UserError("this is a single-speaker model; --speaker does not apply")
+        return 0, None
+    if value is None:
+        return 0, speakers[0]
+    if value in speakers:
+        return speakers.index(value), value
+    if value.isdigit() and int(value) < len(speakers):
+        return int(value), speakers[int(value)]
+    shown = ", ".join(speakers[:10]) + (" ..." if len(speakers) > 10 else "")
+    raise UserError(f"unknown speaker {value!r}: the model has {len(speakers)} ({shown}), or ids 0-{len(speakers) - 1}")
+
+
+def synthesize(model, manifest: dict[str, Any], text: str, speaker: str | None = None, seed: int = 0,
+               max_seconds: float | None = None, vocode: bool = True) -> Synthesis:
+    from tts_adapt.audio.config import AudioConfig
+    from tts_adapt.symbols.frontend import text_to_ids
+
+    audio = AudioConfig.from_dict(manifest["audio"])
+    table = SymbolTable.from_list(manifest["symbols"], "the model's symbol table")
+    ids = text_to_ids(text, table, tuple(manifest.get("cleaners") or ("english",)))
+    if not ids:
+        raise UserError("the text is empty after cleaning")
+    speaker_id, speaker_name = resolve_speaker(manifest, speaker)
+    r = model.config.reduction
+    max_steps = model.config.max_decoder_steps
+    if max_seconds is not None:
+        if max_seconds <= 0:
+            raise UserError("--max-seconds must be positive")
+        max_steps = max(1, math.ceil(max_seconds * audio.sample_rate / audio.hop_length / r))
+    out = model.infer(np.array([ids], np.int32), np.array([len(ids)], np.int32), np.array([speaker_id], np.int32),
+                      max_steps=max_steps, seed=seed)
+    frames = int(out["mel_len"][0])
+    mel = out["mel_post"].numpy()[0, :frames]
+    alignment = out["alignment"].numpy()[0, : math.ceil(frames / r)]
+    wav = None
+    if vocode:
+        from tts_adapt.audio.features import mel_to_wav
+
+        wav = mel_to_wav(mel, audio)
+    return Synthesis(mel, alignment, wav, audio.sample_rate, frames < max_steps * r, speaker_name,
+                     [table.symbols[i] for i in ids])
+
+
+def plot_alignment(alignment: np.ndarray, symbols: list[str], path, title: str = "") -> None:
+    """A heatmap PNG: decoder steps along x, the encoded symbols up the y axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps, count = alignment.shape
+    fig, ax = plt.subplots(figsize=(max(6.0, steps / 20), max(3.0, count / 6)), dpi=100)
+    image = ax.imshow(alignment.T, origin="lower", aspect="auto", interpolation="none", vmin=0.0, vmax=1.0)
+    ax.set_xlabel("decoder step")
+    ax.set_ylabel("symbol")
+    if count <= 80:
+        from tts_adapt.symbols.table import escape_symbol
+
+        ax.set_yticks(range(count))
+        ax.set_yticklabels(["sp" if s == " " else escape_symbol(s) for s in symbols], fontsize=6)
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
