@@ -158,13 +158,13 @@ def verify_section(exp: Path) -> str:
 
 
 def read_loss_logs(folder: Path) -> dict[str, list[tuple[float, float]]]:
-    """Loss series ``{name: [(step, value)]}`` from CSV (a ``step`` column) or JSON-lines logs."""
+    """Loss and attention-focus series ``{name: [(step, value)]}`` from CSV (a ``step`` column) or JSON-lines logs."""
     series: dict[str, list[tuple[float, float]]] = {}
 
     def add(record: dict) -> None:
         step = record.get("step")
         for key, value in record.items():
-            if "loss" in key and value not in (None, ""):
+            if ("loss" in key or "focus" in key) and value not in (None, ""):
                 try:
                     series.setdefault(key, []).append((float(step), float(value)))
                 except (TypeError, ValueError):
@@ -184,26 +184,40 @@ def read_loss_logs(folder: Path) -> dict[str, list[tuple[float, float]]]:
     return {name: sorted(points) for name, points in series.items()}
 
 
+def _plot_panel(ax, series: dict[str, list[tuple[float, float]]], title: str) -> None:
+    for name, points in series.items():
+        steps, values = zip(*points)
+        ax.plot(steps, values, label=name, linestyle="--" if name.startswith("val_") else "-",
+                marker="." if len(points) < 30 else None)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("step")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def loss_section(exp: Path, out: Path) -> str:
+    """Training curves of the fine-tuning run: total loss, its parts, and attention focus."""
     folder = exp / "finetune"
     if not folder.is_dir():
         return _note("no fine-tuning run (the finetune stage has not run)")
     series = read_loss_logs(folder)
     if not series:
         return _note(f"no loss log found in {folder} (looked for *.csv and *.jsonl with a step column)")
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    for name, points in series.items():
-        steps, values = zip(*points)
-        ax.plot(steps, values, label=name, marker="." if len(points) < 30 else None)
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    panels = [
+        ("loss", {k: v for k, v in series.items() if k in ("loss", "val_loss")}),
+        ("loss parts", {k: v for k, v in series.items() if "loss" in k and k not in ("loss", "val_loss")}),
+        ("attention focus (1 = sharp)", {k: v for k, v in series.items() if "focus" in k}),
+    ]
+    panels = [(title, part) for title, part in panels if part]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    for ax, (title, part) in zip(axes[0], panels):
+        _plot_panel(ax, part, title)
     fig.tight_layout()
     fig.savefig(out / "loss.png", dpi=100)
     plt.close(fig)
-    last = [(name, points[-1][0], f"{points[-1][1]:.4f}") for name, points in series.items()]
-    return '<img src="loss.png" alt="loss curves">' + _table(last, ("series", "last step", "value"))
+    last = [(name, f"{points[-1][0]:g}", f"{points[-1][1]:.4f}") for name, points in series.items()]
+    return ('<img src="loss.png" alt="training curves">'
+            + _details("last values", "\n".join(f"{n:24s} step {s:>6s}  {v}" for n, s, v in last)))
 
 
 METRICS = (("mel_l1", "teacher-forced mel L1", "lower"), ("mcd", "mel cepstral distortion (dB)", "lower"),

@@ -45,7 +45,8 @@ def exp(tmp_path):
             {"key": "enc/kernel", "variable": "enc/kernel", "role": "weight", "action": "copy"}]}}))
     (exp / "finetune").mkdir()
     (exp / "finetune" / "metrics.csv").write_text(
-        "step,loss,val_loss,lr\n" + "".join(f"{s},{2 / (s + 1):.4f},{2.5 / (s + 1):.4f},0.001\n" for s in range(0, 100, 10)))
+        "step,loss,val_loss,mel_loss,fr_focus,lr\n"
+        + "".join(f"{s},{2 / (s + 1):.4f},{2.5 / (s + 1):.4f},{1 / (s + 1):.4f},{s / 100},0.001\n" for s in range(0, 100, 10)))
     samples = exp / "samples"
     tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(8000) / 16000)).astype(np.float32)
     for model in ("reference", "before", "after"):
@@ -75,7 +76,8 @@ def test_report_has_every_section_and_its_files(exp, tmp_path):
     assert page.count("<td>dec/kernel</td>") == 1 and "<td>enc/kernel</td>" not in page  # slots, copies: no rows
     assert "<td>tensors_by_action.fold</td><td>5</td>" in page
     assert "max_abs_diff" in page and "3.1e-06" in page
-    assert (out / "loss.png").stat().st_size > 1000 and "<td>val_loss</td><td>90.0</td>" in page
+    assert (out / "loss.png").stat().st_size > 1000
+    assert "val_loss                 step     90  0.0275" in page and "fr_focus" in page and "lr " not in page
     assert "please hold the line." in page
     assert "<td>mel cepstral distortion (dB)</td><td>14.200</td><td>9.750</td><td>lower</td>" in page
     assert "16 recordings" in page
@@ -94,12 +96,13 @@ def test_partial_run_gives_notes_not_errors(tmp_path):
 
 
 def test_loss_logs_from_csv_and_jsonl(tmp_path):
-    (tmp_path / "log.jsonl").write_text('{"step": 1, "loss": 2.0}\n{"step": 2, "loss": 1.5, "mel_loss": 1.0}\n')
+    (tmp_path / "log.jsonl").write_text('{"step": 1, "loss": 2.0}\n{"step": 2, "loss": 1.5, "mel_loss": 1.0, "focus": 0.4}\n')
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "val.csv").write_text("step,val_loss\n2,1.8\n1,2.2\n")
     (tmp_path / "other.csv").write_text("name,value\nx,1\n")  # no step column: not a log
     series = report.read_loss_logs(tmp_path)
-    assert series == {"loss": [(1.0, 2.0), (2.0, 1.5)], "mel_loss": [(2.0, 1.0)], "val_loss": [(1.0, 2.2), (2.0, 1.8)]}
+    assert series == {"loss": [(1.0, 2.0), (2.0, 1.5)], "mel_loss": [(2.0, 1.0)], "focus": [(2.0, 0.4)],
+                      "val_loss": [(1.0, 2.2), (2.0, 1.8)]}
 
 
 def test_best_speaker_is_the_rankings_best():
