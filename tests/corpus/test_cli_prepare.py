@@ -74,3 +74,11 @@ def test_help_teaches_with_an_example(capsys):
         main(["prepare", "--help"])
     out = capsys.readouterr().out
     assert "examples:" in out and "tts-adapt prepare --metadata" in out and "--val-fraction" in out
+
+
+def test_nothing_usable_exits_2_after_the_summary(tmp_path, capsys):
+    (tmp_path / "wavs").mkdir()
+    (tmp_path / "metadata.csv").write_text("a|One.\nb|Two.\n")
+    code, out, err = cli(["prepare", "--metadata", tmp_path / "metadata.csv", "--output", tmp_path / "out"], capsys)
+    assert code == 2 and "no item" in err
+    assert "missing audio" in out

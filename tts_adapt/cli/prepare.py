@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from tts_adapt.cli._output import add_format_argument, console, print_json
+from tts_adapt.errors import UserError
 
 DESCRIPTION = """\
 Turn recordings and their transcripts into the feature cache that train, finetune,
@@ -92,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary.to_dict())
     else:
         _print_summary(summary)
+    if summary.kept == 0:
+        raise UserError(f"no item of {args.metadata} could be used (reasons in {output / 'prepared.json'})")
     return 0
 
 
