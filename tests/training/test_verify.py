@@ -43,6 +43,14 @@ def test_folded_speaker_is_equivalent_on_every_output(source, capsys):
     for name, d in result["outputs"].items():
         assert d["max_abs_output"] > 0.05, name  # the outputs compared are not trivially zero
     assert result["shared_symbols"] == len(set(NEW_SYMBOLS) & set("abcdefghij "))
+    assert result["notes"] == []  # ADAPTED records SRC as its source
+
+
+def test_a_different_source_is_noted(source, capsys, tmp_path):
+    copy = tmp_path / "src_copy"
+    shutil.copytree(source / "src", copy)
+    code, result, _ = verify(capsys, copy, adapted(source, capsys, "1"))
+    assert code == 0 and len(result["notes"]) == 1 and "was made from" in result["notes"][0]
 
 
 def test_speaker_by_name_and_human_output(source, capsys):

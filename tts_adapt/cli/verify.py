@@ -73,5 +73,7 @@ def render(result: dict) -> None:
     for name, d in result["outputs"].items():
         table.add_row(name, f"{d['max_abs_output']:.4g}", f"{d['max_abs_diff']:.3e}", f"{d['max_rel_diff']:.3e}")
     out.print(table)
+    for note in result["notes"]:
+        out.print(f"note: {note}", markup=False)
     verdict = "OK: equivalent" if result["ok"] else "DIFFERENT"
     out.print(f"{verdict}  (max_rel_diff {result['max_rel_diff']:.3e}, tolerance {result['tolerance']:.0e})")

@@ -130,6 +130,7 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
     max_abs = max(d["max_abs_diff"] for d in per_output.values())
     max_rel = max(d["max_rel_diff"] for d in per_output.values())
     return {
+        "notes": provenance_notes(source_path, adapted_manifest),
         "source": str(source_path),
         "adapted": str(adapted_path),
         "speaker": None if speaker_id is None else {"id": speaker_id, "name": _name(source_speakers, speaker_id)},
@@ -142,6 +143,21 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
         "tolerance": tolerance,
         "ok": bool(max_rel <= tolerance),
     }
+
+
+def provenance_notes(source_path: str | os.PathLike, adapted_manifest: dict[str, Any]) -> list[str]:
+    """Say so when ADAPTED records a different source checkpoint than SRC (a likely mix-up)."""
+    from pathlib import Path
+
+    from tts_adapt.checkpoint.paths import resolve_checkpoint
+
+    recorded = ((adapted_manifest.get("adaptation") or {}).get("source") or {}).get("path")
+    if not recorded:
+        return []
+    prefix, _ = resolve_checkpoint(source_path)
+    if Path(prefix).resolve() == Path(recorded).resolve():
+        return []
+    return [f"ADAPTED was made from {recorded}, not from {Path(prefix).resolve()}"]
 
 
 def _name(names: list[str], index: int) -> str | None:
