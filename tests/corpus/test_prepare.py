@@ -151,3 +151,13 @@ def test_without_a_table_only_empty_text_is_refused(corpus, tmp_path):
     reasons = {s["id"]: s["reason"] for s in summary.skipped}
     assert "bad_accent" not in reasons
     assert reasons["alice_blank"] == "empty text"
+
+
+def test_rerun_applies_new_duration_limits_to_reused_features(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    options = PrepareOptions(table=LETTERS, min_seconds=0.5, max_seconds=1.2, val_fraction=0.3)
+    again = run(corpus, out, options)
+    too_long = {s["id"] for s in again.skipped if s["reason"] == "too long"}
+    assert too_long == {"bob_003", "alice_004", "bob_005", "bad_long"}  # 1.25, 1.4, 1.55 s of speech
+    assert again.kept == 3 and all(not layout.mel_path(out, i).exists() for i in too_long)

@@ -131,7 +131,7 @@ def prepare(
         row = {"id": item.id, "speaker": item.speaker, "text": item.text, "cleaned": cleaned}
         cached = _reusable(previous.get(item.id), item, output)
         if cached is not None:
-            reason = _duration_problem(cached["seconds"], options)
+            reason = _duration_problem(cached["seconds"], options.min_seconds, options.max_seconds)
             if reason:
                 skipped.append(_skip(item.id, *reason))
                 continue
@@ -174,11 +174,11 @@ def _text_problem(cleaned: str, table: SymbolTable | None) -> tuple[str, str] | 
     return None
 
 
-def _duration_problem(seconds: float, options: PrepareOptions) -> tuple[str, str] | None:
-    if seconds < options.min_seconds:
-        return "too short", f"{seconds:.2f} s of speech < --min-seconds {options.min_seconds:g}"
-    if seconds > options.max_seconds:
-        return "too long", f"{seconds:.2f} s of speech > --max-seconds {options.max_seconds:g}"
+def _duration_problem(seconds: float, min_seconds: float, max_seconds: float) -> tuple[str, str] | None:
+    if seconds < min_seconds:
+        return "too short", f"{seconds:.2f} s of speech < --min-seconds {min_seconds:g}"
+    if seconds > max_seconds:
+        return "too long", f"{seconds:.2f} s of speech > --max-seconds {max_seconds:g}"
     return None
 
 
@@ -285,10 +285,9 @@ def process_item(job: _Job) -> dict[str, Any]:
     except Exception as exc:  # a decoder crash on one odd file must not end the run
         return {"reason": "unreadable audio", "detail": f"{job.audio}: {type(exc).__name__}: {exc}"}
     seconds = wav.size / job.cfg.sample_rate
-    if seconds < job.min_seconds:
-        return {"reason": "too short", "detail": f"{seconds:.2f} s of speech < --min-seconds {job.min_seconds:g}"}
-    if seconds > job.max_seconds:
-        return {"reason": "too long", "detail": f"{seconds:.2f} s of speech > --max-seconds {job.max_seconds:g}"}
+    problem = _duration_problem(seconds, job.min_seconds, job.max_seconds)
+    if problem:
+        return {"reason": problem[0], "detail": problem[1]}
     mel = wav_to_mel(wav, job.cfg)
     _save_npy_atomic(Path(job.mel), mel)
     return {"n_frames": int(mel.shape[0]), "seconds": round(seconds, 4)}
