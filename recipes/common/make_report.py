@@ -260,8 +260,10 @@ def _reference_mel(wav: Path, manifest: Path) -> np.ndarray | None:
 
 def _mel_plot(mels: list[tuple[str, np.ndarray]], path: Path) -> None:
     fig, axes = plt.subplots(1, len(mels), figsize=(4 * len(mels), 2.6), squeeze=False)
+    low = min(float(np.min(mel)) for _, mel in mels)
+    high = max(float(np.max(mel)) for _, mel in mels)  # one colour scale: the panels compare
     for ax, (title, mel) in zip(axes[0], mels):
-        ax.imshow(mel.T, origin="lower", aspect="auto", interpolation="none", cmap="magma")
+        ax.imshow(mel.T, origin="lower", aspect="auto", interpolation="none", cmap="magma", vmin=low, vmax=high)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("frame")
     axes[0][0].set_ylabel("mel band")

@@ -31,7 +31,7 @@ folded_speaker() {
 
 stage_prepare() {
   need_pretrained
-  fresh_dir "$exp/prepared"
+  # No fresh_dir: prepare brings an earlier cache up to date (recomputing all if the audio settings changed).
   # The new voice's features must be computed exactly as the pretrained model's were.
   python -c 'import json, sys, yaml; yaml.safe_dump({"audio": json.load(open(sys.argv[1]))["audio"]}, open(sys.argv[2], "w"))' \
     "$pretrained/manifest.json" "$exp/audio.yaml"
@@ -82,8 +82,13 @@ stage_verify() {
   return "$status"
 }
 
+# A run on the same adapted model resumes (more --steps continue it); a new adapted model starts over.
 stage_finetune() {
-  fresh_dir "$exp/finetune"
+  if up_to_date "$exp/finetune/manifest.json" -- "$exp/adapted"; then
+    echo "resuming $exp/finetune"
+  else
+    fresh_dir "$exp/finetune"
+  fi
   tts-adapt finetune "$exp/adapted" --data "$exp/prepared" --output "$exp/finetune" --steps "$steps"
 }
 

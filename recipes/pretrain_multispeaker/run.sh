@@ -43,13 +43,14 @@ stage_symbols() {
 }
 
 stage_prepare() {
-  fresh_dir "$exp/prepared"
+  # No fresh_dir: prepare brings an earlier cache up to date (recomputing all if the audio settings changed).
   tts-adapt prepare --metadata "$exp/corpus/metadata.csv" --wavs "$exp/corpus" --output "$exp/prepared" \
     --symbols "$exp/symbols.txt" --config "$conf/train.yaml"
 }
 
 stage_train() {
-  # No fresh_dir: train picks up the latest checkpoint in its output directory and continues.
+  # No fresh_dir: train continues from the newest checkpoint in its output directory (an hour's
+  # work is never deleted by a recipe; to start over, move exp/pretrain/train away).
   tts-adapt train --data "$exp/prepared" --output "$exp/train" --config "$conf/train.yaml" --steps "$steps"
 }
 
