@@ -40,14 +40,26 @@ def test_mcd_ignores_loudness_c0():
 
 
 def test_mcd_matches_the_definition_for_one_cepstral_coefficient():
-    """Shift ln-amplitude by a * (orthonormal DCT basis k): c_k moves by a, so MCD = 10/ln10 * sqrt(2) * a."""
+    """Shift ln-amplitude by 2a cos(pi k (n + 1/2) / N): c_k moves by a, so MCD = 10/ln10 * sqrt(2) * a."""
     k, a = 3, 0.4
     n = AUDIO.n_mels
-    basis = math.sqrt(2.0 / n) * np.cos(np.pi * k * (2 * np.arange(n) + 1) / (2 * n))
+    basis = 2.0 * np.cos(np.pi * k * (2 * np.arange(n) + 1) / (2 * n))
     shift_units = a * basis * (20.0 / math.log(10.0)) / DB_PER_UNIT
     mel = np.full((5, n), -1.0, np.float32)
     result = mcd_dtw(mel, (mel + shift_units).astype(np.float32), AUDIO)
     assert result["mcd"] == pytest.approx(10.0 / math.log(10.0) * math.sqrt(2.0) * a, rel=1e-3)
+
+
+def test_mcd_does_not_depend_on_the_number_of_mel_bands():
+    """The same smooth spectral shape sampled on 40 or 80 bands gives (nearly) the same MCD."""
+    values = []
+    for n_mels in (40, 80):
+        audio = AudioConfig(n_mels=n_mels)
+        position = (np.arange(n_mels) + 0.5) / n_mels
+        reference = np.tile(-1.0 + 1.5 * np.cos(np.pi * position), (4, 1)).astype(np.float32)
+        other = np.tile(-1.0 + 1.5 * np.cos(2 * np.pi * position), (4, 1)).astype(np.float32)
+        values.append(mcd_dtw(reference, other, audio)["mcd"])
+    assert values[0] == pytest.approx(values[1], rel=0.02) and values[0] > 1
 
 
 def test_mcd_grows_with_the_distortion():

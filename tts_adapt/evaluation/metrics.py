@@ -29,16 +29,19 @@ def masked_l1(prediction: np.ndarray, target: np.ndarray, lengths: np.ndarray) -
 
 
 def mel_cepstrum(mel: np.ndarray, audio_cfg, n_coefficients: int = MCD_COEFFICIENTS) -> np.ndarray:
-    """Cepstra ``[frames, n_coefficients]`` of a normalised log-mel ``[frames, n_mels]``, in natural-log units.
+    """Cepstra ``[frames, n_coefficients]`` of a normalised log-mel ``[frames, n_mels]``.
 
-    The mel is mapped back to dB of amplitude and then to ln(amplitude) before the
-    orthonormal DCT, so the MCD constant ``10/ln 10 * sqrt(2)`` gives decibels as
-    in the usual definition (Kubichek 1993).
+    Scaled like a real cepstrum, ``ln|X(n)| = c0 + 2 * sum_k c_k cos(pi k (n + 1/2) / N)``
+    over the N mel bands, from ln(amplitude): then the usual MCD constant
+    ``10/ln 10 * sqrt(2)`` gives decibels comparable with mel-cepstrum MCDs (Kubichek
+    1993), and the value does not grow with the number of mel bands.
     """
     import librosa
 
+    n_mels = mel.shape[-1]
     log_amplitude = denormalise_db(mel, audio_cfg) * (math.log(10.0) / 20.0)  # [frames, n_mels]
-    return librosa.feature.mfcc(S=log_amplitude.T, n_mfcc=n_coefficients, dct_type=2, norm="ortho").T
+    unnormalised = librosa.feature.mfcc(S=log_amplitude.T, n_mfcc=n_coefficients, dct_type=2, norm=None)
+    return (unnormalised / (2.0 * n_mels)).T  # DCT-II without norm is 2 * sum(x cos(...))
 
 
 def mcd_dtw(reference: np.ndarray, synthesized: np.ndarray, audio_cfg) -> dict[str, float]:
