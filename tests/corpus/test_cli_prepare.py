@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import good_items
+from corpus_testdata import good_items
 
 from tts_adapt.cli.main import main
 

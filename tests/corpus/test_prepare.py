@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import LETTERS
+from corpus_testdata import LETTERS
 
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.audio.features import MEL_MAX, MEL_MIN
