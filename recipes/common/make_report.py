@@ -32,12 +32,18 @@ from tts_adapt.fsutil import atomic_output_dir  # noqa: E402
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
-table { border-collapse: collapse; margin: 0.5rem 0; } td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
-th { background: #f4f4f4; } .note { color: #777; font-style: italic; } pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; }
+h1 { margin-bottom: 0.2rem; }
+h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+table { border-collapse: collapse; margin: 0.5rem 0; }
+td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
+th { background: #f4f4f4; }
+.note { color: #777; font-style: italic; }
+pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; }
 .sample { border: 1px solid #e3e3e3; border-radius: 6px; padding: 0.6rem 1rem; margin: 1rem 0; }
-.players { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.6rem; } .players div { font-size: 0.9rem; }
-img { max-width: 100%; } iframe { width: 100%; height: 32rem; border: 1px solid #ddd; }
+.players { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.6rem; }
+.players div { font-size: 0.9rem; }
+img { max-width: 100%; }
+iframe { width: 100%; height: 32rem; border: 1px solid #ddd; }
 """
 MODELS = (("reference", "recording (not trained on)"), ("before", "adapted, before fine-tuning"),
           ("after", "after fine-tuning"))

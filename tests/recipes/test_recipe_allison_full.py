@@ -11,16 +11,17 @@ import pytest
 from recipe_modules import REPO, RECIPES, debian_installed
 
 PRETRAINED = REPO / "data" / "pretrained" / "multispeaker"
+PACKAGES = ("asterisk-core-sounds-en", "asterisk-core-sounds-en-g722")
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (PRETRAINED / "manifest.json").is_file(), reason="no bundled pretrained model yet")
-@pytest.mark.skipif(not (os.geteuid() == 0 or debian_installed("asterisk-core-sounds-en", "asterisk-core-sounds-en-g722")),
+@pytest.mark.skipif(not (os.geteuid() == 0 or debian_installed(*PACKAGES)),
                     reason="needs the Debian packages asterisk-core-sounds-en asterisk-core-sounds-en-g722")
 def test_allison_recipe_end_to_end(tmp_path):
     env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path)}
-    result = subprocess.run([str(RECIPES / "allison" / "run.sh"), "--steps", "20", "--samples", "2", "--eval-items", "4"],
-                            env=env, capture_output=True, text=True, timeout=3600)
+    command = [str(RECIPES / "allison" / "run.sh"), "--steps", "20", "--samples", "2", "--eval-items", "4"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
     assert result.returncode == 0, result.stderr[-4000:]
     exp = tmp_path / "exp" / "allison"
     produced = [line.strip() for line in result.stderr.split("produced:")[1].splitlines() if line.startswith("  ")]

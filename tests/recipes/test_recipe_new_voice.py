@@ -62,8 +62,8 @@ def test_scaffolded_recipe_runs_its_first_stage(voice, tmp_path, capsys):
         {"format": "tts-adapt", "dialect": "own", "symbols": list(" abcdefghijklmnopqrstuvwxyz.,"),
          "speakers": ["s1", "s2"], "audio": {}}))
     env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path / "work")}
-    result = subprocess.run([str(tmp_path / "myvoice" / "run.sh"), "--stop-stage", "0", "--pretrained", str(pretrained)],
-                            env=env, capture_output=True, text=True, timeout=120)
+    command = [str(tmp_path / "myvoice" / "run.sh"), "--stop-stage", "0", "--pretrained", str(pretrained)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr + result.stdout
     table = (tmp_path / "myvoice" / "conf" / "symbols.txt").read_text(encoding="utf-8").split("\n")[:-1]
     assert table[:29] == list(" abcdefghijklmnopqrstuvwxyz.,")  # the pretrained order is kept

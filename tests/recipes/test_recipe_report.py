@@ -46,7 +46,8 @@ def exp(tmp_path):
     (exp / "finetune").mkdir()
     (exp / "finetune" / "metrics.csv").write_text(
         "step,loss,val_loss,mel_loss,fr_focus,lr\n"
-        + "".join(f"{s},{2 / (s + 1):.4f},{2.5 / (s + 1):.4f},{1 / (s + 1):.4f},{s / 100},0.001\n" for s in range(0, 100, 10)))
+        + "".join(f"{s},{2 / (s + 1):.4f},{2.5 / (s + 1):.4f},{1 / (s + 1):.4f},{s / 100},0.001\n"
+                  for s in range(0, 100, 10)))
     samples = exp / "samples"
     tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(8000) / 16000)).astype(np.float32)
     for model in ("reference", "before", "after"):
@@ -96,7 +97,8 @@ def test_partial_run_gives_notes_not_errors(tmp_path):
 
 
 def test_loss_logs_from_csv_and_jsonl(tmp_path):
-    (tmp_path / "log.jsonl").write_text('{"step": 1, "loss": 2.0}\n{"step": 2, "loss": 1.5, "mel_loss": 1.0, "focus": 0.4}\n')
+    (tmp_path / "log.jsonl").write_text(
+        '{"step": 1, "loss": 2.0}\n{"step": 2, "loss": 1.5, "mel_loss": 1.0, "focus": 0.4}\n')
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "val.csv").write_text("step,val_loss\n2,1.8\n1,2.2\n")
     (tmp_path / "other.csv").write_text("name,value\nx,1\n")  # no step column: not a log

@@ -155,7 +155,8 @@ def main() -> None:
           f"{summary['minutes']:.1f} min of audio, synthesised in {summary['synthesis_seconds']:.0f} s "
           f"with {summary['jobs']} jobs -> {args.output}/metadata.csv")
     for name, info in summary["speakers"].items():
-        print(f"  {name:8s} {info['engine']:9s} {info['voice']:20s} {info['utterances']:4d} utts {info['minutes']:5.1f} min")
+        print(f"  {name:8s} {info['engine']:9s} {info['voice']:20s} {info['utterances']:4d} utts "
+              f"{info['minutes']:5.1f} min")
 
 
 if __name__ == "__main__":
