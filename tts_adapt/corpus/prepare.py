@@ -113,27 +113,27 @@ def prepare(
     previous = _previous_run(output, options.audio)
     (output / layout.MELS_DIR).mkdir(parents=True, exist_ok=True)
 
-    skipped: list[dict[str, str]] = []
+    skipped: list[tuple[int, dict[str, str]]] = []  # (position in the metadata, entry)
     rows: dict[str, dict[str, Any]] = {}
     jobs: list[_Job] = []
     reused = 0
-    seen: set[str] = set()
-    for item in items:
-        if item.id in seen:  # its features would overwrite the first item's
-            skipped.append(_skip(item.id, "duplicate id", f"{item.audio} repeats an earlier item's id"))
+    position: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.id in position:  # its features would overwrite the first item's
+            skipped.append((index, _skip(item.id, "duplicate id", f"{item.audio} repeats an earlier item's id")))
             continue
-        seen.add(item.id)
+        position[item.id] = index
         cleaned = clean_text(item.text, options.cleaners)
         reason = _text_problem(cleaned, options.table)
         if reason:
-            skipped.append(_skip(item.id, *reason))
+            skipped.append((index, _skip(item.id, *reason)))
             continue
         row = {"id": item.id, "speaker": item.speaker, "text": item.text, "cleaned": cleaned}
         cached = _reusable(previous.get(item.id), item, output)
         if cached is not None:
             reason = _duration_problem(cached["seconds"], options.min_seconds, options.max_seconds)
             if reason:
-                skipped.append(_skip(item.id, *reason))
+                skipped.append((index, _skip(item.id, *reason)))
                 continue
             rows[item.id] = {**row, "n_frames": cached["n_frames"], "seconds": cached["seconds"]}
             reused += 1
@@ -144,16 +144,17 @@ def prepare(
 
     for item_id, result in _run_jobs(jobs, options.jobs, progress):
         if "reason" in result:
-            skipped.append(_skip(item_id, result["reason"], result["detail"]))
+            skipped.append((position[item_id], _skip(item_id, result["reason"], result["detail"])))
             del rows[item_id]
         else:
             rows[item_id].update(result)
 
     kept = list(rows.values())  # metadata order
+    skipped_in_order = [entry for _, entry in sorted(skipped, key=lambda pair: pair[0])]
     _assign_splits(kept, options.val_fraction)
     _remove_stale_features(output, {r["id"] for r in kept})
-    summary = _summarise(output, kept, skipped, len(jobs), reused, time.perf_counter() - started)
-    _write_index(output, kept, skipped, options, summary)
+    summary = _summarise(output, kept, skipped_in_order, len(jobs), reused, time.perf_counter() - started)
+    _write_index(output, kept, skipped_in_order, options, summary)
     return summary
 
 
