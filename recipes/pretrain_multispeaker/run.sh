@@ -10,6 +10,8 @@
 #   3 train    train (resumes from exp/pretrain/train when interrupted)          -> exp/pretrain/train
 #   4 check    evaluate on validation recordings; held-out sentences for every
 #              speaker with alignment plots                                     -> exp/pretrain/check
+#   5 bundle   the newest checkpoint alone (<= 40 MB), to copy to data/pretrained/multispeaker
+#                                                                               -> exp/pretrain/bundle
 #
 # Training takes about an hour on 2 CPU cores; run it in the background with
 #   nohup recipes/pretrain_multispeaker/run.sh > exp/pretrain.out 2>&1 &
@@ -78,6 +80,13 @@ stage_check() {
   echo "samples and alignment plots for held-out sentences -> $exp/check/<speaker>/"
 }
 
+stage_bundle() {
+  fresh_dir "$exp/bundle"
+  python "$RECIPE_DIR/local/bundle.py" --train "$exp/train" --check "$exp/check" --output "$exp/bundle"
+  echo "to ship it: rm -rf data/pretrained/multispeaker && cp -r $exp/bundle data/pretrained/multispeaker"
+  echo "(and update data/pretrained/multispeaker/MODEL_CARD.md)"
+}
+
 run_stage 0 "corpus from Debian voices" --in "$corpus_config" --in "$RECIPE_DIR/local" \
   --out "$exp/corpus/metadata.csv" -- stage_corpus
 run_stage 1 "symbol table" --in "$exp/corpus/metadata.csv" --out "$exp/symbols.txt" -- stage_symbols
@@ -86,4 +95,5 @@ run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbol
 run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$conf/train.yaml" \
   --out "$exp/train" --sig "steps=$steps" -- stage_train
 run_stage 4 "held-out check" --in "$exp/train" --out "$exp/check" --sig "sentences=$check_sentences eval=$eval_items" -- stage_check
+run_stage 5 "bundle the model" --in "$exp/train" --in "$exp/check" --out "$exp/bundle/manifest.json" -- stage_bundle
 finish_recipe

@@ -124,3 +124,38 @@ def test_unknown_engine_is_refused(tmp_path):
     config = {"speakers": {"x": {"engine": "sam", "voice": "v"}}, "sources": _tiny_sources(tmp_path)}
     with pytest.raises(SystemExit, match="unknown engine"):
         make_corpus.make_corpus(config, tmp_path / "corpus")
+
+
+bundle = load("pretrain_multispeaker/local/bundle.py")
+
+
+def _fake_run(folder, steps=(250, 500)):
+    folder.mkdir()
+    for step in steps:
+        (folder / f"ckpt-{step}.index").write_bytes(b"i" * 10)
+        (folder / f"ckpt-{step}.data-00000-of-00001").write_bytes(b"d" * 1000)
+    names = "".join(f'all_model_checkpoint_paths: "ckpt-{s}"\n' for s in steps)
+    (folder / "checkpoint").write_text(f'model_checkpoint_path: "ckpt-{steps[-1]}"\n{names}')
+    (folder / "manifest.json").write_text("{}")
+    (folder / "metrics.csv").write_text("step,loss\n")
+    (folder / "logs").mkdir()
+
+
+def test_bundle_keeps_only_the_newest_checkpoint(tmp_path):
+    _fake_run(tmp_path / "train")
+    check = tmp_path / "check"
+    check.mkdir()
+    (check / "evaluate.json").write_text("{}")
+    summary = bundle.bundle(tmp_path / "train", tmp_path / "bundle", check)
+    assert summary["checkpoint"] == "ckpt-500"
+    assert summary["files"] == ["checkpoint", "ckpt-500.data-00000-of-00001", "ckpt-500.index", "evaluate.json",
+                                "manifest.json", "metrics.csv"]
+    assert (tmp_path / "bundle" / "checkpoint").read_text() == (
+        'model_checkpoint_path: "ckpt-500"\nall_model_checkpoint_paths: "ckpt-500"\n')
+
+
+def test_bundle_over_the_limit_is_refused(tmp_path):
+    _fake_run(tmp_path / "train")
+    with pytest.raises(SystemExit, match="over the"):
+        bundle.bundle(tmp_path / "train", tmp_path / "bundle", limit_mb=0.0005)
+    assert not (tmp_path / "bundle").exists()
