@@ -25,6 +25,8 @@ from tts_adapt.model.cells import LSTMCell
 from tts_adapt.model.config import ModelConfig
 from tts_adapt.model.ops import dropout, seeded_dropout
 
+END_SYMBOLS = 3  # free-running decoding may stop once attention is on one of the last this many symbols
+
 
 class Prenet(keras.layers.Layer):
     """Dense + relu + dropout layers: a bottleneck on the previous frame that attention relies on."""
@@ -154,7 +156,8 @@ class Decoder(keras.layers.Layer):
         return frames, stop, alignments
 
     def free_running(self, memory: tf.Tensor, mask: tf.Tensor, max_steps: tf.Tensor, seed: tf.Tensor):
-        """Decode from the model's own frames until every item's stop token fires or ``max_steps``.
+        """Decode from the model's own frames until every item's stop token fires (with attention on
+        one of the last ``END_SYMBOLS`` symbols) or ``max_steps``.
 
         The prenet's dropout mask at step t is a function of (``seed``, t), so a
         seed gives the same output every time. Returns frames [batch, steps * r,
@@ -166,6 +169,7 @@ class Decoder(keras.layers.Layer):
         batch = tf.shape(memory)[0]
         prenet_kernel, context_kernel = self._split_attention_kernel()
         attention = self.attention.prepare(memory)
+        text_len = tf.reduce_sum(tf.cast(mask, tf.int32), -1)  # [batch]
         att_state, dec_state, context, cumulative = self._initial_state(memory, mask)
         arrays = [tf.TensorArray(tf.float32, size=0, dynamic_size=True) for _ in range(3)]
         lengths = tf.fill([batch], max_steps * r)
@@ -178,7 +182,10 @@ class Decoder(keras.layers.Layer):
             projected = tf.matmul(self.prenet(previous, seed=step_seed), prenet_kernel)
             att_state, dec_state, context, cumulative, alignment, frames, stop = self._step(
                 projected, att_state, dec_state, context, cumulative, attention, memory, mask, context_kernel)
-            says_stop = tf.sigmoid(stop) > threshold  # [batch, r]
+            # the stop token counts only once attention has reached the last symbols: an early, unsure
+            # stop token must not cut a sentence short (its errors are not shown to it in training)
+            at_end = tf.argmax(alignment, -1, output_type=tf.int32) >= text_len - END_SYMBOLS  # [batch]
+            says_stop = tf.logical_and(tf.sigmoid(stop) > threshold, at_end[:, None])  # [batch, r]
             first = tf.argmax(tf.cast(says_stop, tf.int32), axis=-1, output_type=tf.int32)
             now = tf.logical_and(tf.reduce_any(says_stop, -1), tf.logical_not(finished))
             lengths = tf.where(now, t * r + first + 1, lengths)

@@ -203,7 +203,7 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
     metrics_log = MetricsLog(run.output / "metrics.csv")
     board = TensorBoardLog(run.output / "logs")
     first_step, started = step, time.perf_counter()
-    window_start, window_steps = None, 0
+    timed_steps, step_seconds = 0, 0.0  # time inside train steps only (not data, validation, saving)
     last: dict[str, float] = {}
     validation: dict[str, float] = {}
     saved_at = None
@@ -220,13 +220,13 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
             for batch in train_data:
                 done = step - run.start_step
                 lr, weight = cfg.learning_rate_at(done), cfg.attention_weight_at(done)
+                step_started = time.perf_counter()
                 parts = train_step(batch, tf.constant(lr, tf.float32), tf.constant(weight, tf.float32))
+                if step > first_step:  # the first step traces the graph: it does not count for the speed
+                    timed_steps += 1
+                    step_seconds += time.perf_counter() - step_started
                 step += 1
-                if window_start is None:  # the first step traces the graph: do not count it in the speed
-                    window_start, window_steps = time.perf_counter(), 0
-                else:
-                    window_steps += 1
-                speed = window_steps / max(time.perf_counter() - window_start, 1e-9) if window_steps else float("nan")
+                speed = timed_steps / step_seconds if timed_steps else float("nan")
                 if step % cfg.log_every == 0 or step == target:
                     last = {k: float(v) for k, v in parts.items()}
                     row = {"step": step, "lr": lr, "attention_weight": weight, "steps_per_s": speed, **last}
@@ -260,8 +260,7 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
         "target_step": target,
         "steps_run": step - first_step,
         "seconds": round(elapsed, 1),
-        "steps_per_second": round(window_steps / max(time.perf_counter() - window_start, 1e-9), 3)
-        if window_start and window_steps else None,
+        "steps_per_second": round(timed_steps / step_seconds, 3) if timed_steps else None,
         "stopped_early": stop.requested,
         "train": last,
         "validation": validation,

@@ -47,13 +47,18 @@ def guided_attention_weights(text_len: tf.Tensor, steps: tf.Tensor, max_steps: t
 
 def guided_attention_loss(alignment: tf.Tensor, text_len: tf.Tensor, mel_len: tf.Tensor, reduction: int,
                           sigma: float) -> tf.Tensor:
-    """alignment [batch, steps, time]; mean penalty over each item's real (step, symbol) region."""
+    """alignment [batch, steps, time] -> the expected penalty per real decoder step, in [0, 1).
+
+    Summed over symbols (each step's weights sum to one), averaged over steps: unlike a
+    mean over all (step, symbol) cells it does not shrink with the text length, so it
+    stays comparable to the mel loss (about 0.6 for uniform attention, 0 on the diagonal).
+    """
     max_steps, max_text = tf.shape(alignment)[1], tf.shape(alignment)[2]
     steps = decoder_steps(mel_len, reduction)
     weights = guided_attention_weights(text_len, steps, max_steps, max_text, sigma)
-    region = (tf.sequence_mask(steps, max_steps, dtype=tf.float32)[:, :, None]
-              * tf.sequence_mask(text_len, max_text, dtype=tf.float32)[:, None, :])
-    return masked_mean(alignment * weights, region)
+    symbols = tf.sequence_mask(text_len, max_text, dtype=tf.float32)[:, None, :]
+    per_step = tf.reduce_sum(alignment * weights * symbols, -1)  # [batch, steps]
+    return masked_mean(per_step, tf.sequence_mask(steps, max_steps, dtype=tf.float32))
 
 
 def attention_focus(alignment: tf.Tensor, mel_len: tf.Tensor, reduction: int) -> tf.Tensor:
