@@ -33,11 +33,16 @@ ensure_debian_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# ensure_venv: reuse $REPO_ROOT/.venv when it has tts-adapt, else create it (python3 -m venv)
-# and install the toolkit (editable) into it. Puts the venv first on PATH either way.
+# ensure_venv: reuse $REPO_ROOT/.venv when it has tts-adapt and every dependency pyproject.toml
+# lists, else create it (python3 -m venv) and install the toolkit (editable) into it.
+# Puts the venv first on PATH either way.
 ensure_venv() {
-  local venv="$REPO_ROOT/.venv"
-  if [[ ! -x "$venv/bin/tts-adapt" ]]; then
+  local venv="$REPO_ROOT/.venv" missing=""
+  if [[ -x "$venv/bin/tts-adapt" ]]; then
+    missing=$("$venv/bin/python" "$REPO_ROOT/recipes/common/missing_dependencies.py" "$REPO_ROOT/pyproject.toml")
+    [[ -z "$missing" ]] || say "$venv lacks $(echo "$missing" | tr '\n' ' ')- installing"
+  fi
+  if [[ ! -x "$venv/bin/tts-adapt" || -n "$missing" ]]; then
     command -v python3 >/dev/null || { say "python3 is missing: apt-get install python3 python3-venv"; exit 1; }
     if [[ ! -x "$venv/bin/python" ]]; then
       python3 -c 'import ensurepip' 2>/dev/null || ensure_debian_packages python3-venv
@@ -51,7 +56,7 @@ ensure_venv() {
   fi
   export PATH="$venv/bin:$PATH"
   export VIRTUAL_ENV="$venv"
-  # TensorFlow chatter buries progress; 2 CPU cores run best with few intra-op threads.
+  # TensorFlow's start-up chatter would bury the recipe's progress lines.
   export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
   export PYTHONUNBUFFERED=1
 }

@@ -145,7 +145,7 @@ run_voice_stages() {
   run_stage 8 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
     --in "$REPO_ROOT/recipes/common/make_report.py" --out "$exp/report/index.html" -- stage_report
 
-  if ((stop_stage >= 8)); then
+  if ((stop_stage >= 8)) && [[ -e "$exp/report/index.html" ]]; then
     say "produced:"
     local path
     for path in report/index.html samples finetune adapted verify.json adapt_plan.txt symbols/compare.html \

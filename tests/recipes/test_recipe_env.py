@@ -52,3 +52,13 @@ def test_missing_packages_give_the_exact_install_line_when_not_root():
     assert result.returncode == 1 and "all-present" not in result.stdout
     assert ("sudo apt-get update && sudo apt-get install -y --no-install-recommends "
             "no-such-package-tts-adapt another-missing-one") in result.stderr
+
+
+def test_missing_dependencies_of_a_pyproject(tmp_path):
+    from recipe_modules import load
+
+    checker = load("common/missing_dependencies.py")
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "tts-adapt"\n'
+                         'dependencies = ["numpy>=1.26", "PyYAML", "no-such-dist-tts-adapt>=1 ; python_version >= \'3\'"]\n')
+    assert checker.missing_dependencies(pyproject) == ["no-such-dist-tts-adapt"]
