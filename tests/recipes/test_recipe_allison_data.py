@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import string
 
 import numpy as np
 import pytest
 import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recipe_modules import RECIPES, load
 
@@ -66,6 +69,17 @@ def test_normalised_text_fits_the_voice_table():
         assert set(transcripts.normalize_transcript(line)) <= ALLISON_TABLE, line
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=string.printable + "…é", max_size=60))
+def test_any_prompt_gives_table_text_none_or_a_named_error(raw):
+    try:
+        normalized = transcripts.normalize_transcript(raw)
+    except ValueError as exc:
+        assert "characters outside the voice's table" in str(exc)
+        return
+    assert normalized is None or (set(normalized) <= ALLISON_TABLE and normalized == normalized.strip())
+
+
 def test_read_transcripts(tmp_path):
     path = tmp_path / "core-sounds-en.txt.gz"
     with gzip.open(path, "wt", encoding="utf-8") as handle:
@@ -88,7 +102,7 @@ def _write_g722(path, seconds, frequency):
 
 def test_stage0_decodes_normalises_and_holds_out(tmp_path):
     sounds = tmp_path / "sounds"
-    lines = ["; comment", "hello: Hello there, how are you today?", "digits/5: 5", "beep: [beep]",
+    lines = ["; comment", "hello: Hello there, how are you today?", "digits/5: 5", "beep: [beep]", "eq: x = y",
              "gone: This prompt has no recording at all.", "vm-next: Press 6 to play the next message.",
              "menu: Press 1 for sales or 2 for support, thank you."]
     for i, name in enumerate(["hello", "digits/5", "beep", "vm-next", "menu"]):
@@ -105,6 +119,7 @@ def test_stage0_decodes_normalises_and_holds_out(tmp_path):
     skipped = (data / "skipped.csv").read_text(encoding="utf-8")
     assert summary["utterances"] == len(metadata) == 3 and summary["heldout"] == len(heldout) == 1
     assert "beep|no speakable text" in skipped and "gone|no recording gone.g722" in skipped
+    assert "eq|characters outside the voice's table" in skipped
     assert "digits_5|5|five" in metadata
     held_id = heldout[0].split("|")[0]
     assert held_id in {"hello", "vm-next", "menu"} and not any(row.startswith(held_id + "|") for row in metadata)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recipe_modules import debian_installed, load
 
@@ -35,6 +37,21 @@ def test_usable_sentences_are_tidied(raw, expected):
 ])
 def test_unusable_sentences_are_skipped(raw):
     assert sentences.usable_sentence(raw) is None
+
+
+CLEAN_WORDS = ["the", "Cat", "sat", "on", "a", "mat", "I'm", "well-known", "river", "slowly", "green", "dog"]
+WORDS = st.sampled_from(CLEAN_WORDS * 5 + ["NASA", "3", "e.g", "café"])  # mostly usable words
+ENDINGS = st.sampled_from([""] * 30 + [",", ".", "?", "!", ";", "--", "'", '"'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(WORDS, ENDINGS), max_size=25))
+def test_kept_sentences_meet_the_filter_and_stay_as_they_are(pieces):
+    kept = sentences.usable_sentence(" ".join(word + ending for word, ending in pieces))
+    if kept is None:
+        return
+    assert 5 <= len(kept.split()) <= 20 and sentences.ALLOWED.match(kept) and kept[-1] in ".?!"
+    assert kept[0].isupper() and sentences.usable_sentence(kept) == kept
 
 
 def test_wordnet_examples_are_the_quoted_parts_of_glosses(tmp_path):

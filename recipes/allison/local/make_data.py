@@ -59,7 +59,11 @@ def make_data(config: dict, output: Path) -> dict:
     for name, raw in read_transcripts(config["transcripts"]):
         uid = utterance_id(name)
         audio = sounds / f"{name}.g722"
-        normalized = normalize_transcript(raw)
+        try:
+            normalized = normalize_transcript(raw)
+        except ValueError as exc:  # a symbol no rule speaks (a newer package's transcripts?)
+            skipped.append((uid, str(exc)))
+            continue
         if normalized is None:
             skipped.append((uid, f"no speakable text: {raw}"))
         elif not audio.is_file():
