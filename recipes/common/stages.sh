@@ -160,7 +160,9 @@ run_stage() {
 
 # The last line of a run: how long it took in all.
 finish_recipe() {
-  say "finished stages $stage..$( ((stop_stage >= 100)) && echo end || echo "$stop_stage") in $(format_seconds $((SECONDS - _RECIPE_START)))"
+  local last=$stop_stage
+  ((stop_stage < 100)) || last=end
+  say "finished stages $stage..$last in $(format_seconds $((SECONDS - _RECIPE_START)))"
 }
 
 # fresh_dir DIR: stages rerun from scratch, and every tts-adapt command wants a new output directory.
