@@ -105,3 +105,20 @@ def test_bad_inputs_exit_2_with_one_line(source, capsys, tmp_path, case):
     code, out, err = run_cli(["verify", *args], capsys)
     assert code == 2 and out == ""
     assert err.startswith("tts-adapt verify: error:") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("site", range(5))
+def test_a_fold_missing_at_any_one_site_is_caught(source, capsys, tmp_path, site):
+    """Put one fold_into bias back to its unfolded value: verify must see that site's missing speaker."""
+    from tts_adapt.training.checkpoints import load_model, save_checkpoint
+
+    model, manifest = load_model(adapted(source, capsys, "1"))
+    source_model, source_manifest = load_model(source / "src")
+    sites = source_manifest["layout"]["sites"]
+    assert len(sites) == 5
+    bias = sites[site]["fold_into"]
+    unfolded = {v.path: v for v in source_model.variables}[bias].numpy()
+    {v.path: v for v in model.variables}[bias].assign(unfolded)
+    save_checkpoint(tmp_path / "broken", model, None, manifest["step"], manifest)
+    code, result, _ = verify(capsys, source / "src", tmp_path / "broken")
+    assert code == 1 and result["max_rel_diff"] > 1e-3, bias
