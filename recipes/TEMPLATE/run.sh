@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Adapt the bundled multi-speaker model to a new voice (made by `tts-adapt new-voice`).
 #
-# Usage: run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--eval-items N] [--fold-speaker NAME] [--force true]
+# Usage: run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--eval-items N]
+#               [--fold-speaker NAME] [--pretrained DIR] [--force true]
 #
 #   0 symbols   the voice's symbol table, suggested from its transcripts   -> conf/symbols.txt (kept once there)
 #   1 prepare   mel features with the pretrained model's audio settings     -> exp/<voice>/prepared

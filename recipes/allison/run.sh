@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The example new voice: adapt the bundled multi-speaker model to Allison Smith's Asterisk prompts.
 #
-# Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--eval-items N] [--force true]
+# Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--eval-items N]
+#                              [--fold-speaker NAME] [--pretrained DIR] [--force true]
 #
 #   0 data      install + decode the Debian prompts, normalise transcripts -> exp/allison/data
 #   1 prepare   mel features with the pretrained model's audio settings     -> exp/allison/prepared

@@ -33,7 +33,8 @@ stage_prepare() {
   need_pretrained
   # No fresh_dir: prepare brings an earlier cache up to date (recomputing all if the audio settings changed).
   # The new voice's features must be computed exactly as the pretrained model's were.
-  python -c 'import json, sys, yaml; yaml.safe_dump({"audio": json.load(open(sys.argv[1]))["audio"]}, open(sys.argv[2], "w"))' \
+  python -c 'import json, sys, yaml
+yaml.safe_dump({"audio": json.load(open(sys.argv[1]))["audio"]}, open(sys.argv[2], "w"))' \
     "$pretrained/manifest.json" "$exp/audio.yaml"
   tts-adapt prepare --metadata "$metadata" --wavs "$wavs" --output "$exp/prepared" \
     --speaker "$recipe" --symbols "$symbols" --config "$exp/audio.yaml"

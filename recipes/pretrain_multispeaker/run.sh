@@ -94,6 +94,7 @@ run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbol
   --out "$exp/prepared/prepared.json" -- stage_prepare
 run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$conf/train.yaml" \
   --out "$exp/train" --sig "steps=$steps" -- stage_train
-run_stage 4 "held-out check" --in "$exp/train" --out "$exp/check" --sig "sentences=$check_sentences eval=$eval_items" -- stage_check
+run_stage 4 "held-out check" --in "$exp/train" --out "$exp/check" \
+  --sig "sentences=$check_sentences eval=$eval_items" -- stage_check
 run_stage 5 "bundle the model" --in "$exp/train" --in "$exp/check" --out "$exp/bundle/manifest.json" -- stage_bundle
 finish_recipe
