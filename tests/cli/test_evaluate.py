@@ -24,6 +24,10 @@ def world(tmp_path_factory):
     mels = spoken_by(model, TRUE_SPEAKER, NEW_VOICE_TEXTS)
     write_prepared(root / "prepared", NEW_VOICE_TEXTS, mels, speaker=SPEAKERS[TRUE_SPEAKER], splits=SPLITS)
     write_prepared(root / "stranger", NEW_VOICE_TEXTS, mels, speaker="stranger", splits=SPLITS)
+    # texts of <= 3 symbols: attention is always "on one of the last three", so the stop token alone decides
+    short = ["ab", "cab", "j", "bad"]
+    write_prepared(root / "short", short, spoken_by(model, TRUE_SPEAKER, short), speaker=SPEAKERS[TRUE_SPEAKER],
+                   splits=["train"] * len(short))
     for name, bias in (("stops_at_once", 50.0), ("never_stops", -50.0)):
         model.decoder.stop_projection.bias.assign(np.full([model.config.reduction], bias, np.float32))
         save_model(root / name, model)
@@ -62,9 +66,10 @@ def test_another_speaker_predicts_worse(world, capsys):
 
 
 def test_stop_token_timing_is_measured(world, capsys):
-    at_once = evaluate(capsys, world / "stops_at_once", "--data", world / "prepared", "--split", "train")
+    at_once = evaluate(capsys, world / "stops_at_once", "--data", world / "short", "--split", "train")
     assert all(u["stopped"] and u["predicted_frames"] == 1 for u in at_once["utterances"])
-    never = evaluate(capsys, world / "never_stops", "--data", world / "prepared", "--split", "train")
+    assert at_once["summary"]["stopped"] == 4
+    never = evaluate(capsys, world / "never_stops", "--data", world / "short", "--split", "train")
     assert all(not u["stopped"] and u["predicted_frames"] == 2 * u["frames"] for u in never["utterances"])
     assert never["summary"]["stopped"] == 0 and never["summary"]["length_ratio"] == 2.0
 

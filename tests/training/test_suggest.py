@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -102,6 +103,16 @@ def test_adapt_fold_auto_folds_the_first_ranked(world, capsys, tmp_path):
     assert f"nearest pretrained speaker is {SPEAKERS[TRUE_SPEAKER]}" in err
     folded = read_manifest(tmp_path / "adapted")["adaptation"]["folded_speaker"]
     assert folded["id"] == TRUE_SPEAKER and folded["name"] == SPEAKERS[TRUE_SPEAKER]
+
+
+def test_features_made_another_way_are_refused(world, tmp_path):
+    prepared = tmp_path / "prepared"
+    shutil.copytree(world["root"] / "prepared", prepared)
+    info = json.loads((prepared / "prepared.json").read_text(encoding="utf-8"))
+    info["audio"]["sample_rate"] = 22050
+    (prepared / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(UserError, match="sample_rate"):
+        rank_speakers(world["root"] / "src", prepared)
 
 
 def test_single_speaker_model_has_nothing_to_rank(world, tmp_path):

@@ -19,7 +19,7 @@ import numpy as np
 
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import metrics
-from tts_adapt.evaluation.items import Item, batches, load_items, pad_batch
+from tts_adapt.evaluation.items import Item, batches, check_same_features, load_items, pad_batch
 from tts_adapt.training.attention_metrics import alignment_metrics
 
 BATCH_SIZE = 8
@@ -65,6 +65,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     config = model.config
     audio = AudioConfig.from_dict(read_info(prepared_dir)["audio"])
     table = SymbolTable.from_list(manifest["symbols"], f"{checkpoint} symbols")
+    check_same_features(manifest.get("audio"), prepared_dir, str(checkpoint))
     items, skipped = load_items(prepared_dir, table, config.n_mels, split, max_items, seed)
     speaker_of = dict(zip((item.id for item in items),
                           resolve_speakers(items, list(manifest.get("speakers") or []), model.n_speakers, speaker)))
@@ -81,7 +82,8 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         free = model.infer(batch["text"], batch["text_len"], batch["speaker"], max_steps=max_steps, seed=seed)
         free = {k: v.numpy() for k, v in free.items()}
         for row, item in enumerate(group):
-            records[item.id], arrays = _score(item, row, free, float(l1[row]), config, audio)
+            records[item.id], arrays = _score(item, row, free, float(l1[row]), max_steps * config.reduction,
+                                            config.reduction, audio)
             if item.id in plot_ids:
                 kept_plots[item.id] = arrays
         if progress:
@@ -101,19 +103,21 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     return Evaluation(report, [kept_plots[item.id] | {"id": item.id} for item in items if item.id in kept_plots])
 
 
-def _score(item: Item, row: int, free: dict[str, np.ndarray], mel_l1: float, config, audio) -> tuple[dict, dict]:
-    guard = min(2 * item.mel.shape[0], free["mel"].shape[1])  # the batch decoded up to its longest item's guard
-    length = max(min(int(free["mel_len"][row]), guard), 1)
+def _score(item: Item, row: int, free: dict[str, np.ndarray], mel_l1: float, frame_limit: int, reduction: int,
+           audio) -> tuple[dict, dict]:
+    """One utterance's record; ``frame_limit``: the frames its batch could decode at most."""
+    decoded = int(free["mel_len"][row])  # frame_limit when the model never stopped
+    guard = min(2 * item.mel.shape[0], frame_limit)
+    length = max(min(decoded, guard), 1)
     synthesized = free["mel_post"][row, :length]  # [frames, n_mels]
-    alignment = free["alignment"][row, : math.ceil(length / config.reduction), : len(item.ids)]  # [steps, text]
-    threshold_logit = math.log(config.stop_threshold / (1 - config.stop_threshold))  # sigmoid(logit) > threshold
+    alignment = free["alignment"][row, : math.ceil(length / reduction), : len(item.ids)]  # [steps, text]
     record = {
         "id": item.id,
         "speaker": item.speaker,
         "text": item.text,
         "frames": int(item.mel.shape[0]),
         "predicted_frames": length,
-        "stopped": bool((free["stop_logits"][row, :length] > threshold_logit).any()),
+        "stopped": decoded < frame_limit and decoded <= guard,
         "mel_l1": mel_l1,
         **metrics.mcd_dtw(item.mel, synthesized, audio),
         **alignment_metrics(alignment),

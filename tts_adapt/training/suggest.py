@@ -44,7 +44,7 @@ def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.Pat
     is called after each batch; ``details``, when given, receives the items scored
     and skipped.
     """
-    from tts_adapt.evaluation.items import batches, load_items, pad_batch
+    from tts_adapt.evaluation.items import batches, check_same_features, load_items, pad_batch
     from tts_adapt.symbols.table import SymbolTable
     from tts_adapt.training.checkpoints import load_model
 
@@ -55,6 +55,7 @@ def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.Pat
     if not model.n_speakers:
         raise UserError(f"{checkpoint_path} is a single-speaker model: there are no speakers to rank")
     table = SymbolTable.from_list(manifest["symbols"], f"{checkpoint_path} symbols")
+    check_same_features(manifest.get("audio"), prepared_dir, str(checkpoint_path))
     items, skipped = load_items(prepared_dir, table, model.config.n_mels, None, max_items, seed)
     groups = batches(items, BATCH_SIZE)
     forward = teacher_forced_graph(model)
