@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages some tests synthesise speech with (installed when root, else tests that need them skip).
-packages=(espeak-ng flite sox)
+# Debian packages the recipe tests synthesise or decode speech with (installed when root; without
+# them those tests skip).
+packages=(espeak-ng flite festival festvox-kdlpc16k wordnet-base fortunes-min
+          asterisk-core-sounds-en asterisk-core-sounds-en-g722)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,0 +1,35 @@
+"""Atomic outputs: nothing half-written, and the usual permissions once in place."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from tts_adapt.errors import UserError
+from tts_adapt.fsutil import atomic_output_dir, write_text_atomic
+
+
+def test_atomic_dir_appears_only_on_success_with_umask_mode(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError):
+        with atomic_output_dir(out) as tmp:
+            (tmp / "half").write_text("x")
+            raise RuntimeError("killed")
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    with atomic_output_dir(out) as tmp:
+        write_text_atomic(tmp / "manifest.json", "{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((out / "manifest.json").stat().st_mode) == 0o666 & ~umask
+
+
+def test_refuses_a_non_empty_directory(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "mine").write_text("keep")
+    with pytest.raises(UserError, match="not empty"):
+        with atomic_output_dir(tmp_path / "out"):
+            pass
+    assert (tmp_path / "out" / "mine").read_text() == "keep"
