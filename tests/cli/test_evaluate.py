@@ -59,6 +59,15 @@ def test_json_report_of_the_val_split(world, capsys, tmp_path):
     HTMLParser().feed(page)
 
 
+def test_an_utterance_scores_the_same_whatever_else_is_scored(world, capsys):
+    alone = evaluate(capsys, world / "src", "--data", world / "prepared", "--split", "val")
+    together = evaluate(capsys, world / "src", "--data", world / "prepared", "--split", "all")
+    by_id = {u["id"]: u for u in together["utterances"]}
+    assert len(by_id) == len(SPLITS) > alone["items"]
+    for u in alone["utterances"]:
+        assert by_id[u["id"]] == pytest.approx(u)
+
+
 def test_another_speaker_predicts_worse(world, capsys):
     doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--speaker", "ann", "--split", "all",
                    "--max-items", "4")

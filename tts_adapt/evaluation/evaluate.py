@@ -2,10 +2,11 @@
 
 Teacher forcing says how well the model predicts the next frames; only free-running
 decoding shows whether it can speak on its own: attention that reads the text
-once, in order, and a stop token that ends the utterance on time. Each
-free-running utterance is cut at twice its recording's length (or the model's
-``max_decoder_steps``), so a stop token that never fires shows as a length ratio
-of 2 and ``stopped: false``.
+once, in order, and a stop token that ends the utterance on time. Each utterance
+is decoded alone (so its mel is what ``synthesize --seed`` gives, whatever else is
+scored) and cut at twice its recording's length (or the model's
+``max_decoder_steps``): a stop token that never fires shows as a length ratio of 2
+and ``stopped: false``.
 """
 
 from __future__ import annotations
@@ -78,12 +79,8 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         batch = pad_batch(group, config.reduction, [speaker_of[item.id] for item in group])
         taught = forward(batch)["mel_post"].numpy()
         l1 = metrics.masked_l1(taught, batch["mel"], batch["mel_len"])
-        max_steps = min(config.max_decoder_steps, math.ceil(2 * int(batch["mel_len"].max()) / config.reduction))
-        free = model.infer(batch["text"], batch["text_len"], batch["speaker"], max_steps=max_steps, seed=seed)
-        free = {k: v.numpy() for k, v in free.items()}
         for row, item in enumerate(group):
-            records[item.id], arrays = _score(item, row, free, float(l1[row]), max_steps * config.reduction,
-                                            config.reduction, audio)
+            records[item.id], arrays = _score(model, item, speaker_of[item.id], float(l1[row]), seed, audio)
             if item.id in plot_ids:
                 kept_plots[item.id] = arrays
         if progress:
@@ -103,21 +100,25 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     return Evaluation(report, [kept_plots[item.id] | {"id": item.id} for item in items if item.id in kept_plots])
 
 
-def _score(item: Item, row: int, free: dict[str, np.ndarray], mel_l1: float, frame_limit: int, reduction: int,
-           audio) -> tuple[dict, dict]:
-    """One utterance's record; ``frame_limit``: the frames its batch could decode at most."""
-    decoded = int(free["mel_len"][row])  # frame_limit when the model never stopped
-    guard = min(2 * item.mel.shape[0], frame_limit)
-    length = max(min(decoded, guard), 1)
-    synthesized = free["mel_post"][row, :length]  # [frames, n_mels]
-    alignment = free["alignment"][row, : math.ceil(length / reduction), : len(item.ids)]  # [steps, text]
+def _score(model, item: Item, speaker: int, mel_l1: float, seed: int, audio) -> tuple[dict, dict]:
+    """Decode one utterance free-running (as ``synthesize --seed`` would) and measure it.
+
+    One at a time, because the seeded prenet dropout mask of a row depends on the batch it sits in.
+    """
+    r = model.config.reduction
+    max_steps = min(model.config.max_decoder_steps, math.ceil(2 * item.mel.shape[0] / r))
+    free = model.infer(item.ids[None], [len(item.ids)], [speaker], max_steps=max_steps, seed=seed)
+    decoded = int(free["mel_len"][0])  # max_steps * r when the decoder never stopped
+    length = max(min(decoded, 2 * item.mel.shape[0]), 1)
+    synthesized = free["mel_post"].numpy()[0, :length]  # [frames, n_mels]
+    alignment = free["alignment"].numpy()[0, : math.ceil(length / r)]  # [steps, text]
     record = {
         "id": item.id,
         "speaker": item.speaker,
         "text": item.text,
         "frames": int(item.mel.shape[0]),
         "predicted_frames": length,
-        "stopped": decoded < frame_limit and decoded <= guard,
+        "stopped": decoded < max_steps * r and decoded <= 2 * item.mel.shape[0],
         "mel_l1": mel_l1,
         **metrics.mcd_dtw(item.mel, synthesized, audio),
         **alignment_metrics(alignment),
