@@ -1,6 +1,8 @@
 import csv
 import json
+import os
 import shutil
+import signal
 
 import keras
 import numpy as np
@@ -12,7 +14,9 @@ from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest
 from tts_adapt.model.tacotron import Tacotron
 from tts_adapt.training.config import TrainingConfig
-from tts_adapt.training.loop import make_steps
+from tts_adapt.training.loop import make_steps, train
+from tts_adapt.training.reporting import Reporter
+from tts_adapt.training.session import new_training
 
 
 def learnable_batch():
@@ -102,3 +106,23 @@ def test_train_refuses_a_non_empty_unrelated_output(prepared, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     code, _, err = run_cli(["train", "--data", prepared, "--output", tmp_path, "--preset", "tiny"], capsys)
     assert code == 2 and "not empty" in err
+
+
+class TerminateAt(Reporter):
+    """Sends this process SIGTERM at a given step, as a job scheduler would."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(enabled=False)
+        self.at = step
+
+    def update(self, step, parts, speed) -> None:
+        if step == self.at:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_saves_a_checkpoint_and_stops(prepared, tmp_path):
+    run = new_training(prepared, tmp_path / "exp", preset="tiny",
+                       overrides={"steps": 50, "batch_size": 4, "log_every": 1, "val_every": 100})
+    summary = train(run, TerminateAt(3))
+    assert summary["stopped_early"] and summary["step"] == 3
+    assert tf.train.latest_checkpoint(str(tmp_path / "exp")).endswith("ckpt-3")

@@ -107,5 +107,6 @@ class Tacotron(keras.Model):
         )
         return Layout(symbols, self.speaker_embedding.embeddings.path, dim, sites)
 
-    def count_params(self) -> int:  # type: ignore[override]
+    def parameter_count(self) -> int:
+        """Trainable parameters (Keras's ``count_params`` also counts batch-norm statistics)."""
         return int(sum(v.numpy().size for v in self.trainable_variables))
