@@ -209,13 +209,14 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
     saved_at = None
 
     def checkpoint() -> str:
-        nonlocal saved_at
+        nonlocal saved_at, step
+        step = int(run.optimizer.iterations.numpy())  # the truth, even if Ctrl-C came between step and count
         saved_at = step
         return save_checkpoint(run.output, run.model, run.optimizer, step, run.manifest, keep=cfg.keep)
 
     reporter.start(first_step, target)
     interrupted = None
-    with _StopRequest() as stop, board:
+    with _StopRequest() as stop, board, reporter:
         try:
             for batch in train_data:
                 done = step - run.start_step
@@ -245,7 +246,7 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
                     break
         except KeyboardInterrupt as exc:
             interrupted = exc
-        if saved_at != step:
+        if saved_at != int(run.optimizer.iterations.numpy()):
             prefix = checkpoint()
         else:
             prefix = str(run.output / f"ckpt-{step}")

@@ -142,9 +142,17 @@ class Reporter:
         else:
             self._print(text)
 
+    def __enter__(self) -> "Reporter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Give the terminal back whatever happened (an error must not leave a live progress bar)."""
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
     def finish(self, step: int, prefix: str, interrupted: bool) -> None:
         if not self.enabled:
             return
-        if self._progress is not None:
-            self._progress.stop()
+        self.__exit__()
         self._print(f"{'interrupted; ' if interrupted else ''}saved {prefix} (step {step})")

@@ -79,6 +79,7 @@ def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: d
     model = model_from_manifest(manifest, str(output))
     optimizer = make_optimizer(config)
     restore_checkpoint(output, model, optimizer)
+    set_seed(config.seed + int(optimizer.iterations.numpy()))  # fresh dropout masks, reproducible per resume
     section = {**section, "config": config.to_dict(), "data": str(data.resolve())}
     manifest = {k: v for k, v in manifest.items() if k not in _HEADER}
     return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(manifest["symbols"]),
