@@ -10,18 +10,11 @@ import pytest
 import yaml
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).parent))  # conftest helpers (run_cli, tables)
+sys.path.insert(0, str(Path(__file__).parent))  # cli_testing: helpers tests import by name
 
-from tts_adapt.testing import toy_tacotron as toy
+from tts_adapt.testing import toy_tacotron as toy  # noqa: E402
 
-OLD_SYMBOLS = list("abcdefghij")  # 10 rows in the source embedding
-NEW_SYMBOLS = ["b", "a", "c", "d", "é", "F", " ", "j", "x"]  # moved, kept, aliased, added, removed
-N_SPEAKERS = 3
-
-
-def write_table(path: Path, symbols: list[str]) -> Path:
-    path.write_text("".join(f"{s}\n" for s in symbols), encoding="utf-8")
-    return path
+from cli_testing import NEW_SYMBOLS, N_SPEAKERS, OLD_SYMBOLS, write_table  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +53,3 @@ def layouts(tmp_path_factory) -> dict[str, Path]:
         out[name] = root / f"{name}.yaml"
         out[name].write_text(yaml.safe_dump(toy.layout_dict(tf2=tf2)), encoding="utf-8")
     return out
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    """Run ``tts-adapt`` in-process; returns (exit code, stdout, stderr)."""
-    from tts_adapt.cli.main import main
-
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err

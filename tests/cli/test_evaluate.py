@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from cli_testing import run_cli
 from tiny_checkpoints import NEW_VOICE_TEXTS, SPEAKERS, make_source, save_model, spoken_by, write_prepared
 
 TRUE_SPEAKER = 2

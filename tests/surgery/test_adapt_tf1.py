@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tts_adapt.testing import toy_tacotron as toy
-from conftest import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
+from cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 
 N = toy.names()
 TEXT = list("abcdjja")  # symbols present in both tables

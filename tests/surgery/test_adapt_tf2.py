@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tts_adapt.testing import toy_tacotron as toy
-from conftest import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
+from cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 from tts_adapt.checkpoint.object_graph import node_paths, parse_object_graph
 
 TEXT = list("abcdjja")

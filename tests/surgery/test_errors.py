@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tts_adapt.testing import toy_tacotron as toy
-from conftest import run_cli, write_table
+from cli_testing import run_cli, write_table
 
 N = toy.names()
 

@@ -7,7 +7,7 @@ import json
 import yaml
 
 from tts_adapt.testing import toy_tacotron as toy
-from conftest import run_cli
+from cli_testing import run_cli
 
 
 def test_inspect_json_groups_slots(capsys, tf1_source):

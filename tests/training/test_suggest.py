@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from cli_testing import run_cli
 from tiny_checkpoints import (NEW_SYMBOLS, NEW_VOICE_TEXTS, SPEAKERS, SYMBOLS, make_source, spoken_by,
                               write_prepared, write_table)
 

@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from conftest import run_cli
+from cli_testing import run_cli
 from tiny_checkpoints import NEW_SYMBOLS, make_source, write_table
 
 TOLERANCE = 1e-5

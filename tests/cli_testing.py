@@ -1,0 +1,23 @@
+"""Helpers tests import by name (a module, not conftest: several conftest.py files would collide)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OLD_SYMBOLS = list("abcdefghij")  # 10 rows in the source embedding
+NEW_SYMBOLS = ["b", "a", "c", "d", "é", "F", " ", "j", "x"]  # moved, kept, aliased, added, removed
+N_SPEAKERS = 3
+
+
+def write_table(path: Path, symbols: list[str]) -> Path:
+    path.write_text("".join(f"{s}\n" for s in symbols), encoding="utf-8")
+    return path
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run ``tts-adapt`` in-process; returns (exit code, stdout, stderr)."""
+    from tts_adapt.cli.main import main
+
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
