@@ -25,7 +25,7 @@ train further. Ctrl-C or SIGTERM saves a checkpoint before exiting.
 
 examples:
   tts-adapt train --data data/pretrain --output exp/multispeaker --preset small --steps 3000
-  tts-adapt train --data data/pretrain --output exp/multispeaker --config recipes/pretrain_multispeaker/config.yaml
+  tts-adapt train --data data/pretrain --output exp/multispeaker --config recipes/pretrain_multispeaker/conf/train.yaml
   tensorboard --logdir exp/multispeaker/logs
 """
 
