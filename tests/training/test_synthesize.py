@@ -6,6 +6,9 @@ import soundfile as sf
 
 from tiny_model import make_prepared
 from tts_adapt.cli.main import main
+from tts_adapt.errors import UserError
+from tts_adapt.model.synthesis import resolve_speaker
+from tts_adapt.manifest import read_manifest
 
 
 def run_cli(args, capsys):
@@ -17,7 +20,7 @@ def run_cli(args, capsys):
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     root = tmp_path_factory.mktemp("synth")
-    data = make_prepared(root / "data")
+    data = make_prepared(root / "data", speakers=("solo",))  # one voice: a single-speaker model
     assert main(["train", "--data", str(data), "--output", str(root / "exp"), "--preset", "tiny", "--steps", "1",
                  "--batch-size", "4", "--format", "json"]) == 0
     return root / "exp"
@@ -26,7 +29,7 @@ def checkpoint(tmp_path_factory):
 def test_synthesis_writes_a_wav_and_is_deterministic(checkpoint, tmp_path, capsys):
     runs = []
     for name in ("a", "b"):
-        code, out, err = run_cli(["synthesize", checkpoint, "--text", "bad cafe", "--speaker", "bob", "--seed", "3",
+        code, out, err = run_cli(["synthesize", checkpoint, "--text", "bad cafe", "--seed", "3",
                                   "--output", tmp_path / f"{name}.wav", "--mel-output", tmp_path / f"{name}.npy",
                                   "--alignment-output", tmp_path / f"{name}.png", "--max-seconds", "0.2",
                                   "--format", "json"], capsys)
@@ -34,17 +37,28 @@ def test_synthesis_writes_a_wav_and_is_deterministic(checkpoint, tmp_path, capsy
         runs.append(json.loads(out))
     wav, rate = sf.read(tmp_path / "a.wav")
     assert rate == 16000 and wav.ndim == 1 and wav.size == runs[0]["frames"] * 200 and np.abs(wav).max() > 0
-    assert runs[0]["frames"] <= 0.2 * 16000 / 200 + 3 and runs[0]["speaker"] == "bob"
+    assert runs[0]["frames"] <= 0.2 * 16000 / 200 + 3 and runs[0]["speaker"] is None
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
     assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert read_manifest(checkpoint)["speakers"] == [] and read_manifest(checkpoint)["layout"]["sites"] == []
 
 
 @pytest.mark.parametrize("args, message", [
     (["--text", "xyz!"], "cannot encode"),
-    (["--text", "bad", "--speaker", "zed"], "unknown speaker 'zed'"),
+    (["--text", "bad", "--speaker", "zed"], "single-speaker model"),
     (["--text", "bad", "--max-seconds", "-1"], "must be positive"),
 ])
 def test_synthesis_errors_are_one_line(checkpoint, tmp_path, capsys, args, message):
     code, _, err = run_cli(["synthesize", checkpoint, "--output", tmp_path / "x.wav", *args], capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_speakers_resolve_by_name_or_id():
+    manifest = {"speakers": ["ann", "bob", "7"]}
+    assert resolve_speaker(manifest, None) == (0, "ann")
+    assert resolve_speaker(manifest, "bob") == (1, "bob")
+    assert resolve_speaker(manifest, "1") == (1, "bob")
+    assert resolve_speaker(manifest, "7") == (2, "7")  # a name wins over an id
+    with pytest.raises(UserError, match="unknown speaker '3'.*ids 0-2"):
+        resolve_speaker(manifest, "3")
