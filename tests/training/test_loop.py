@@ -108,21 +108,25 @@ def test_train_refuses_a_non_empty_unrelated_output(prepared, tmp_path, capsys):
     assert code == 2 and "not empty" in err
 
 
-class TerminateAt(Reporter):
-    """Sends this process SIGTERM at a given step, as a job scheduler would."""
+class SignalAt(Reporter):
+    """Sends this process a signal at a given step, as a job scheduler (SIGTERM) or a person (Ctrl-C) would."""
 
-    def __init__(self, step: int) -> None:
+    def __init__(self, step: int, signum: int) -> None:
         super().__init__(enabled=False)
-        self.at = step
+        self.at, self.signum = step, signum
 
     def update(self, step, parts, speed) -> None:
         if step == self.at:
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), self.signum)
 
 
-def test_sigterm_saves_a_checkpoint_and_stops(prepared, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_saves_a_checkpoint_and_stops(prepared, tmp_path, signum):
     run = new_training(prepared, tmp_path / "exp", preset="tiny",
-                       overrides={"steps": 50, "batch_size": 4, "log_every": 1, "val_every": 100})
-    summary = train(run, TerminateAt(3))
-    assert summary["stopped_early"] and summary["step"] == 3
+                       overrides={"steps": 50, "batch_size": 4, "val_every": 100, "log_every": 1})
+    if signum == signal.SIGINT:
+        with pytest.raises(KeyboardInterrupt):  # the CLI turns it into exit code 130
+            train(run, SignalAt(3, signum))
+    else:
+        assert train(run, SignalAt(3, signum))["stopped_early"]
     assert tf.train.latest_checkpoint(str(tmp_path / "exp")).endswith("ckpt-3")
