@@ -77,7 +77,8 @@ def test_strict_restore_names_what_does_not_fit(tmp_path):
     save_checkpoint(tmp_path, model, optimizer, 1, manifest(model))
     with pytest.raises(UserError, match=r"unexpected 3: tacotron/speaker_embedding/embeddings.*shape mismatch 5"):
         restore_checkpoint(tmp_path, Tacotron(TINY, N_SYMBOLS, 0))
-    with pytest.raises(UserError, match=r"shape mismatch 1: tacotron/symbol_embedding/embeddings \[12, 8\] vs model \[13, 8\]"):
+    mismatch = r"shape mismatch 1: tacotron/symbol_embedding/embeddings \[12, 8\] vs model \[13, 8\]"
+    with pytest.raises(UserError, match=mismatch):
         restore_checkpoint(tmp_path, Tacotron(TINY, N_SYMBOLS + 1, N_SPEAKERS))
 
 

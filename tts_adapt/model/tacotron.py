@@ -90,7 +90,9 @@ class Tacotron(keras.Model):
         """Free-running synthesis: mel, mel_post [B, F, n_mels], stop_logits [B, F], alignment [B, F/r, T],
         mel_len [B] (frames until the stop token fired). Deterministic for a given ``seed``."""
         text = tf.convert_to_tensor(text, tf.int32)
-        speaker = tf.zeros([tf.shape(text)[0]], tf.int32) if speaker is None else tf.convert_to_tensor(speaker, tf.int32)
+        if speaker is None:
+            speaker = tf.zeros([tf.shape(text)[0]], tf.int32)
+        speaker = tf.convert_to_tensor(speaker, tf.int32)
         steps = self.config.max_decoder_steps if max_steps is None else max_steps
         return self._free_running(text, tf.convert_to_tensor(text_len, tf.int32), speaker,
                                   tf.constant(steps, tf.int32), tf.constant(seed, tf.int32))

@@ -14,7 +14,7 @@ import math
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,7 +40,6 @@ class TrainingRun:
     manifest: dict[str, Any]  # written with every checkpoint (step and dialect are filled in)
     start_step: int = 0  # the step at which this run's schedules (learning rate, attention weight) begin
     cleaners: tuple[str, ...] | None = None  # None: the cleaners recorded by prepare
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def make_optimizer(config: TrainingConfig):
@@ -172,10 +171,11 @@ def validate(run: TrainingRun, val, eval_step) -> tuple[dict[str, float], dict[s
         for key, value in parts.items():
             totals[key] = totals.get(key, 0.0) + float(value)
         if count == 0:
-            text_len, steps = int(batch["text_len"][0]), math.ceil(int(batch["mel_len"][0]) / run.model.config.reduction)
+            text_len, frames = int(batch["text_len"][0]), int(batch["mel_len"][0])
+            steps = math.ceil(frames / run.model.config.reduction)
             images["alignment"] = outputs["alignment"].numpy()[0, :steps, :text_len]
-            images["mel_predicted"] = outputs["mel_post"].numpy()[0, : int(batch["mel_len"][0])]
-            images["mel_target"] = batch["mel"].numpy()[0, : int(batch["mel_len"][0])]
+            images["mel_predicted"] = outputs["mel_post"].numpy()[0, :frames]
+            images["mel_target"] = batch["mel"].numpy()[0, :frames]
             first = batch
         count += 1
     if count == 0:

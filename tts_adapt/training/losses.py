@@ -77,5 +77,6 @@ def tacotron_losses(outputs: dict, batch: dict, reduction: int, stop_pos_weight:
         "attention_loss": guided_attention_loss(outputs["alignment"], batch["text_len"], batch["mel_len"],
                                                 reduction, sigma),
     }
-    parts["loss"] = parts["mel_loss"] + parts["post_loss"] + parts["stop_loss"] + attention_weight * parts["attention_loss"]
+    parts["loss"] = (parts["mel_loss"] + parts["post_loss"] + parts["stop_loss"]
+                     + attention_weight * parts["attention_loss"])
     return parts

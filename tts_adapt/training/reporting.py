@@ -135,7 +135,8 @@ class Reporter:
             return
         text = (f"step {step} validation: loss {metrics.get('val_loss', float('nan')):.3f}, "
                 f"focus {metrics.get('val_focus', float('nan')):.2f}; free-running focus "
-                f"{metrics.get('fr_focus', float('nan')):.2f}, coverage {metrics.get('fr_coverage', float('nan')):.2f}, "
+                f"{metrics.get('fr_focus', float('nan')):.2f}, "
+                f"coverage {metrics.get('fr_coverage', float('nan')):.2f}, "
                 f"length ratio {metrics.get('fr_length_ratio', float('nan')):.2f}")
         if self._progress is not None:
             self._progress.console.print(text)

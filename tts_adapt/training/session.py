@@ -84,7 +84,8 @@ def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: d
     manifest = {k: v for k, v in manifest.items() if k not in _HEADER}
     return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(manifest["symbols"]),
                        list(manifest["speakers"]), new_manifest(**{**manifest, "training": section}),
-                       start_step=int(section.get("start_step", 0)), cleaners=tuple(manifest.get("cleaners") or ()) or None)
+                       start_step=int(section.get("start_step", 0)),
+                       cleaners=tuple(manifest.get("cleaners") or ()) or None)
 
 
 def _model_config(preset: str | None, yaml_model: dict, n_mels: int, source: str):
