@@ -79,7 +79,10 @@ def test_train_writes_a_run(trained_run):
     validation = [r for r in rows if r["val_loss"]]
     assert [r["step"] for r in validation] == ["2", "4"]
     assert 0 < float(validation[-1]["fr_focus"]) <= 1 and validation[-1]["fr_coverage"] != ""
-    assert list((exp / "logs").iterdir())
+    tags = {value.tag for events in (exp / "logs").iterdir()
+            for event in tf.compat.v1.train.summary_iterator(str(events)) for value in event.summary.value}
+    assert {"train/loss", "val/fr_focus", "attention/free_running_alignment", "mel/mel_target",
+            "audio/free_running"} <= tags
 
 
 def test_a_rerun_resumes_where_the_run_stopped(prepared, trained_run, tmp_path, capsys):

@@ -144,8 +144,11 @@ def _datasets(run: TrainingRun, session_seed: int):
     return train, val
 
 
-def _free_running_check(model, batch) -> tuple[dict[str, float], np.ndarray]:
-    """Synthesise the first held-out item from its text alone; judge its alignment."""
+def _free_running_check(model, batch) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """Synthesise the first held-out item from its text alone; judge its alignment.
+
+    Returns the metrics, the alignment [steps, symbols] and the mel [frames, n_mels].
+    """
     text_len = int(batch["text_len"][0])
     target_frames = int(batch["mel_len"][0])
     r = model.config.reduction
@@ -158,11 +161,14 @@ def _free_running_check(model, batch) -> tuple[dict[str, float], np.ndarray]:
     metrics = {f"fr_{k}": float(v) for k, v in alignment_metrics(alignment).items()}
     metrics["fr_length_ratio"] = frames / target_frames
     metrics["fr_stop_fired"] = float(frames < max_steps * r)
-    return metrics, alignment
+    return metrics, alignment, result["mel_post"].numpy()[0, :frames]
 
 
 def validate(run: TrainingRun, val, eval_step) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Mean validation losses and focus over ``val_batches`` batches, plus the free-running check."""
+    """Mean validation losses and focus over ``val_batches`` batches, plus the free-running check.
+
+    Also returns arrays to look at: teacher-forced and free-running alignments and mels.
+    """
     totals: dict[str, float] = {}
     count = 0
     images: dict[str, np.ndarray] = {}
@@ -181,8 +187,7 @@ def validate(run: TrainingRun, val, eval_step) -> tuple[dict[str, float], dict[s
     if count == 0:
         return {}, {}
     metrics = {f"val_{k}": v / count for k, v in totals.items()}
-    free, alignment = _free_running_check(run.model, first)
-    images["free_running_alignment"] = alignment
+    free, images["free_running_alignment"], images["mel_free_running"] = _free_running_check(run.model, first)
     return {**metrics, **free}, images
 
 
@@ -239,6 +244,7 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
                     metrics_log.write({"step": step, **validation})
                     board.scalars(step, validation, prefix="val")
                     board.images(step, images)
+                    board.audio(step, "free_running", images.get("mel_free_running"), run.manifest.get("audio"))
                     reporter.validation(step, validation)
                 if step % cfg.checkpoint_every == 0:
                     checkpoint()

@@ -52,7 +52,7 @@ def colour_image(values: np.ndarray, flip: bool = False) -> np.ndarray:
 
 
 class TensorBoardLog:
-    """Scalars every log step; alignment and mel images at validation (``EXPDIR/logs``)."""
+    """Scalars every log step; alignment and mel images and free-running audio at validation (``EXPDIR/logs``)."""
 
     def __init__(self, directory: Path) -> None:
         import importlib.util
@@ -88,6 +88,20 @@ class TensorBoardLog:
                     self._tf.summary.image(f"mel/{name}", colour_image(values.T, flip=True))
                 else:  # alignment [steps, symbols]: symbols up the y axis, time along x
                     self._tf.summary.image(f"attention/{name}", colour_image(values.T, flip=True))
+        self.writer.flush()
+
+
+    def audio(self, step: int, name: str, mel: np.ndarray | None, audio: dict[str, Any] | None) -> None:
+        """The mel as sound (Griffin-Lim), so a person can listen to what the model says at this step."""
+        if self.writer is None or mel is None or audio is None or mel.shape[0] < 2:
+            return
+        from tts_adapt.audio.config import AudioConfig
+        from tts_adapt.audio.features import mel_to_wav
+
+        config = AudioConfig.from_dict(audio)
+        wav = mel_to_wav(mel, config)
+        with self.writer.as_default(step=step):
+            self._tf.summary.audio(f"audio/{name}", wav[None, :, None], config.sample_rate)
         self.writer.flush()
 
 
