@@ -148,7 +148,8 @@ class Decoder(keras.layers.Layer):
                     frames_ta.write(t, frames), stop_ta.write(t, stop), align_ta.write(t, alignment))
 
         loop = tf.while_loop(lambda t, *_: t < steps, body,
-                             (tf.constant(0), att_state, dec_state, context, cumulative, *arrays))
+                             (tf.constant(0), att_state, dec_state, context, cumulative, *arrays),
+                             maximum_iterations=steps)  # a bound XLA (jit_compile) can size its arrays by
         frames_ta, stop_ta, align_ta = loop[5:]
         frames = tf.reshape(tf.transpose(frames_ta.stack(), [1, 0, 2]), [batch, steps * r, mels])
         stop = tf.reshape(tf.transpose(stop_ta.stack(), [1, 0, 2]), [batch, steps * r])

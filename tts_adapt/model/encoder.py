@@ -26,7 +26,8 @@ def run_lstms(cells: tuple[LSTMCell, LSTMCell], inputs: tuple[tf.Tensor, tf.Tens
         return t + 1, states, tuple(a.write(t, state[0]) for a, state in zip(arrays, states))
 
     _, _, arrays = tf.while_loop(lambda t, *_: t < steps, body,
-                                 (tf.constant(0), tuple(cell.zero_state(batch) for cell in cells), arrays))
+                                 (tf.constant(0), tuple(cell.zero_state(batch) for cell in cells), arrays),
+                                 maximum_iterations=steps)  # a bound XLA (jit_compile) can size its arrays by
     return tuple(tf.transpose(a.stack(), [1, 0, 2]) for a in arrays)
 
 
