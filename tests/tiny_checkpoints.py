@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tiny_model import randomise
 
 SYMBOLS = list("abcdefghij ")
 NEW_SYMBOLS = ["b", "a", "c", "x", " ", "j", "d", "e"]  # moved, kept, added, removed
@@ -22,15 +23,6 @@ def tiny_config():
     from tts_adapt.model.config import preset
 
     return preset("tiny")
-
-
-def randomise(model, seed: int = 0, scale: float = 0.5) -> None:
-    rng = np.random.default_rng(seed)
-    for v in model.variables:
-        value = rng.normal(0, scale, v.shape)
-        if v.path.endswith("moving_variance"):
-            value = 0.5 + np.abs(value)
-        v.assign(value.astype(np.float32))
 
 
 def make_frame_independent(model) -> None:

@@ -138,6 +138,12 @@ def group_tf2(entries: dict[str, TensorEntry], optimizer_paths: Iterable[str]) -
         else:
             name = tf2_name(key)
             variables[name] = VariableGroup(name, entry)
+    return _attach_slots(variables, slots, others)
+
+
+def _attach_slots(variables: dict[str, VariableGroup], slots: list[tuple[str, str, TensorEntry]],
+                  others: dict[str, tuple[Role, TensorEntry]]) -> Grouping:
+    """Slots join their variable; a slot whose variable is absent stays visible as optimizer state."""
     for owner, slot, entry in slots:
         if owner in variables:
             variables[owner].slots[slot] = entry
@@ -158,9 +164,4 @@ def group_own(entries: dict[str, TensorEntry]) -> Grouping:
             others[key] = ("optimizer", entry)
         else:
             variables[key] = VariableGroup(key, entry)
-    for owner, slot, entry in slots:
-        if owner in variables:
-            variables[owner].slots[slot] = entry
-        else:
-            others[entry.key] = ("optimizer", entry)
-    return Grouping(variables, others)
+    return _attach_slots(variables, slots, others)

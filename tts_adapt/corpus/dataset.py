@@ -82,7 +82,7 @@ def load_split(
             "re-run prepare with --symbols to skip them"
         )
 
-    mels = [_load_mel(prepared_dir, item_id, int(info["audio"]["n_mels"])) for item_id in items["id"]]
+    mels = [layout.load_mel(prepared_dir, item_id, int(info["audio"]["n_mels"])) for item_id in items["id"]]
     return EncodedCorpus(
         ids=list(items["id"]),
         text_values=np.concatenate([np.asarray(t, dtype=np.int32) for t in texts]),
@@ -91,17 +91,6 @@ def load_split(
         mel_lens=np.array([m.shape[0] for m in mels], dtype=np.int32),
         speakers=np.array([speaker_ids.get(s, 0) for s in items["speaker"]], dtype=np.int32),
     )
-
-
-def _load_mel(prepared_dir, item_id: str, n_mels: int) -> np.ndarray:
-    path = layout.mel_path(prepared_dir, item_id)
-    try:
-        mel = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read features ({exc}); re-run prepare") from None
-    if mel.ndim != 2 or mel.shape[1] != n_mels or mel.shape[0] == 0:
-        raise UserError(f"{path}: expected features [frames, {n_mels}], found {list(mel.shape)}; re-run prepare")
-    return mel
 
 
 def bucket_boundaries(lengths: np.ndarray, batch_size: int) -> list[int]:

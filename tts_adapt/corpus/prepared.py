@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tts_adapt.errors import UserError
 
 INFO_NAME = "prepared.json"
@@ -66,3 +68,15 @@ def read_items(prepared_dir: str | os.PathLike, split: str | None = None):
             raise UserError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
         items = items[items["split"] == split].reset_index(drop=True)
     return items
+
+
+def load_mel(prepared_dir: str | os.PathLike, item_id: str, n_mels: int) -> np.ndarray:
+    """One item's cached features [frames, n_mels] float32, or a UserError that says to re-run prepare."""
+    path = mel_path(prepared_dir, item_id)
+    try:
+        mel = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: cannot read features ({exc}); re-run prepare") from None
+    if mel.ndim != 2 or mel.shape[1] != n_mels or mel.shape[0] == 0:
+        raise UserError(f"{path}: expected features [frames, {n_mels}], found {list(mel.shape)}; re-run prepare")
+    return mel.astype(np.float32, copy=False)

@@ -71,22 +71,11 @@ def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int,
             skipped.append({"id": row["id"], "reason": f"cannot encode {' '.join(exc.chars)}"})
             continue
         items.append(Item(row["id"], row["speaker"], row["text"], np.asarray(ids, np.int32),
-                          _load_mel(prepared_dir, row["id"], n_mels)))
+                          layout.load_mel(prepared_dir, row["id"], n_mels)))
     if not items:
         raise UserError(f"{prepared_dir}: none of {len(order)} items can be encoded with the model's symbol table "
                         f"(first: {skipped[0]['id']}: {skipped[0]['reason']})")
     return items, skipped
-
-
-def _load_mel(prepared_dir, item_id: str, n_mels: int) -> np.ndarray:
-    path = layout.mel_path(prepared_dir, item_id)
-    try:
-        mel = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read features ({exc}); re-run prepare") from None
-    if mel.ndim != 2 or mel.shape[1] != n_mels or mel.shape[0] == 0:
-        raise UserError(f"{path}: expected features [frames, {n_mels}], found {list(mel.shape)}; re-run prepare")
-    return mel.astype(np.float32)
 
 
 def batches(items: list[Item], batch_size: int) -> list[list[Item]]:
