@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from tts_adapt.configfields import config_values
 from tts_adapt.errors import UserError
 
 SYNTHESIS_ONLY_FIELDS = ("griffin_lim_iters", "power")
@@ -66,18 +67,7 @@ class AudioConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "AudioConfig":
         """Build from a mapping; unknown keys are an error so that typos do not pass silently."""
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise UserError(f"audio config: unknown keys {', '.join(unknown)} (known: {', '.join(known)})")
-        values: dict[str, Any] = {}
-        for name, value in data.items():
-            kind = int if known[name].type in ("int", int) else float
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise UserError(f"audio config: {name} must be a number, got {value!r}")
-            if kind is int and float(value) != int(value):
-                raise UserError(f"audio config: {name} must be a whole number, got {value!r}")
-            values[name] = kind(value)
+        values = config_values(cls, data, "audio config")
         return cls(**values)
 
     def feature_fingerprint(self) -> str:

@@ -18,6 +18,7 @@ import dataclasses
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
+from tts_adapt.configfields import config_values
 from tts_adapt.errors import UserError
 
 
@@ -76,18 +77,7 @@ class ModelConfig:
         """Build from a mapping; a ``preset`` key starts from that preset; unknown keys are errors."""
         data = dict(data)
         base = preset(data.pop("preset")) if "preset" in data else cls()
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise UserError(f"{source}: unknown keys {', '.join(unknown)} (known: {', '.join(known)})")
-        values: dict[str, Any] = {}
-        for name, value in data.items():
-            is_int = known[name].type in ("int", int)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise UserError(f"{source}: {name} must be a number, got {value!r}")
-            if is_int and float(value) != int(value):
-                raise UserError(f"{source}: {name} must be a whole number, got {value!r}")
-            values[name] = int(value) if is_int else float(value)
+        values = config_values(cls, data, source)
         return dataclasses.replace(base, **values)
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from tts_adapt.configfields import config_values
 from tts_adapt.errors import UserError
 
 FREEZABLE_PARTS: dict[str, tuple[str, ...]] = {
@@ -82,35 +83,8 @@ class TrainingConfig:
     def from_dict(cls, data: Mapping[str, Any], base: "TrainingConfig | None" = None,
                   source: str = "training config") -> "TrainingConfig":
         """``base`` (default: the defaults) with the fields of ``data``; unknown keys are errors."""
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise UserError(f"{source}: unknown keys {', '.join(unknown)} (known: {', '.join(known)})")
-        values: dict[str, Any] = {}
-        for name, value in data.items():
-            values[name] = _coerce(name, value, known[name].type, source)
+        values = config_values(cls, data, source)
         return dataclasses.replace(base or cls(), **values)
-
-
-def _coerce(name: str, value: Any, kind: Any, source: str) -> Any:
-    kind = str(kind)
-    if kind.startswith("tuple"):
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, (list, tuple)):
-            raise UserError(f"{source}: {name} must be a list")
-        item = int if "int" in kind else str
-        try:
-            return tuple(item(v) for v in value)
-        except (TypeError, ValueError):
-            raise UserError(f"{source}: {name} must be a list of {item.__name__}s") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise UserError(f"{source}: {name} must be a number, got {value!r}")
-    if kind == "int":
-        if float(value) != int(value):
-            raise UserError(f"{source}: {name} must be a whole number, got {value!r}")
-        return int(value)
-    return float(value)
 
 
 def read_experiment_config(path: str | os.PathLike | None) -> dict[str, dict[str, Any]]:
