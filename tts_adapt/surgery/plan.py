@@ -257,7 +257,8 @@ def _relative(name: str, anchor: str) -> str:
     common = 0
     while common < min(len(a), len(b)) - 1 and a[common] == b[common]:
         common += 1
-    return "/".join(a[common:])
+    rest = "/".join(a[common:])
+    return f"its {rest}" if common == len(a) - 1 == len(b) - 1 else rest
 
 
 def _variable_action(
