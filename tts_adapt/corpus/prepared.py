@@ -80,3 +80,17 @@ def load_mel(prepared_dir: str | os.PathLike, item_id: str, n_mels: int) -> np.n
     if mel.ndim != 2 or mel.shape[1] != n_mels or mel.shape[0] == 0:
         raise UserError(f"{path}: expected features [frames, {n_mels}], found {list(mel.shape)}; re-run prepare")
     return mel.astype(np.float32, copy=False)
+
+
+def check_same_features(model_audio: dict[str, Any] | None, prepared_dir: str | os.PathLike, source: str) -> None:
+    """Scores mean nothing on features made another way than the model's (sample rate, mel scale, levels)."""
+    from tts_adapt.audio.config import AudioConfig
+
+    if model_audio is None:
+        return
+    ours = AudioConfig.from_dict(model_audio)
+    theirs = AudioConfig.from_dict(read_info(prepared_dir)["audio"])
+    if ours.feature_fingerprint() != theirs.feature_fingerprint():
+        changed = sorted(k for k, v in ours.to_dict().items() if theirs.to_dict()[k] != v)
+        raise UserError(f"{prepared_dir} was prepared with other audio parameters than {source} "
+                        f"({', '.join(changed)}); re-run prepare with the model's audio config")

@@ -20,7 +20,8 @@ import numpy as np
 
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import metrics
-from tts_adapt.evaluation.items import Item, batches, check_same_features, load_items, pad_batch
+from tts_adapt.corpus.prepared import check_same_features
+from tts_adapt.evaluation.items import Item, batches, load_items, pad_batch
 from tts_adapt.training.attention_metrics import alignment_metrics
 
 BATCH_SIZE = 8

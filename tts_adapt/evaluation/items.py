@@ -28,20 +28,6 @@ class Item:
     mel: np.ndarray  # float32 [frames, n_mels]
 
 
-def check_same_features(model_audio: dict | None, prepared_dir: str | os.PathLike, source: str) -> None:
-    """Scores mean nothing on features made another way than the model's (sample rate, mel scale, levels)."""
-    from tts_adapt.audio.config import AudioConfig
-
-    if model_audio is None:
-        return
-    ours = AudioConfig.from_dict(model_audio)
-    theirs = AudioConfig.from_dict(layout.read_info(prepared_dir)["audio"])
-    if ours.feature_fingerprint() != theirs.feature_fingerprint():
-        changed = sorted(k for k, v in ours.to_dict().items() if theirs.to_dict()[k] != v)
-        raise UserError(f"{prepared_dir} was prepared with other audio parameters than {source} "
-                        f"({', '.join(changed)}); re-run prepare with the model's audio config")
-
-
 def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int, split: str | None = None,
                max_items: int | None = None, seed: int = 0) -> tuple[list[Item], list[dict]]:
     """(items, skipped) — up to ``max_items`` encodable items of ``split`` (None: all), in cache order.

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tts_adapt.corpus.prepared import check_same_features, read_info
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import check_fresh_output_dir
 from tts_adapt.manifest import new_manifest, read_manifest
@@ -32,25 +33,6 @@ def holds_run(output: str | os.PathLike) -> bool:
     """True when ``output`` already has a checkpoint of a run (so a rerun resumes it)."""
     output = Path(output)
     return (output / "checkpoint").is_file() and (output / "manifest.json").is_file()
-
-
-def _prepared(data: str | os.PathLike) -> dict[str, Any]:
-    from tts_adapt.corpus.prepared import read_info
-
-    return read_info(data)
-
-
-def _check_audio(model_audio: dict[str, Any] | None, data_audio: dict[str, Any], data: Path, source: str) -> None:
-    """The model was trained on features made one way; data made another way would be noise to it."""
-    from tts_adapt.audio.config import AudioConfig
-
-    if model_audio is None:
-        return
-    ours, theirs = AudioConfig.from_dict(model_audio), AudioConfig.from_dict(data_audio)
-    if ours.feature_fingerprint() != theirs.feature_fingerprint():
-        changed = sorted(k for k, v in ours.to_dict().items() if theirs.to_dict()[k] != v)
-        raise UserError(f"{data} was prepared with other audio parameters than {source} ({', '.join(changed)}); "
-                        f"re-run prepare with the model's audio config")
 
 
 def _training_section(config: TrainingConfig, kind: str, data: Path, start_step: int, **extra: Any) -> dict:
@@ -74,8 +56,7 @@ def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: d
         raise UserError(f"{output} holds {what}; 'tts-adapt {kind}' needs a new --output (or its own run to resume)")
     config = _overridden(TrainingConfig.from_dict(section["config"]), yaml_training or {}, overrides,
                          "training config")
-    info = _prepared(data)
-    _check_audio(manifest.get("audio"), info["audio"], data, str(output))
+    check_same_features(manifest.get("audio"), data, str(output))
     model = model_from_manifest(manifest, str(output))
     optimizer = make_optimizer(config)
     restore_checkpoint(output, model, optimizer)
@@ -115,7 +96,7 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
                             "or choose a new --output")
         return run
     check_fresh_output_dir(output)
-    info = _prepared(data)
+    info = read_info(data)
     if symbols is not None:
         table = load_symbol_table(symbols)
     elif info.get("symbols"):
@@ -161,8 +142,7 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     if source is None or source.get("dialect") != "own":
         raise UserError(f"{directory}: finetune needs a checkpoint made or adapted by tts-adapt from a tts-adapt model "
                         "(manifest.json with dialect 'own')")
-    info = _prepared(data)
-    _check_audio(source.get("audio"), info["audio"], data, str(directory))
+    check_same_features(source.get("audio"), data, str(directory))
     config = _overridden(FINETUNE_DEFAULTS, experiment["training"], overrides, str(config_path or "training"))
     set_seed(config.seed)
     model = model_from_manifest(source, str(directory))

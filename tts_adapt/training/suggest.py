@@ -44,7 +44,8 @@ def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.Pat
     is called after each batch; ``details``, when given, receives the items scored
     and skipped.
     """
-    from tts_adapt.evaluation.items import batches, check_same_features, load_items, pad_batch
+    from tts_adapt.corpus.prepared import check_same_features
+    from tts_adapt.evaluation.items import batches, load_items, pad_batch
     from tts_adapt.symbols.table import SymbolTable
     from tts_adapt.training.checkpoints import load_model
 
