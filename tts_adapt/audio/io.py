@@ -8,16 +8,15 @@ trim silence -> loudness to ``target_dbfs`` (RMS of the non-silent frames) -> pe
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.errors import UserError
+from tts_adapt.fsutil import atomic_file
 
 SILENCE_PEAK = 1e-5  # -100 dBFS: a file this quiet holds no speech
 
@@ -147,12 +146,5 @@ def save_wav(path: str | os.PathLike, wav: np.ndarray, sr: int) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     samples = np.clip(np.nan_to_num(np.asarray(wav, dtype=np.float32)), -1.0, 1.0)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".wav", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         sf.write(tmp, samples, int(sr), subtype="PCM_16", format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

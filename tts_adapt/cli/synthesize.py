@@ -37,29 +37,12 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _write_atomic(path, write) -> None:
-    """Call ``write(temporary path)``, then rename the file into place."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     import soundfile as sf
 
     from tts_adapt.cli._output import console, print_json
+    from tts_adapt.fsutil import atomic_file
     from tts_adapt.errors import UserError
     from tts_adapt.model.synthesis import plot_alignment, synthesize
     from tts_adapt.training.attention_metrics import alignment_metrics
@@ -71,13 +54,15 @@ def run(args: argparse.Namespace) -> int:
     configure_threads()
     model, manifest = load_model(args.checkpoint)
     result = synthesize(model, manifest, args.text, args.speaker, args.seed, args.max_seconds)
-    _write_atomic(args.output, lambda tmp: sf.write(tmp, result.wav, result.sample_rate, subtype="PCM_16",
-                                                    format="WAV"))
+    with atomic_file(args.output) as tmp:
+        sf.write(tmp, result.wav, result.sample_rate, subtype="PCM_16", format="WAV")
     if args.mel_output:
-        _write_atomic(args.mel_output, lambda tmp: np.save(open(tmp, "wb"), result.mel))
+        with atomic_file(args.mel_output) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, result.mel)
     if args.alignment_output:
         title = f"{args.text[:60]!r}" + (f" ({result.speaker})" if result.speaker else "")
-        _write_atomic(args.alignment_output, lambda tmp: plot_alignment(result.alignment, result.symbols, tmp, title))
+        with atomic_file(args.alignment_output) as tmp:
+            plot_alignment(result.alignment, result.symbols, tmp, title)
     metrics = alignment_metrics(result.alignment)
     report = {
         "output": args.output, "seconds": round(result.seconds, 3), "frames": int(result.mel.shape[0]),

@@ -7,11 +7,9 @@ audio and the feature-relevant audio config is unchanged; a changed config recom
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ from tts_adapt.audio.config import AudioConfig
 from tts_adapt.corpus import prepared as layout
 from tts_adapt.corpus.metadata import MetadataItem
 from tts_adapt.errors import UserError
-from tts_adapt.fsutil import write_text_atomic
+from tts_adapt.fsutil import atomic_file, write_text_atomic
 from tts_adapt.symbols.table import SymbolTable
 
 # benchmarks/prepare_throughput.py on the shared 2-core dev machine (600 utterances, 8-48 kHz,
@@ -295,15 +293,8 @@ def process_item(job: _Job) -> dict[str, Any]:
 
 
 def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, array)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path) as tmp:
+        np.save(tmp, array)
 
 
 # --- splits, summary, index ----------------------------------------------------
