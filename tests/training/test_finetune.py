@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cli_testing import run_cli
 from tiny_model import make_prepared
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest
@@ -12,11 +13,6 @@ from tts_adapt.training.checkpoints import load_model
 
 TRAIN_FLAGS = ["--preset", "tiny", "--batch-size", "4", "--val-every", "50", "--format", "json"]
 
-
-def run_cli(args, capsys):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cli_testing import run_cli
 from tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch, make_prepared
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest
@@ -41,11 +42,6 @@ def test_overfitting_one_batch_lowers_every_loss():
         assert float(last[part]) < float(first[part]), part
     assert int(optimizer.iterations.numpy()) == 30
 
-
-def run_cli(args, capsys):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from cli_testing import run_cli
 from tiny_model import make_prepared
 from tts_adapt.cli.main import main
 from tts_adapt.errors import UserError
 from tts_adapt.model.synthesis import resolve_speaker
 from tts_adapt.manifest import read_manifest
 
-
-def run_cli(args, capsys):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
