@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Pretrain the bundled multi-speaker model on a corpus synthesised offline from Debian voices.
 #
-# Usage: recipes/pretrain_multispeaker/run.sh [--stage N] [--stop-stage M] [--steps S] [--force true]
+# Usage: recipes/pretrain_multispeaker/run.sh [--stage N] [--stop-stage M] [--steps S] [--cleaners C] [--force true]
 #                                            [--check-sentences K] [--eval-items N] [--corpus-config FILE]
 #
 #   0 corpus   synthesise ~300 sentences x 9 voices (flite, festival, espeak-ng) -> exp/pretrain/corpus
-#   1 symbols  symbol table from the corpus transcripts                          -> exp/pretrain/symbols.txt
+#   1 symbols  phoneme table from the corpus transcripts (and held-out sentences) -> exp/pretrain/symbols.txt
 #   2 prepare  normalise every speaker identically, mel features                 -> exp/pretrain/prepared
 #   3 train    train (resumes from exp/pretrain/train when interrupted)          -> exp/pretrain/train
 #   4 check    evaluate on validation recordings; held-out sentences for every
@@ -18,7 +18,8 @@
 # and run the same command again to resume after an interruption.
 
 recipe=pretrain
-steps=4000            # training steps in all (a resumed run continues to this count)
+steps=20000           # training steps in all (a resumed run continues to this count)
+cleaners=phonemes     # text front-end: phonemes (espeak-ng IPA) or english (characters)
 check_sentences=3     # held-out sentences synthesised per speaker in stage 4
 eval_items=45         # validation recordings scored by tts-adapt evaluate in stage 4
 corpus_config=""      # the corpus description (default: conf/corpus.yaml)
@@ -40,14 +41,17 @@ stage_corpus() {
 }
 
 stage_symbols() {
-  tts-adapt symbols suggest --transcripts "$exp/corpus/metadata.csv" --output "$exp/symbols.txt"
+  # Every sentence the recipe will ever speak, training and held-out, must be encodable.
+  { cut -d'|' -f3 "$exp/corpus/metadata.csv"; cat "$exp/corpus/heldout.txt"; } \
+    | awk '{ print NR "|" $0 }' > "$exp/all_sentences.csv"
+  tts-adapt symbols suggest --transcripts "$exp/all_sentences.csv" --cleaners "$cleaners" --output "$exp/symbols.txt"
   echo "$(wc -l < "$exp/symbols.txt") symbols -> $exp/symbols.txt"
 }
 
 stage_prepare() {
   # No fresh_dir: prepare brings an earlier cache up to date (recomputing all if the audio settings changed).
   tts-adapt prepare --metadata "$exp/corpus/metadata.csv" --wavs "$exp/corpus" --output "$exp/prepared" \
-    --symbols "$exp/symbols.txt" --config "$conf/train.yaml"
+    --symbols "$exp/symbols.txt" --cleaners "$cleaners" --config "$conf/train.yaml"
 }
 
 stage_train() {
@@ -89,9 +93,10 @@ stage_bundle() {
 
 run_stage 0 "corpus from Debian voices" --in "$corpus_config" --in "$RECIPE_DIR/local" \
   --out "$exp/corpus/metadata.csv" -- stage_corpus
-run_stage 1 "symbol table" --in "$exp/corpus/metadata.csv" --out "$exp/symbols.txt" -- stage_symbols
+run_stage 1 "symbol table" --in "$exp/corpus/metadata.csv" --out "$exp/symbols.txt" --sig "cleaners=$cleaners" \
+  -- stage_symbols
 run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbols.txt" --in "$conf/train.yaml" \
-  --out "$exp/prepared/prepared.json" -- stage_prepare
+  --out "$exp/prepared/prepared.json" --sig "cleaners=$cleaners" -- stage_prepare
 run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$conf/train.yaml" \
   --out "$exp/train" --sig "steps=$steps" -- stage_train
 run_stage 4 "held-out check" --in "$exp/train" --out "$exp/check" \

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from html import escape
 from html.parser import HTMLParser
 
 import numpy as np
@@ -65,6 +67,7 @@ def test_an_utterance_scores_the_same_whatever_else_is_scored(world, capsys):
     by_id = {u["id"]: u for u in together["utterances"]}
     assert len(by_id) == len(SPLITS) > alone["items"]
     for u in alone["utterances"]:
+        assert by_id[u["id"]].pop("ceilings") == u.pop("ceilings")  # what the recogniser heard, too
         assert by_id[u["id"]] == pytest.approx(u)
 
 
@@ -83,18 +86,78 @@ def test_stop_token_timing_is_measured(world, capsys):
     assert never["summary"]["stopped"] == 0 and never["summary"]["length_ratio"] == 2.0
 
 
+def test_intelligibility_is_scored_beside_the_vocoded_recordings(world, capsys, tmp_path):
+    """A random tiny model speaks noise: the report says what was heard, per item and over all of them."""
+    import jiwer
+
+    html = tmp_path / "heard.html"
+    doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--output", html)
+    listening = doc["intelligibility"]
+    assert listening["scored"] and listening["recogniser"].startswith("pocketsphinx")
+    records = doc["utterances"]
+    for u in records:
+        assert {"heard", "wer", "cer"} <= set(u) and set(u["ceilings"]) == {"vocoded"}  # no audio column here
+        assert u["reference"] == " ".join(u["text"].split())
+    references, heard = [u["reference"] for u in records], [u["heard"] for u in records]
+    assert listening["wer"] == pytest.approx(jiwer.wer(references, heard))
+    assert listening["sentence"].startswith("The recogniser understood ")
+    page = html.read_text(encoding="utf-8")
+    assert "Intelligibility" in page and escape(listening["sentence"]) in page
+
+
+def test_no_listen_and_non_english_models_skip_the_recogniser(world, capsys, tmp_path):
+    doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--no-listen")
+    assert doc["intelligibility"] == {"scored": False, "reason": "not requested (--no-listen)"}
+    assert all("wer" not in u for u in doc["utterances"])
+    other = tmp_path / "welsh"
+    shutil.copytree(world / "src", other)
+    manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
+    (other / "manifest.json").write_text(json.dumps({**manifest, "cleaners": ["basic"]}), encoding="utf-8")
+    doc = evaluate(capsys, other, "--data", world / "prepared")
+    assert not doc["intelligibility"]["scored"] and "not English" in doc["intelligibility"]["reason"]
+    assert doc["summary"]["items"] == 4  # everything else is still measured
+
+
+def test_texts_mode_speaks_every_sentence_in_every_voice(world, capsys, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("# sentences\nbad cab\n\n1|a jab\n", encoding="utf-8")
+    doc = evaluate(capsys, world / "src", "--texts", texts)
+    assert doc["mode"] == "texts" and doc["speakers"] == SPEAKERS and doc["items"] == 2 * len(SPEAKERS)
+    assert [u["text"] for u in doc["utterances"][:2]] == ["bad cab", "a jab"]
+    assert set(doc["intelligibility"]["by_speaker"]) == set(SPEAKERS)
+    audio, html = tmp_path / "audio", tmp_path / "texts.html"
+    doc = evaluate(capsys, world / "src", "--texts", texts, "--speaker", "cy,ann", "--save-audio", audio,
+                   "--output", html)
+    assert doc["speakers"] == ["cy", "ann"]
+    assert sorted(p.name for p in audio.iterdir()) == ["ann_001.wav", "ann_002.wav", "cy_001.wav", "cy_002.wav"]
+    assert escape(doc["intelligibility"]["sentence"]) in html.read_text(encoding="utf-8")
+
+
 def test_human_table(world, capsys):
     code, out, _ = run_cli(["evaluate", world / "src", "--data", world / "prepared", "--plots", "0"], capsys)
     assert code == 0 and "MCD dB" in out and "mean" in out and "utt000" in out
 
 
-@pytest.mark.parametrize("case", ["unknown_speaker", "output_inside_input", "empty_split"])
+BAD_INPUTS = {  # case: what the one line must say
+    "unknown_speaker": "--speaker", "output_inside_input": "inside", "empty_split": "val",
+    "empty_texts": "no sentences", "texts_unknown_speaker": "unknown speaker", "texts_no_listen": "--no-listen",
+    "save_audio_without_texts": "--save-audio",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_inputs_exit_2(world, capsys, tmp_path, case):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("bad cab\n" if case != "empty_texts" else "# nothing\n\n", encoding="utf-8")
     args = {
         "unknown_speaker": ["--data", world / "stranger"],
         "output_inside_input": ["--data", world / "prepared", "--output", world / "prepared" / "r.html"],
         "empty_split": ["--data", write_prepared(tmp_path / "p", ["a"], [np.zeros((3, 8))], splits=["train"])],
+        "empty_texts": ["--texts", texts],
+        "texts_unknown_speaker": ["--texts", texts, "--speaker", "ann,zed"],
+        "texts_no_listen": ["--texts", texts, "--no-listen"],
+        "save_audio_without_texts": ["--data", world / "prepared", "--save-audio", tmp_path / "a"],
     }[case]
     code, out, err = run_cli(["evaluate", world / "src", *args], capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert {"unknown_speaker": "--speaker", "output_inside_input": "inside", "empty_split": "val"}[case] in err
+    assert BAD_INPUTS[case] in err

@@ -18,14 +18,23 @@ Measure how well CKPT speaks the recordings of PREPARED (by default the held-out
   coverage      share of input symbols that received attention
   end           whether attention reached one of the last three symbols
   length        free-running frames / recording frames (the stop token's timing)
+  WER, CER      intelligibility: word and character error rates of an offline
+                recogniser (PocketSphinx en-US) on the vocoded free-running speech, beside
+                two ceilings on the same sentences: the recordings, and the recordings'
+                own mels through the same vocoder (English models; --no-listen skips it)
 
 Free-running decoding is seeded (--seed); each utterance is cut at twice the length
-of its recording (length 2, stopped: no). --output writes a standalone HTML page with the tables and plots."""
+of its recording (length 2, stopped: no). --output writes a standalone HTML page with the tables and plots.
+
+--texts FILE scores sentences that have no recordings (one a line): each is spoken by
+every speaker of CKPT (or --speaker A,B) and only the synthesis is heard, so a pretrained
+model can be checked on text it never saw."""
 
 EPILOG = """\
 examples:
   tts-adapt evaluate exp/my_voice/finetune --data exp/my_voice/prepared --output exp/my_voice/eval.html
-  tts-adapt evaluate data/pretrained/multispeaker --data exp/pretrain/prepared --max-items 20 --format json"""
+  tts-adapt evaluate data/pretrained/multispeaker --data exp/pretrain/prepared --max-items 20 --format json
+  tts-adapt evaluate data/pretrained/multispeaker --texts sentences.txt --speaker slt,awb --save-audio heard/"""
 
 
 def register(subparsers) -> None:
@@ -33,14 +42,21 @@ def register(subparsers) -> None:
                               description=DESCRIPTION, epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint", metavar="CKPT", help="a tts-adapt checkpoint (directory or prefix)")
-    p.add_argument("--data", required=True, metavar="PREPARED", help="prepared recordings to compare with")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", metavar="PREPARED", help="prepared recordings to compare with")
+    source.add_argument("--texts", metavar="FILE", help="sentences without recordings, one a line: "
+                        "intelligibility of the synthesis only")
     p.add_argument("--split", choices=("val", "train", "all"), default="val",
                    help="which items of PREPARED (default: val, the held-out ones)")
     p.add_argument("--max-items", type=int, metavar="N", help="score a seeded sample of N items (default: all)")
     p.add_argument("--speaker", metavar="ID|NAME",
-                   help="speaker of a multi-speaker CKPT to speak as (default: each item's own speaker)")
+                   help="speaker of a multi-speaker CKPT to speak as (default: each item's own speaker; "
+                        "with --texts: every speaker, or a comma-separated list)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample and of free-running decoding (default 0)")
     p.add_argument("--plots", type=int, default=6, metavar="K", help="utterances plotted in the report (default 6)")
+    p.add_argument("--no-listen", dest="listen", action="store_false",
+                   help="skip the recogniser (intelligibility); the other metrics are unchanged")
+    p.add_argument("--save-audio", metavar="DIR", help="with --texts: write each synthesised sentence as DIR/<id>.wav")
     p.add_argument("--output", "-o", metavar="REPORT.html", help="write the HTML report here")
     add_format_argument(p)
     p.set_defaults(func=run)
@@ -49,27 +65,53 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tts_adapt.evaluation.evaluate import evaluate
-    from tts_adapt.evaluation.report import render_html
+    from tts_adapt.errors import UserError
+    from tts_adapt.evaluation.report import render_html, render_texts_html
     from tts_adapt.fsutil import write_text_atomic
 
-    if args.output:
-        _check_not_inside_inputs(args.output, args.checkpoint, args.data)
-    columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("batches"), TimeElapsedColumn())
+    inputs = [args.checkpoint] + ([args.data] if args.data else [])
+    for path in filter(None, (args.output, args.save_audio)):
+        _check_not_inside_inputs(path, *inputs)
+    if args.texts and not args.listen:
+        raise UserError("--texts scores intelligibility only; drop --no-listen")
+    if args.save_audio and not args.texts:
+        raise UserError("--save-audio applies to --texts")
+    unit = "sentences" if args.texts else "batches"
+    columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
     with Progress(*columns, console=console(stderr=True), disable=args.format == "json", transient=True) as bar:
         task = bar.add_task("evaluate", total=None)
-        result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
-                          max_items=args.max_items, speaker=args.speaker, seed=args.seed, plots=max(args.plots, 0),
-                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+        progress = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        if args.texts:
+            result = _evaluate_texts(args, progress)
+        else:
+            from tts_adapt.evaluation.evaluate import evaluate
+
+            result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
+                              max_items=args.max_items, speaker=args.speaker, seed=args.seed,
+                              plots=max(args.plots, 0), listen=args.listen, progress=progress)
     if args.output:
-        write_text_atomic(args.output, render_html(result.report, result.plots))
+        page = render_texts_html(result.report) if args.texts else render_html(result.report, result.plots)
+        write_text_atomic(args.output, page)
     if args.format == "json":
         print_json({**result.report, "html": args.output})
     else:
-        render(result.report)
+        (render_texts if args.texts else render)(result.report)
         if args.output:
             console().print(f"wrote {args.output}", markup=False)
     return 0
+
+
+def _evaluate_texts(args, progress):
+    from pathlib import Path
+
+    from tts_adapt.evaluation.texts import evaluate_texts, read_texts
+
+    texts = read_texts(args.texts)
+    speakers = [name.strip() for name in args.speaker.split(",") if name.strip()] if args.speaker else None
+    if args.save_audio:
+        Path(args.save_audio).mkdir(parents=True, exist_ok=True)
+    return evaluate_texts(args.checkpoint, texts, speakers, seed=args.seed, audio_dir=args.save_audio,
+                          progress=progress)
 
 
 def _check_not_inside_inputs(output: str, *inputs: str) -> None:
@@ -105,3 +147,30 @@ def render(report: dict) -> None:
     table.add_row("mean", "", "", f"{summary['stopped']}/{summary['items']}",
                   *(fmt.format(summary[key]) for key, _, fmt, _ in COLUMNS))
     out.print(table)
+    _say_intelligibility(report["intelligibility"])
+
+
+def render_texts(report: dict) -> None:
+    from rich.table import Table
+
+    out = console()
+    out.print(f"{report['checkpoint']}: {report['items']} sentences without recordings", markup=False)
+    table = Table()
+    for header in ("id", "heard", "WER", "CER", "seconds", "stopped", "focus"):
+        table.add_column(header, justify="left" if header in ("id", "heard") else "right")
+    for r in report["utterances"]:
+        table.add_row(r["id"], r["heard"] or "(nothing)", f"{r['wer']:.2f}", f"{r['cer']:.2f}", f"{r['seconds']:.2f}",
+                      "yes" if r["stopped"] else "no", f"{r['focus']:.2f}")
+    out.print(table)
+    _say_intelligibility(report["intelligibility"])
+
+
+def _say_intelligibility(listening: dict) -> None:
+    out = console()
+    if not listening.get("scored"):
+        out.print(f"intelligibility not scored: {listening['reason']}", markup=False)
+        return
+    out.print(listening["sentence"], markup=False)
+    rows = {"this model": listening, **listening.get("ceilings", {}), **listening.get("by_speaker", {})}
+    for name, value in rows.items():
+        out.print(f"  {name}: WER {value['wer']:.2f}, CER {value['cer']:.2f}", markup=False)

@@ -126,7 +126,8 @@ def prepare(
         if reason:
             skipped.append((index, _skip(item.id, *reason)))
             continue
-        row = {"id": item.id, "speaker": item.speaker, "text": item.text, "cleaned": cleaned}
+        row = {"id": item.id, "speaker": item.speaker, "text": item.text, "cleaned": cleaned,
+               layout.AUDIO_COLUMN: str(Path(item.audio).resolve())}
         cached = _reusable(previous.get(item.id), item, output)
         if cached is not None:
             reason = _duration_problem(cached["seconds"], options.min_seconds, options.max_seconds)
@@ -341,7 +342,7 @@ def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: 
     """items.csv, then prepared.json: the latter marks a complete cache, so it goes last."""
     import pandas as pd
 
-    frame = pd.DataFrame(kept, columns=list(layout.ITEM_COLUMNS))
+    frame = pd.DataFrame(kept, columns=[*layout.ITEM_COLUMNS, layout.AUDIO_COLUMN])
     write_text_atomic(output / layout.ITEMS_NAME, frame.to_csv(index=False))
     info = {
         "format": layout.FORMAT,

@@ -6,7 +6,9 @@ Layout of ``PREPARED/``:
   "symbols": table used to check encodability (or null), "speakers": names (sorted),
   "items": count kept, "hours", "skipped": [{"id", "reason", "detail"}]}``; written last, so
   its presence means the cache is complete.
-* ``items.csv`` - columns ``id,speaker,text,cleaned,n_frames,seconds,split`` (``train``/``val``).
+* ``items.csv`` - columns ``id,speaker,text,cleaned,n_frames,seconds,split`` (``train``/``val``), and
+  ``audio``: the recording's absolute path (caches made before it lack the column; ``evaluate``
+  then cannot score the recording itself).
 * ``mels/<id>.npy`` - float32 ``[n_frames, n_mels]`` (see :mod:`tts_adapt.audio.features`).
 """
 
@@ -25,7 +27,8 @@ INFO_NAME = "prepared.json"
 ITEMS_NAME = "items.csv"
 MELS_DIR = "mels"
 FORMAT = "tts-adapt-prepared"
-ITEM_COLUMNS = ("id", "speaker", "text", "cleaned", "n_frames", "seconds", "split")
+ITEM_COLUMNS = ("id", "speaker", "text", "cleaned", "n_frames", "seconds", "split")  # required
+AUDIO_COLUMN = "audio"  # optional
 SPLITS = ("train", "val")
 
 
@@ -56,7 +59,7 @@ def read_items(prepared_dir: str | os.PathLike, split: str | None = None):
         raise UserError(f"{prepared_dir}: no {ITEMS_NAME}; run 'tts-adapt prepare'")
     items = pd.read_csv(
         path,
-        dtype={"id": str, "speaker": str, "text": str, "cleaned": str, "split": str},
+        dtype={"id": str, "speaker": str, "text": str, "cleaned": str, "split": str, AUDIO_COLUMN: str},
         keep_default_na=False,
         encoding="utf-8",
     )

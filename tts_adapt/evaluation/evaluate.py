@@ -7,6 +7,10 @@ is decoded alone (so its mel is what ``synthesize --seed`` gives, whatever else 
 scored) and cut at twice its recording's length (or the model's
 ``max_decoder_steps``): a stop token that never fires shows as a length ratio of 2
 and ``stopped: false``.
+
+Where the model reads English, each free-running mel is also vocoded and heard by an offline
+recogniser (:mod:`tts_adapt.evaluation.intelligibility`), beside two ceilings on the same
+sentences: the recording itself, and the recording's own mel through the same vocoder.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from typing import Any, Callable
 import numpy as np
 
 from tts_adapt.errors import UserError
-from tts_adapt.evaluation import metrics
 from tts_adapt.corpus.prepared import check_same_features
+from tts_adapt.evaluation import intelligibility, metrics
 from tts_adapt.evaluation.items import Item, batches, load_items, pad_batch
 from tts_adapt.training.attention_metrics import alignment_metrics
 
@@ -53,8 +57,12 @@ def resolve_speakers(items: list[Item], names: list[str], n_speakers: int, speak
 
 def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, split: str | None = "val",
              max_items: int | None = None, speaker: str | None = None, seed: int = 0, plots: int = 6,
-             progress: Callable[[int, int], None] | None = None) -> Evaluation:
-    """Metrics per utterance and their means; ``plots`` utterances keep their arrays for the report."""
+             listen: bool = True, progress: Callable[[int, int], None] | None = None) -> Evaluation:
+    """Metrics per utterance and their means; ``plots`` utterances keep their arrays for the report.
+
+    ``listen``: score intelligibility with the recogniser where it applies (an English front-end);
+    the report says why when it does not.
+    """
     from tts_adapt.audio.config import AudioConfig
     from tts_adapt.corpus.prepared import read_info
     from tts_adapt.symbols.table import SymbolTable
@@ -68,9 +76,12 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     audio = AudioConfig.from_dict(read_info(prepared_dir)["audio"])
     table = SymbolTable.from_list(manifest["symbols"], f"{checkpoint} symbols")
     check_same_features(manifest.get("audio"), prepared_dir, str(checkpoint))
-    items, skipped = load_items(prepared_dir, table, config.n_mels, split, max_items, seed)
+    items, skipped = load_items(prepared_dir, table, config.n_mels, split, max_items, seed,
+                                manifest.get("cleaners"))
     speaker_of = dict(zip((item.id for item in items),
                           resolve_speakers(items, list(manifest.get("speakers") or []), model.n_speakers, speaker)))
+    listening = intelligibility_plan(listen, manifest.get("cleaners"))
+    listener = _Listener(AudioConfig.from_dict(manifest["audio"])) if listening["scored"] else None
     forward = teacher_forced_graph(model)
     groups = batches(items, BATCH_SIZE)
     records: dict[str, dict] = {}
@@ -82,6 +93,8 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         l1 = metrics.masked_l1(taught, batch["mel"], batch["mel_len"])
         for row, item in enumerate(group):
             records[item.id], arrays = _score(model, item, speaker_of[item.id], float(l1[row]), seed, audio)
+            if listener is not None:
+                records[item.id].update(listener.score(item, arrays["synthesized"]))
             if item.id in plot_ids:
                 kept_plots[item.id] = arrays
         if progress:
@@ -96,6 +109,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         "items": len(ordered),
         "skipped": skipped,
         "summary": summarise(ordered),
+        "intelligibility": listening | (summarise_intelligibility(ordered) if listener else {}),
         "utterances": ordered,
     }
     return Evaluation(report, [kept_plots[item.id] | {"id": item.id} for item in items if item.id in kept_plots])
@@ -126,6 +140,53 @@ def _score(model, item: Item, speaker: int, mel_l1: float, seed: int, audio) -> 
         "length_ratio": metrics.length_ratio(length, item.mel.shape[0]),
     }
     return record, {"reference": item.mel, "synthesized": synthesized, "alignment": alignment}
+
+
+def intelligibility_plan(listen: bool, cleaners) -> dict[str, Any]:
+    """Whether the recogniser scores this model, and if not, the reason the report gives."""
+    if not listen:
+        return {"scored": False, "reason": "not requested (--no-listen)"}
+    if not intelligibility.applies_to(cleaners):
+        return {"scored": False, "reason": f"the recogniser is {intelligibility.LANGUAGE}; this model's front-end "
+                                           f"({', '.join(cleaners or [])}) is not English"}
+    return {"scored": True, "recogniser": f"pocketsphinx {intelligibility.LANGUAGE}"}
+
+
+class _Listener:
+    """Vocodes the free-running mel and the recording's own, and has the recogniser hear them and the recording."""
+
+    def __init__(self, model_audio) -> None:
+        self.audio = model_audio  # the model's vocoder settings (Griffin-Lim iterations, power)
+        self.recogniser = intelligibility.shared_recogniser()
+
+    def score(self, item: Item, synthesized: np.ndarray) -> dict[str, Any]:
+        from tts_adapt.audio.features import mel_to_wav
+
+        rate = self.audio.sample_rate
+        heard = self.recogniser.score(mel_to_wav(synthesized, self.audio), rate, item.text)
+        ceilings = {"vocoded": self.recogniser.score(mel_to_wav(item.mel, self.audio), rate, item.text)}
+        if item.audio and os.path.isfile(item.audio):
+            from tts_adapt.audio.io import read_audio
+
+            wav, wav_rate = read_audio(item.audio)
+            ceilings["recording"] = self.recogniser.score(wav, wav_rate, item.text)
+        return {**heard.to_json(), "reference": heard.reference,
+                "ceilings": {name: h.to_json() for name, h in ceilings.items()}}
+
+
+def summarise_intelligibility(records: list[dict]) -> dict[str, Any]:
+    """Corpus WER/CER of the synthesis and of each ceiling, and the sentence a person reads."""
+    def rates(pick) -> dict[str, float]:
+        chosen = [pick(r) for r in records if pick(r) is not None]
+        return intelligibility.corpus_rates(
+            [intelligibility.Heard(r["reference"], h["heard"], h["wer"], h["cer"]) for r, h in chosen])
+
+    synthesis = rates(lambda r: (r, r))
+    ceilings = {name: rates(lambda r, name=name: (r, r["ceilings"][name]) if name in r["ceilings"] else None)
+                for name in intelligibility.CEILING_LABELS if any(name in r["ceilings"] for r in records)}
+    said = intelligibility.understood_sentence(
+        synthesis["wer"], {intelligibility.CEILING_LABELS[name]: value["wer"] for name, value in ceilings.items()})
+    return {**synthesis, "ceilings": ceilings, "sentence": said[0].upper() + said[1:] + "."}
 
 
 def summarise(records: list[dict]) -> dict[str, Any]:

@@ -26,14 +26,18 @@ class Item:
     text: str
     ids: np.ndarray  # int32 [text_len]
     mel: np.ndarray  # float32 [frames, n_mels]
+    audio: str = ""  # the recording's path where the cache records it
 
 
 def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int, split: str | None = None,
-               max_items: int | None = None, seed: int = 0) -> tuple[list[Item], list[dict]]:
+               max_items: int | None = None, seed: int = 0,
+               cleaners: Sequence[str] | None = None) -> tuple[list[Item], list[dict]]:
     """(items, skipped) — up to ``max_items`` encodable items of ``split`` (None: all), in cache order.
 
     The sample is drawn before encoding, seeded, so the same arguments score the same
     utterances; ``skipped`` lists ``{"id", "reason"}`` for items the table cannot encode.
+    ``cleaners``: the model's front-end (a phoneme model reads a character-prepared cache
+    through its own); None: those the cache was prepared with.
     """
     from tts_adapt.symbols.frontend import UnencodableTextError, text_to_ids
 
@@ -47,7 +51,7 @@ def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int,
     order = np.arange(len(rows))
     if max_items is not None and max_items < len(rows):
         order = np.sort(np.random.default_rng(seed).choice(len(rows), size=max_items, replace=False))
-    cleaners: Sequence[str] = info.get("cleaners") or ("english",)
+    cleaners = cleaners or info.get("cleaners") or ("english",)
     items, skipped = [], []
     for index in order:
         row = rows.iloc[int(index)]
@@ -57,7 +61,7 @@ def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int,
             skipped.append({"id": row["id"], "reason": f"cannot encode {' '.join(exc.chars)}"})
             continue
         items.append(Item(row["id"], row["speaker"], row["text"], np.asarray(ids, np.int32),
-                          layout.load_mel(prepared_dir, row["id"], n_mels)))
+                          layout.load_mel(prepared_dir, row["id"], n_mels), str(row.get(layout.AUDIO_COLUMN, ""))))
     if not items:
         raise UserError(f"{prepared_dir}: none of {len(order)} items can be encoded with the model's symbol table "
                         f"(first: {skipped[0]['id']}: {skipped[0]['reason']})")

@@ -76,26 +76,87 @@ def utterance_figure(plot: dict[str, Any]) -> str:
     return _png(figure)
 
 
+HEARD_COLUMNS = (("wer", "WER", "{:.2f}"), ("cer", "CER", "{:.2f}"))
+
+
+def _heard_cells(record: dict) -> str:
+    """What the recogniser heard, and its error rates (absent when intelligibility was not scored)."""
+    if "heard" not in record:
+        return ""
+    cells = [f'<td class="text">{html.escape(record["heard"] or "(nothing)")}</td>']
+    return "".join(cells + [f"<td>{fmt.format(record[key])}</td>" for key, _, fmt in HEARD_COLUMNS])
+
+
 def _row(record: dict, css: str = "") -> str:
     cells = [f"<td>{html.escape(record['id'])}</td>", f'<td class="text">{html.escape(record["text"])}</td>',
              f"<td>{record['frames']}</td>", f"<td>{record['predicted_frames']}</td>",
              f"<td>{'yes' if record['stopped'] else 'no'}</td>"]
     cells += [f"<td>{format_value(record[key], fmt)}</td>" for key, _, fmt, _ in COLUMNS]
-    return f'<tr class="{css}">' + "".join(cells) + "</tr>"
+    return f'<tr class="{css}">' + "".join(cells) + _heard_cells(record) + "</tr>"
+
+
+def intelligibility_html(listening: dict[str, Any]) -> str:
+    """The recogniser's verdict in a sentence, then the rates beside their ceilings."""
+    esc = html.escape
+    if not listening.get("scored"):
+        return f"<h2>Intelligibility</h2><p>Not scored: {esc(listening.get('reason', ''))}.</p>"
+    from tts_adapt.evaluation.intelligibility import CEILING_LABELS
+
+    rows = [("this model", listening)] + [(CEILING_LABELS[name], value)
+                                          for name, value in listening.get("ceilings", {}).items()]
+    rows += [(f"speaker {name}", value) for name, value in listening.get("by_speaker", {}).items()]
+    table = "".join(f"<tr><td class='text'>{esc(name)}</td><td>{value['wer']:.2f}</td><td>{value['cer']:.2f}</td></tr>"
+                    for name, value in rows)
+    return (f"<h2>Intelligibility</h2><p><strong>{esc(listening['sentence'])}</strong></p>"
+            f"<table><tr><th>audio</th><th>WER</th><th>CER</th></tr>{table}</table>"
+            f"<p class='meta'>Recogniser: {esc(listening['recogniser'])}, offline; word and character error rates "
+            "over all utterances, text normalised alike on both sides (spoken words, lower case, letters only). "
+            "The ceilings are the same sentences as recorded, and the recordings' own mels through the same "
+            "vocoder: what a perfect acoustic model could reach.</p>")
+
+
+def page(title: str, meta: str, body: str) -> str:
+    """A standalone page in the evaluation's style (no external resources)."""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p class="meta">{meta}; tts-adapt {html.escape(__version__)}, {datetime.now(timezone.utc).isoformat(timespec="seconds")}</p>
+{body}
+</body></html>
+"""
+
+
+def render_texts_html(report: dict[str, Any]) -> str:
+    """The --texts evaluation: the verdict, per speaker, and every sentence with what was heard."""
+    esc = html.escape
+    head = "".join(f"<th>{h}</th>" for h in ("id", "speaker", "text", "heard", "WER", "CER", "seconds", "stopped",
+                                              "focus", "coverage"))
+    body = "".join(
+        f'<tr class="{"bad" if r["cer"] > 0.5 else ""}"><td>{esc(r["id"])}</td><td>{esc(r["speaker"] or "-")}</td>'
+        f'<td class="text">{esc(r["text"])}</td><td class="text">{esc(r["heard"] or "(nothing)")}</td>'
+        f'<td>{r["wer"]:.2f}</td><td>{r["cer"]:.2f}</td><td>{r["seconds"]:.2f}</td>'
+        f'<td>{"yes" if r["stopped"] else "no"}</td><td>{r["focus"]:.2f}</td><td>{r["coverage"]:.2f}</td></tr>'
+        for r in report["utterances"])
+    meta = f"{report['items']} sentences without recordings, seed {report['seed']}"
+    return page(f"Intelligibility of {report['checkpoint']}", esc(meta),
+                intelligibility_html(report["intelligibility"])
+                + f"<h2>Per sentence</h2><table><tr>{head}</tr>{body}</table>"
+                  "<p class='meta'>Highlighted: character error rate above 0.5.</p>")
 
 
 def render_html(report: dict[str, Any], plots: list[dict[str, Any]]) -> str:
     """The page; flags utterances whose stop token never fired or whose attention lost focus."""
     summary, records = report["summary"], report["utterances"]
     esc = html.escape
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     summary_rows = "".join(
         f"<tr><td>{esc(header)}</td><td>{fmt.format(summary[key])}</td><td class='text'>{esc(meaning)}</td></tr>"
         for key, header, fmt, meaning in COLUMNS)
     summary_rows += (f"<tr><td>stopped</td><td>{summary['stopped']} / {summary['items']}</td>"
                      "<td class='text'>utterances the stop token ended before the length guard</td></tr>")
+    heard = ("heard", *(c[1] for c in HEARD_COLUMNS)) if report["intelligibility"].get("scored") else ()
     head = "".join(f"<th>{h}</th>" for h in ("id", "text", "frames", "predicted", "stopped",
-                                              *(c[1] for c in COLUMNS)))
+                                              *(c[1] for c in COLUMNS), *heard))
     body = "".join(_row(r, "bad" if not r["stopped"] or r["focus"] < 0.5 else "") for r in records)
     figures = "".join(
         f"<figure>{utterance_figure(p)}<figcaption>{esc(p['id'])}: "
@@ -104,12 +165,10 @@ def render_html(report: dict[str, Any], plots: list[dict[str, Any]]) -> str:
     if report["skipped"]:
         skipped = "<h2>Skipped</h2><ul>" + "".join(
             f"<li>{esc(s['id'])}: {esc(s['reason'])}</li>" for s in report["skipped"]) + "</ul>"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>tts-adapt evaluation</title><style>{STYLE}</style></head>
-<body>
-<h1>Evaluation of {esc(report['checkpoint'])}</h1>
-<p class="meta">data {esc(report['data'])}, split {esc(report['split'])}, {report['items']} utterances,
-seed {report['seed']}; tts-adapt {esc(__version__)}, {created}</p>
+    meta = (f"data {esc(report['data'])}, split {esc(report['split'])}, {report['items']} utterances, "
+            f"seed {report['seed']}")
+    return page(f"Evaluation of {report['checkpoint']}", meta, f"""
+{intelligibility_html(report["intelligibility"])}
 <h2>Summary (means)</h2>
 <table><tr><th>metric</th><th>value</th><th>meaning</th></tr>{summary_rows}</table>
 <h2>Per utterance</h2>
@@ -118,6 +177,4 @@ seed {report['seed']}; tts-adapt {esc(__version__)}, {created}</p>
 <p class="meta">Highlighted: the stop token never fired, or attention focus below 0.5.</p>
 <h2>Mels and attention</h2>
 {figures}
-{skipped}
-</body></html>
-"""
+{skipped}""")

@@ -14,8 +14,10 @@ Cleaners (applied in the order given):
   decimals and integers to English words (``num2words``); the words hold only
   letters and spaces, so number expansion never needs "-" or "," in a table
 * ``expand_abbreviations`` - "Mr." -> "mister", "Dr." -> "doctor", ...
+* ``phonemize`` - English text to IPA phonemes with espeak-ng (``symbols/phonemes.py``)
 * ``basic`` = nfc + collapse_whitespace
 * ``english`` = nfc + lowercase + expand_abbreviations + expand_numbers + collapse_whitespace
+* ``phonemes`` = english + phonemize: what the bundled model reads (a model need not learn spelling)
 """
 
 from __future__ import annotations
@@ -138,16 +140,24 @@ def collapse_whitespace(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _phonemize(text: str) -> str:
+    from tts_adapt.symbols.phonemes import to_phonemes
+
+    return to_phonemes(text)
+
+
 _BASE_CLEANERS: dict[str, Callable[[str], str]] = {
     "nfc": _nfc,
     "lowercase": str.lower,
     "collapse_whitespace": collapse_whitespace,
     "expand_numbers": expand_numbers,
     "expand_abbreviations": expand_abbreviations,
+    "phonemize": _phonemize,
 }
 _COMPOSITE_CLEANERS: dict[str, tuple[str, ...]] = {
     "basic": ("nfc", "collapse_whitespace"),
     "english": ("nfc", "lowercase", "expand_abbreviations", "expand_numbers", "collapse_whitespace"),
+    "phonemes": ("nfc", "lowercase", "expand_abbreviations", "expand_numbers", "collapse_whitespace", "phonemize"),
 }
 CLEANER_NAMES: tuple[str, ...] = tuple(_BASE_CLEANERS) + tuple(_COMPOSITE_CLEANERS)
 

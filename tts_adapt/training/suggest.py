@@ -57,7 +57,8 @@ def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.Pat
         raise UserError(f"{checkpoint_path} is a single-speaker model: there are no speakers to rank")
     table = SymbolTable.from_list(manifest["symbols"], f"{checkpoint_path} symbols")
     check_same_features(manifest.get("audio"), prepared_dir, str(checkpoint_path))
-    items, skipped = load_items(prepared_dir, table, model.config.n_mels, None, max_items, seed)
+    items, skipped = load_items(prepared_dir, table, model.config.n_mels, None, max_items, seed,
+                                manifest.get("cleaners"))
     groups = batches(items, BATCH_SIZE)
     forward = teacher_forced_graph(model)
     total, done = len(groups) * model.n_speakers, 0

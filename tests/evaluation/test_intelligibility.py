@@ -1,0 +1,84 @@
+"""The recogniser and its rates: real speech (flite) is heard, silence and garbled audio are not."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from tts_adapt.audio.config import AudioConfig
+from tts_adapt.audio.features import wav_to_mel
+from tts_adapt.audio.io import load_audio, read_audio
+from tts_adapt.evaluation import intelligibility
+from tts_adapt.evaluation.evaluate import _Listener, summarise_intelligibility
+from tts_adapt.evaluation.items import Item
+
+SENTENCE = "The quick brown fox jumps over the lazy dog."
+needs_flite = pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite (Debian package)")
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory):
+    path = tmp_path_factory.mktemp("speech") / "fox.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", SENTENCE, "-o", str(path)], check=True)
+    return path
+
+
+def test_text_is_normalised_alike_on_both_sides():
+    assert intelligibility.normalise("Dr. Smith paid $5, didn't he?") == "doctor smith paid five dollars didn't he"
+    assert intelligibility.normalise("  HELLO -- world!! ") == "hello world"
+    assert intelligibility.normalise("...") == ""
+
+
+def test_rates_count_word_and_character_errors():
+    assert intelligibility.utterance_rates("the cat sat", "the cat sat") == (0.0, 0.0)
+    wer, cer = intelligibility.utterance_rates("the cat sat", "the cat")
+    assert wer == pytest.approx(1 / 3) and cer == pytest.approx(4 / 11)  # one word; " sat" is four characters
+    assert intelligibility.utterance_rates("", "") == (0.0, 0.0)
+    assert intelligibility.utterance_rates("", "noise") == (1.0, 1.0)
+    heard = [intelligibility.Heard("a b c d", "a b c d", 0.0, 0.0), intelligibility.Heard("e f", "", 1.0, 1.0)]
+    assert intelligibility.corpus_rates(heard)["wer"] == pytest.approx(2 / 6)  # summed errors, not a mean of rates
+
+
+def test_understood_sentence_is_plain_english():
+    said = intelligibility.understood_sentence(0.22, {"the recordings": 0.1})
+    assert said == "the recogniser understood 78% of the words (90% on the recordings)"
+    assert "0%" in intelligibility.understood_sentence(1.7)  # insertions can push WER past 1: never negative
+
+
+def test_only_english_front_ends_are_heard():
+    assert intelligibility.applies_to(["english"]) and intelligibility.applies_to(["phonemes"])
+    assert intelligibility.applies_to(None)  # models from before the cleaners were recorded read English
+    assert not intelligibility.applies_to(["basic"])
+
+
+@needs_flite
+def test_real_speech_is_heard_at_any_sample_rate(spoken):
+    import librosa
+
+    wav, rate = read_audio(spoken)
+    recogniser = intelligibility.shared_recogniser()
+    heard = recogniser.score(wav, rate, SENTENCE)
+    assert heard.wer <= 0.34 and heard.cer <= 0.2, heard
+    faster = librosa.resample(wav[:, 0], orig_sr=rate, target_sr=22050)
+    assert recogniser.score(faster, 22050, SENTENCE).wer <= 0.34
+    silence = recogniser.score(np.zeros(rate, np.float32), rate, SENTENCE)
+    assert silence.wer == 1.0 and silence.cer > 0.9  # it may hallucinate a short word, never the sentence
+
+
+@needs_flite
+def test_listener_scores_synthesis_beside_both_ceilings(spoken):
+    """The recording and its own mel through Griffin-Lim are heard; a flat mel (no speech) is not."""
+    audio = AudioConfig()
+    mel = wav_to_mel(load_audio(spoken, audio), audio)  # [frames, n_mels], as prepare makes it
+    item = Item("fox", "slt", SENTENCE, np.zeros(3, np.int32), mel, str(spoken))
+    flat = np.full_like(mel, -4.0)  # silence
+    record = _Listener(audio).score(item, flat)
+    assert record["ceilings"]["recording"]["wer"] <= 0.34
+    assert record["ceilings"]["vocoded"]["wer"] <= 0.5
+    assert record["wer"] == 1.0 and record["cer"] > 0.9
+    summary = summarise_intelligibility([record])
+    assert summary["wer"] == 1.0 and summary["ceilings"]["recording"]["wer"] == record["ceilings"]["recording"]["wer"]
+    assert summary["sentence"].startswith("The recogniser understood 0% of the words (")
