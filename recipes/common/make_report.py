@@ -247,6 +247,32 @@ def metrics_section(exp: Path) -> str:
             "(<code>tts-adapt evaluate</code>).</p>" + _table(rows, ("metric", "before", "after", "better")))
 
 
+def intelligibility_section(exp: Path) -> str:
+    """What an offline recogniser understood, before and after fine-tuning, beside the ceilings."""
+    runs = {model: (_load_json(exp / "samples" / f"evaluate_{model}.json") or {}).get("intelligibility")
+            for model in ("before", "after")}
+    scored = {model: value for model, value in runs.items() if value and value.get("scored")}
+    if not scored:
+        reasons = {value.get("reason") for value in runs.values() if value}
+        return _note("not scored" + (f": {', '.join(sorted(filter(None, reasons)))}" if reasons else
+                                     " (the samples stage has not run)"))
+    words = {model: f"{max(0.0, 1 - value['wer']):.0%}" for model, value in scored.items()}
+    said = "; ".join(f"{'before' if model == 'before' else 'after'} fine-tuning it understood {share} of the words"
+                     for model, share in words.items())
+    any_run = next(iter(scored.values()))
+    ceilings = any_run.get("ceilings", {})
+    labels = {"recording": "the recordings themselves", "vocoded": "the recordings' own mels through the vocoder"}
+    limits = "; ".join(f"{max(0.0, 1 - value['wer']):.0%} on {labels.get(name, name)}" for name, value in ceilings.items())
+    rows = [[f"{'before' if model == 'before' else 'after'} fine-tuning", f"{v['wer']:.2f}", f"{v['cer']:.2f}"]
+            for model, v in scored.items()]
+    rows += [[labels.get(name, name), f"{v['wer']:.2f}", f"{v['cer']:.2f}"] for name, v in ceilings.items()]
+    return (f"<p><strong>An offline recogniser ({_esc(any_run.get('recogniser', ''))}) heard the held-out "
+            f"recordings' sentences: {_esc(said)}" + (f" ({_esc(limits)})" if limits else "") + ".</strong></p>"
+            + _table(rows, ("audio", "word error rate", "character error rate"))
+            + "<p>Same sentences in every row; the ceilings show what a perfect acoustic model could reach "
+              "with this vocoder (Griffin-Lim) and this recogniser.</p>")
+
+
 def _reference_mel(wav: Path, manifest: Path) -> np.ndarray | None:
     """The recording's mel, computed the way the model's features were."""
     from tts_adapt.audio.config import AudioConfig
@@ -327,6 +353,7 @@ def samples_section(exp: Path, out: Path) -> str:
 def make_report(exp: Path, output: Path, title: str, about: str = "") -> Path:
     with atomic_output_dir(output) as out:
         sections = [
+            ("Can it be understood?", intelligibility_section(exp)),
             ("Data", data_section(exp)),
             ("Symbol table: the voice's vs the pretrained model's", symbols_section(exp, out)),
             ("Pretrained speakers ranked on this voice", speaker_section(exp)),

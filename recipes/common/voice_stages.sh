@@ -32,12 +32,18 @@ folded_speaker() {
 stage_prepare() {
   need_pretrained
   # No fresh_dir: prepare brings an earlier cache up to date (recomputing all if the audio settings changed).
-  # The new voice's features must be computed exactly as the pretrained model's were.
+  # The new voice's features and text must be made exactly as the pretrained model's were.
   python -c 'import json, sys, yaml
 yaml.safe_dump({"audio": json.load(open(sys.argv[1]))["audio"]}, open(sys.argv[2], "w"))' \
     "$pretrained/manifest.json" "$exp/audio.yaml"
   tts-adapt prepare --metadata "$metadata" --wavs "$wavs" --output "$exp/prepared" \
-    --speaker "$recipe" --symbols "$symbols" --config "$exp/audio.yaml"
+    --speaker "$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)"
+}
+
+# The pretrained model's text front-end (phonemes for the bundled model), comma-separated.
+pretrained_cleaners() {
+  python -c 'import json, sys; print(",".join(json.load(open(sys.argv[1])).get("cleaners") or ["english"]))' \
+    "$pretrained/manifest.json"
 }
 
 stage_symbols() {

@@ -3,13 +3,14 @@
 #
 # Usage: recipes/pretrain_multispeaker/run.sh [--stage N] [--stop-stage M] [--steps S] [--cleaners C] [--force true]
 #                                            [--check-sentences K] [--eval-items N] [--corpus-config FILE]
+#                                            [--plain-sentences FILE]
 #
-#   0 corpus   synthesise ~300 sentences x 9 voices (flite, festival, espeak-ng) -> exp/pretrain/corpus
+#   0 corpus   synthesise 1,000 sentences x 9 voices (flite, festival, espeak-ng) -> exp/pretrain/corpus
 #   1 symbols  phoneme table from the corpus transcripts (and held-out sentences) -> exp/pretrain/symbols.txt
 #   2 prepare  normalise every speaker identically, mel features                 -> exp/pretrain/prepared
 #   3 train    train (resumes from exp/pretrain/train when interrupted)          -> exp/pretrain/train
-#   4 check    evaluate on validation recordings; held-out sentences for every
-#              speaker with alignment plots                                     -> exp/pretrain/check
+#   4 check    evaluate on validation recordings (with the recogniser); plain sentences
+#              heard in every voice; held-out sentences with alignment plots      -> exp/pretrain/check
 #   5 bundle   the newest checkpoint alone (<= 40 MB), to copy to data/pretrained/multispeaker
 #                                                                               -> exp/pretrain/bundle
 #
@@ -23,12 +24,14 @@ cleaners=phonemes     # text front-end: phonemes (espeak-ng IPA) or english (cha
 check_sentences=3     # held-out sentences synthesised per speaker in stage 4
 eval_items=45         # validation recordings scored by tts-adapt evaluate in stage 4
 corpus_config=""      # the corpus description (default: conf/corpus.yaml)
+plain_sentences=""    # stage 4 intelligibility sentences (default: data/eval/plain_sentences.txt)
 . "$(dirname "$0")/../common/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"
 parse_options "$@"
 
 conf=$RECIPE_DIR/conf
 corpus_config=$(abs_path "${corpus_config:-$conf/corpus.yaml}")
+plain_sentences=$(abs_path "${plain_sentences:-$REPO_ROOT/data/eval/plain_sentences.txt}")
 exp=exp/$recipe
 debian_packages=(flite festival festvox-kdlpc16k espeak-ng wordnet-base fortunes-min)
 
@@ -67,6 +70,14 @@ stage_check() {
   tts-adapt evaluate "$exp/train" --data "$exp/prepared" --max-items "$eval_items" \
     --output "$exp/check/evaluate.html" --format json > "$exp/check/evaluate.json"
   python -c 'import json, sys; print("validation:", json.load(open(sys.argv[1]))["summary"])' "$exp/check/evaluate.json"
+  # Intelligibility on plain sentences that no speaker read, in every voice (the recogniser's verdict).
+  tts-adapt evaluate "$exp/train" --texts "$plain_sentences" --save-audio "$exp/check/plain" \
+    --output "$exp/check/intelligibility.html" --format json > "$exp/check/intelligibility.json"
+  python -c 'import json, sys
+heard = json.load(open(sys.argv[1]))["intelligibility"]
+print(heard["sentence"])
+for name, value in heard["by_speaker"].items():
+    print("  {:8s} WER {wer:.2f}  CER {cer:.2f}".format(name, **value))' "$exp/check/intelligibility.json"
   local speakers speaker i=0 text
   speakers=$(python -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["speakers"]))' \
     "$exp/corpus/speakers.json")
@@ -99,7 +110,7 @@ run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbol
   --out "$exp/prepared/prepared.json" --sig "cleaners=$cleaners" -- stage_prepare
 run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$conf/train.yaml" \
   --out "$exp/train" --sig "steps=$steps" -- stage_train
-run_stage 4 "held-out check" --in "$exp/train" --out "$exp/check" \
+run_stage 4 "held-out check" --in "$exp/train" --in "$plain_sentences" --out "$exp/check" \
   --sig "sentences=$check_sentences eval=$eval_items" -- stage_check
 run_stage 5 "bundle the model" --in "$exp/train" --in "$exp/check" --out "$exp/bundle/manifest.json" -- stage_bundle
 finish_recipe

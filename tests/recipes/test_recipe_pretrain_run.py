@@ -42,8 +42,10 @@ def test_tiny_corpus_to_features(tmp_path):
     assert first.returncode == 0, first.stderr[-3000:] + first.stdout[-3000:]
     exp = tmp_path / "work" / "exp" / "pretrain"
     table = (exp / "symbols.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    assert " " in table and "." in table and set("thecat") <= set(table)
+    assert " " in table and "." in table and {"ð", "æ", "ˈ"} <= set(table)  # phonemes: 'the cat', stress
+    assert "c" not in table  # spelling is gone: the model reads sounds
     items = pd.read_csv(exp / "prepared" / "items.csv")
+    assert items["cleaned"].str.contains("ˈ").all()
     assert sorted(items["speaker"].unique()) == ["awb", "us_f2"] and len(items) == 6
     assert all((exp / "prepared" / "mels" / f"{i}.npy").is_file() for i in items["id"])
     heldout = (exp / "corpus" / "heldout.txt").read_text().splitlines()

@@ -57,9 +57,12 @@ def exp(tmp_path):
         np.save(samples / model / "p1.npy", np.random.default_rng(0).normal(size=(40, 80)).astype(np.float32))
         (samples / model / "p1.png").write_bytes(b"\x89PNG fake")
     (samples / "texts.csv").write_text("p1|please hold the line.\n")
-    for model, mcd in (("before", 14.2), ("after", 9.75)):
+    ceilings = {"recording": {"wer": 0.1, "cer": 0.05}, "vocoded": {"wer": 0.25, "cer": 0.12}}
+    for model, mcd, wer in (("before", 14.2, 0.8), ("after", 9.75, 0.4)):
         (samples / f"evaluate_{model}.json").write_text(json.dumps(
-            {"summary": {"mel_l1": 0.9, "mcd": mcd, "focus": 0.5, "items": 16}}))
+            {"summary": {"mel_l1": 0.9, "mcd": mcd, "focus": 0.5, "items": 16},
+             "intelligibility": {"scored": True, "recogniser": "pocketsphinx en-us", "wer": wer, "cer": wer / 2,
+                                 "ceilings": ceilings}}))
     return exp
 
 
@@ -82,6 +85,10 @@ def test_report_has_every_section_and_its_files(exp, tmp_path):
     assert "please hold the line." in page
     assert "<td>mel cepstral distortion (dB)</td><td>14.200</td><td>9.750</td><td>lower</td>" in page
     assert "16 recordings" in page
+    assert ("before fine-tuning it understood 20% of the words; after fine-tuning it understood 60% of the words "
+            "(90% on the recordings themselves; 75% on the recordings&#x27; own mels through the vocoder)") in page
+    assert "<td>after fine-tuning</td><td>0.40</td><td>0.20</td>" in page
+    assert page.index("Can it be understood?") < page.index("<h2>Data")  # the verdict comes first
     for model in ("reference", "before", "after"):
         assert f'src="samples/p1.{model}.wav"' in page and (out / "samples" / f"p1.{model}.wav").is_file()
     assert (out / "samples" / "p1.before.align.png").is_file() and (out / "samples" / "p1.mels.png").is_file()
@@ -93,7 +100,7 @@ def test_partial_run_gives_notes_not_errors(tmp_path):
     exp = tmp_path / "exp" / "voice"
     exp.mkdir(parents=True)
     page = report.make_report(exp, tmp_path / "report", "voice").read_text(encoding="utf-8")
-    assert page.count('class="note"') == 8
+    assert page.count('class="note"') == 9
 
 
 def test_loss_logs_from_csv_and_jsonl(tmp_path):

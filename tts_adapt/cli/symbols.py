@@ -97,8 +97,9 @@ def register(subparsers) -> None:
 
 
 def _add_cleaners(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cleaners", default="english", metavar="NAMES",
-                        help="comma-separated text cleaners, as the model uses them (default: english)")
+    parser.add_argument("--cleaners", metavar="NAMES",
+                        help="comma-separated text cleaners, as the model uses them (default: those of the "
+                             "model given as table, e.g. phonemes for the bundled one; else english)")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -106,9 +107,17 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def _cleaners(text: str) -> list[str]:
+def _cleaners(text: str | None, model: str | None) -> list[str]:
+    """--cleaners; else the front-end recorded by the checkpoint given as a table; else english."""
+    from tts_adapt.manifest import read_manifest
     from tts_adapt.symbols.frontend import clean_text
 
+    if text is None:
+        folder = Path(model) if model else None
+        if folder is not None and not folder.is_dir():
+            folder = folder.parent if folder.parent.joinpath("manifest.json").is_file() else None
+        recorded = (read_manifest(folder) or {}).get("cleaners") if folder is not None else None
+        return list(recorded or ["english"])
     names = [n.strip() for n in text.split(",") if n.strip()]
     clean_text("", names)  # validates the names before any work
     return names
@@ -142,7 +151,7 @@ def run_compare(args) -> int:
 
     if args.output:
         _check_not_an_input(args.output, [args.old, args.new, args.transcripts, args.aliases])
-    cleaners = _cleaners(args.cleaners)
+    cleaners = _cleaners(args.cleaners, args.old)
     old = load_symbol_table(args.old)
     new = load_symbol_table(args.new)
     aliases = load_aliases(args.aliases) if args.aliases else None
@@ -177,7 +186,7 @@ def run_suggest(args) -> int:
 
     if args.output:
         _check_not_an_input(args.output, [args.transcripts, args.base])
-    cleaners = _cleaners(args.cleaners)
+    cleaners = _cleaners(args.cleaners, args.base)
     base = load_symbol_table(args.base) if args.base else None
     suggestion = suggest_table(read_transcripts(args.transcripts), base, cleaners)
     if not suggestion.symbols:

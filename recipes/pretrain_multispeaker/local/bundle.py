@@ -1,7 +1,7 @@
 """Stage 5: the newest checkpoint of a training run, alone, ready to commit as data/pretrained/multispeaker.
 
 Copies ckpt-N.index/.data-*, manifest.json, metrics.csv and a ``checkpoint`` state file naming
-only ckpt-N into OUTPUT (a new folder), plus the stage 4 evaluation when there is one, and
+only ckpt-N into OUTPUT (a new folder), plus the stage 4 evaluation and intelligibility check when there are, and
 refuses a bundle over the size limit (the repository keeps the model under 40 MB).
 
     python local/bundle.py --train exp/pretrain/train --check exp/pretrain/check --output exp/pretrain/bundle
@@ -38,7 +38,8 @@ def bundle(train: Path, output: Path, check: Path | None = None, limit_mb: float
         raise SystemExit(f"{train}/{name}.index is missing")
     extras = [train / "manifest.json", train / "metrics.csv"]
     if check is not None:
-        extras += [check / "evaluate.json", check / "evaluate.html"]
+        extras += [check / "evaluate.json", check / "evaluate.html", check / "intelligibility.json",
+                   check / "intelligibility.html"]
     with atomic_output_dir(output) as tmp:
         for path in files + [p for p in extras if p.is_file()]:
             shutil.copy2(path, tmp / path.name)
