@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The example new voice: adapt the bundled multi-speaker model to Allison Smith's Asterisk prompts.
 #
-# Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--eval-items N]
+# Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K]
 #                              [--fold-speaker NAME] [--pretrained DIR] [--force true]
 #
 #   0 data      install + decode the Debian prompts, normalise transcripts -> exp/allison/data
@@ -20,7 +20,6 @@
 recipe=allison
 steps=600                 # fine-tuning steps (stage 6)
 samples=5                 # held-out sentences synthesised before and after (stage 7)
-eval_items=16             # held-out recordings scored before and after (stage 7, tts-adapt evaluate)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "$(dirname "$0")/../common/stages.sh"
@@ -36,6 +35,7 @@ symbols=$conf/symbols.txt
 metadata=$exp/data/metadata.csv
 wavs=$exp/data/wavs
 reference_audio=$exp/data/heldout
+heldout_metadata=$exp/data/heldout.csv
 about="Voice: Allison Smith, Asterisk core sound prompts (Debian asterisk-core-sounds-en-g722), CC-BY-SA-3.0. \
 Produced by recipes/allison/run.sh."
 

@@ -232,43 +232,47 @@ METRICS = (("mel_l1", "teacher-forced mel L1", "lower"), ("mcd", "mel cepstral d
 
 
 def metrics_section(exp: Path) -> str:
-    """``tts-adapt evaluate`` summaries of the model before and after fine-tuning, side by side."""
-    runs = {model: _load_json(exp / "samples" / f"evaluate_{model}.json") for model in ("before", "after")}
+    """``tts-adapt evaluate`` summaries of the folded pretrained speaker and the model before and after fine-tuning."""
+    runs = {model: _load_json(exp / "samples" / f"evaluate_{model}.json") for model, _ in EVALUATED}
     if not any(runs.values()):
         return _note("no objective metrics (the samples stage has not run)")
-    summaries = {model: (run or {}).get("summary", {}) for model, run in runs.items()}
+    shown = [model for model, run in runs.items() if run or model != "pretrained"]
+    summaries = {model: (runs[model] or {}).get("summary", {}) for model in shown}
     items = next((s.get("items") for s in summaries.values() if s.get("items")), "?")
     rows = []
     for key, label, better in METRICS:
-        values = [summaries[m].get(key) for m in ("before", "after")]
+        values = [summaries[m].get(key) for m in shown]
         if any(v is not None for v in values):
             rows.append([label] + [f"{v:.3f}" if isinstance(v, (int, float)) else "-" for v in values] + [better])
-    return (f"<p>{_esc(items)} recordings of prepare's validation split, which no model trained on "
-            "(<code>tts-adapt evaluate</code>).</p>" + _table(rows, ("metric", "before", "after", "better")))
+    return (f"<p>{_esc(items)} recordings that no model trained on (<code>tts-adapt evaluate</code>).</p>"
+            + _table(rows, ("metric", *(dict(EVALUATED)[m] for m in shown), "better")))
+
+
+EVALUATED = (("pretrained", "the pretrained model as the folded speaker"), ("before", "before fine-tuning"),
+             ("after", "after fine-tuning"))
 
 
 def intelligibility_section(exp: Path) -> str:
     """What an offline recogniser understood, before and after fine-tuning, beside the ceilings."""
     runs = {model: (_load_json(exp / "samples" / f"evaluate_{model}.json") or {}).get("intelligibility")
-            for model in ("before", "after")}
+            for model, _ in EVALUATED}
     scored = {model: value for model, value in runs.items() if value and value.get("scored")}
     if not scored:
         reasons = {value.get("reason") for value in runs.values() if value}
         return _note("not scored" + (f": {', '.join(sorted(filter(None, reasons)))}" if reasons else
                                      " (the samples stage has not run)"))
-    words = {model: f"{max(0.0, 1 - value['wer']):.0%}" for model, value in scored.items()}
-    said = "; ".join(f"{'before' if model == 'before' else 'after'} fine-tuning it understood {share} of the words"
-                     for model, share in words.items())
+    labels = dict(EVALUATED)
+    said = "; ".join(f"{labels[model]}, {max(0.0, 1 - value['wer']):.0%}" for model, value in scored.items()
+                     if model != "pretrained")
     any_run = next(iter(scored.values()))
     ceilings = any_run.get("ceilings", {})
-    labels = {"recording": "the recordings themselves", "vocoded": "the recordings' own mels through the vocoder"}
+    labels |= {"recording": "the recordings themselves", "vocoded": "the recordings' own mels through the vocoder"}
     limits = "; ".join(f"{max(0.0, 1 - value['wer']):.0%} on {labels.get(name, name)}" for name, value in ceilings.items())
-    rows = [[f"{'before' if model == 'before' else 'after'} fine-tuning", f"{v['wer']:.2f}", f"{v['cer']:.2f}"]
-            for model, v in scored.items()]
+    rows = [[labels[model], f"{v['wer']:.2f}", f"{v['cer']:.2f}"] for model, v in scored.items()]
     rows += [[labels.get(name, name), f"{v['wer']:.2f}", f"{v['cer']:.2f}"] for name, v in ceilings.items()]
-    return (f"<p><strong>An offline recogniser ({_esc(any_run.get('recogniser', ''))}) heard the held-out "
-            f"recordings' sentences: {_esc(said)}" + (f" ({_esc(limits)})" if limits else "") + ".</strong></p>"
-            + _table(rows, ("audio", "word error rate", "character error rate"))
+    return (f"<p><strong>Share of the words an offline recogniser ({_esc(any_run.get('recogniser', ''))}) "
+            f"understood in the held-out sentences: {_esc(said)}" + (f" ({_esc(limits)})" if limits else "")
+            + ".</strong></p>" + _table(rows, ("audio", "word error rate", "character error rate"))
             + "<p>Same sentences in every row; the ceilings show what a perfect acoustic model could reach "
               "with this vocoder (Griffin-Lim) and this recogniser.</p>")
 

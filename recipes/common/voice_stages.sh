@@ -8,13 +8,17 @@
 #   wavs         its audio folder
 #   symbols      the voice's symbol table
 #   pretrained   the multi-speaker checkpoint to adapt
-#   steps, samples, eval_items, fold_speaker   the options (see allison/run.sh)
+#   steps, samples, fold_speaker   the options (see allison/run.sh); eval_items (TEMPLATE/run.sh)
 #   about        one line for the report: where the voice comes from, its licence
 # and defines sample_texts: prints "id|text" lines, the sentences stage 7 synthesises
 # (at most $samples are used). reference_audio, when set, is a folder of <id>.wav recordings
-# of those sentences, shown beside the synthesised ones.
+# of those sentences, shown beside the synthesised ones; heldout_metadata, when set, lists them
+# (LJSpeech form), and stage 7 then scores every held-out recording (intelligibility included)
+# instead of a sample of prepare's validation split.
 
 reference_audio=${reference_audio:-}
+heldout_metadata=${heldout_metadata:-}
+eval_items=${eval_items:-16}
 
 need_pretrained() {
   [[ -f "$pretrained/manifest.json" ]] && return 0
@@ -38,6 +42,11 @@ yaml.safe_dump({"audio": json.load(open(sys.argv[1]))["audio"]}, open(sys.argv[2
     "$pretrained/manifest.json" "$exp/audio.yaml"
   tts-adapt prepare --metadata "$metadata" --wavs "$wavs" --output "$exp/prepared" \
     --speaker "$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)"
+  if [[ -n "$heldout_metadata" ]]; then  # the held-out recordings, features made alike, never trained on
+    tts-adapt prepare --metadata "$heldout_metadata" --wavs "$reference_audio" --output "$exp/prepared_heldout" \
+      --speaker "$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)" \
+      --min-seconds 0 --max-seconds 60
+  fi
 }
 
 # The pretrained model's text front-end (phonemes for the bundled model), comma-separated.
@@ -118,14 +127,23 @@ stage_samples() {
         --mel-output "$exp/samples/$model/$id.npy" --alignment-output "$exp/samples/$model/$id.png"
     done
   done < "$exp/samples/texts.csv"
-  # Objective metrics on recordings neither model trained on (prepare's val split).
-  for model in before after; do
-    checkpoint=$exp/adapted
-    [[ $model == after ]] && checkpoint=$exp/finetune
-    tts-adapt evaluate "$checkpoint" --data "$exp/prepared" --max-items "$eval_items" --format json \
-      > "$exp/samples/evaluate_$model.json"
-    python -c 'import json, sys; print(sys.argv[2], "fine-tuning:", json.load(open(sys.argv[1]))["summary"])' \
-      "$exp/samples/evaluate_$model.json" "$model"
+  # Objective metrics and intelligibility on recordings no model trained on: the held-out recordings
+  # when the recipe has them, else a sample of prepare's val split. "pretrained" is the folded speaker
+  # of the multi-speaker model itself: the adapted model before fine-tuning must match it.
+  local scored=(--data "$exp/prepared" --max-items "$eval_items")
+  [[ -n "$heldout_metadata" ]] && scored=(--data "$exp/prepared_heldout" --split all)
+  for model in pretrained before after; do
+    local args=("$exp/adapted")
+    [[ $model == after ]] && args=("$exp/finetune")
+    [[ $model == pretrained ]] && args=("$pretrained" --speaker "$(folded_speaker)")
+    [[ $model == pretrained && "$(folded_speaker)" == none ]] && continue
+    tts-adapt evaluate "${args[@]}" "${scored[@]}" --format json > "$exp/samples/evaluate_$model.tmp"
+    mv "$exp/samples/evaluate_$model.tmp" "$exp/samples/evaluate_$model.json"
+    python -c 'import json, sys
+report = json.load(open(sys.argv[1]))
+heard = report["intelligibility"]
+print(sys.argv[2] + ":", "MCD {mcd:.2f} dB, focus {focus:.2f}".format(**report["summary"]),
+      "- " + heard["sentence"] if heard.get("scored") else "")' "$exp/samples/evaluate_$model.json" "$model"
   done
 }
 
@@ -137,7 +155,7 @@ stage_report() {
 
 run_voice_stages() {
   run_stage 1 "prepare features" --in "$metadata" --in "$symbols" \
-    --out "$exp/prepared/prepared.json" --sig "pretrained=$pretrained" -- stage_prepare
+    --out "$exp/prepared/prepared.json" --sig "pretrained=$pretrained heldout=$heldout_metadata" -- stage_prepare
   run_stage 2 "symbol report" --in "$metadata" --in "$symbols" --out "$exp/symbols/compare.html" \
     --sig "pretrained=$pretrained" -- stage_symbols
   run_stage 3 "suggest the speaker to fold" --in "$exp/prepared/prepared.json" \
@@ -148,7 +166,7 @@ run_voice_stages() {
   run_stage 6 "fine-tune ($steps steps)" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
     --out "$exp/finetune" --sig "steps=$steps" -- stage_finetune
   run_stage 7 "samples before and after fine-tuning" --in "$exp/finetune" \
-    --out "$exp/samples/texts.csv" --sig "samples=$samples eval=$eval_items" -- stage_samples
+    --out "$exp/samples/texts.csv" --sig "samples=$samples eval=$eval_items heldout=$heldout_metadata" -- stage_samples
   run_stage 8 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
     --in "$REPO_ROOT/recipes/common/make_report.py" --out "$exp/report/index.html" -- stage_report
 

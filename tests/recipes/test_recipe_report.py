@@ -58,7 +58,7 @@ def exp(tmp_path):
         (samples / model / "p1.png").write_bytes(b"\x89PNG fake")
     (samples / "texts.csv").write_text("p1|please hold the line.\n")
     ceilings = {"recording": {"wer": 0.1, "cer": 0.05}, "vocoded": {"wer": 0.25, "cer": 0.12}}
-    for model, mcd, wer in (("before", 14.2, 0.8), ("after", 9.75, 0.4)):
+    for model, mcd, wer in (("pretrained", 14.2, 0.8), ("before", 14.2, 0.8), ("after", 9.75, 0.4)):
         (samples / f"evaluate_{model}.json").write_text(json.dumps(
             {"summary": {"mel_l1": 0.9, "mcd": mcd, "focus": 0.5, "items": 16},
              "intelligibility": {"scored": True, "recogniser": "pocketsphinx en-us", "wer": wer, "cer": wer / 2,
@@ -83,9 +83,10 @@ def test_report_has_every_section_and_its_files(exp, tmp_path):
     assert (out / "loss.png").stat().st_size > 1000
     assert "val_loss                 step     90  0.0275" in page and "fr_focus" in page and "lr " not in page
     assert "please hold the line." in page
-    assert "<td>mel cepstral distortion (dB)</td><td>14.200</td><td>9.750</td><td>lower</td>" in page
-    assert "16 recordings" in page
-    assert ("before fine-tuning it understood 20% of the words; after fine-tuning it understood 60% of the words "
+    assert "<td>mel cepstral distortion (dB)</td><td>14.200</td><td>14.200</td><td>9.750</td><td>lower</td>" in page
+    assert "<td>the pretrained model as the folded speaker</td><td>0.80</td><td>0.40</td>" in page
+    assert "16 recordings that no model trained on" in page
+    assert ("understood in the held-out sentences: before fine-tuning, 20%; after fine-tuning, 60% "
             "(90% on the recordings themselves; 75% on the recordings&#x27; own mels through the vocoder)") in page
     assert "<td>after fine-tuning</td><td>0.40</td><td>0.20</td>" in page
     assert page.index("Can it be understood?") < page.index("<h2>Data")  # the verdict comes first
