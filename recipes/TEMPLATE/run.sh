@@ -44,7 +44,8 @@ stage_table() {
     return
   fi
   need_pretrained
-  # The pretrained table's order is kept (its rows stay in place); characters it lacks are appended.
+  # The pretrained table's order is kept (its rows stay in place); symbols it lacks are appended. The
+  # transcripts are read with the pretrained model's front-end (phonemes for the bundled model).
   tts-adapt symbols suggest --transcripts "$metadata" --base "$pretrained" --output "$symbols"
   echo "wrote $symbols: review it, then run the recipe again"
 }

@@ -148,3 +148,22 @@ def test_symbols_commands_never_import_tensorflow(tables):
               "sys.exit(10 if 'tensorflow' in sys.modules else code)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(__import__("shutil").which("espeak-ng") is None, reason="needs espeak-ng (Debian package)")
+def test_a_phoneme_model_given_as_table_brings_its_front_end(capsys, tmp_path):
+    """Transcripts are read the way the model reads them: a phoneme model's table is checked on phonemes."""
+    from tts_adapt.symbols.frontend import clean_text
+
+    transcripts = write_lines(tmp_path / "t.csv", ["a|The cat sat.", "b|Those cats."])
+    phonemes = sorted(set(clean_text("The cat sat. Those cats.", ["phonemes"])))
+    write_manifest(tmp_path / "model", new_manifest(symbols=phonemes, cleaners=["phonemes"]))
+    code, out, _ = run(capsys, "symbols", "suggest", "--transcripts", str(transcripts), "--base",
+                       str(tmp_path / "model"), "--format", "json")
+    assert code == 0 and json.loads(out)["symbols"] == phonemes  # nothing appended: every phoneme is there
+    code, out, _ = run(capsys, "symbols", "compare", str(tmp_path / "model"), str(tmp_path / "model" / "manifest.json"),
+                       "--transcripts", str(transcripts), "--format", "json", "--strict")
+    assert code == 0
+    code, out, _ = run(capsys, "symbols", "suggest", "--transcripts", str(transcripts), "--base",
+                       str(tmp_path / "model"), "--cleaners", "english", "--format", "json")
+    assert code == 0 and "c" in json.loads(out)["symbols"]  # told otherwise, it reads spelling

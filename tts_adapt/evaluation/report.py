@@ -127,6 +127,20 @@ def page(title: str, meta: str, body: str) -> str:
 """
 
 
+def speaker_cer_figure(by_speaker: dict[str, dict[str, float]]) -> str:
+    """Character error rate per speaker, one bar each: which voices can be understood."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(max(4.0, 0.7 * len(by_speaker) + 1.5), 3))
+    axes = figure.subplots()
+    names = list(by_speaker)
+    axes.bar(names, [by_speaker[n]["cer"] for n in names], color="#4c72b0")
+    axes.set_ylabel("character error rate")
+    axes.set_ylim(0, max(1.0, max(by_speaker[n]["cer"] for n in names)))
+    axes.tick_params(axis="x", labelrotation=45)
+    return _png(figure)
+
+
 def render_texts_html(report: dict[str, Any]) -> str:
     """The --texts evaluation: the verdict, per speaker, and every sentence with what was heard."""
     esc = html.escape
@@ -139,8 +153,10 @@ def render_texts_html(report: dict[str, Any]) -> str:
         f'<td>{"yes" if r["stopped"] else "no"}</td><td>{r["focus"]:.2f}</td><td>{r["coverage"]:.2f}</td></tr>'
         for r in report["utterances"])
     meta = f"{report['items']} sentences without recordings, seed {report['seed']}"
+    by_speaker = report["intelligibility"]["by_speaker"]
+    chart = speaker_cer_figure(by_speaker) if len(by_speaker) > 1 else ""
     return page(f"Intelligibility of {report['checkpoint']}", esc(meta),
-                intelligibility_html(report["intelligibility"])
+                intelligibility_html(report["intelligibility"]) + chart
                 + f"<h2>Per sentence</h2><table><tr>{head}</tr>{body}</table>"
                   "<p class='meta'>Highlighted: character error rate above 0.5.</p>")
 
