@@ -33,3 +33,22 @@ def test_refuses_a_non_empty_directory(tmp_path):
         with atomic_output_dir(tmp_path / "out"):
             pass
     assert (tmp_path / "out" / "mine").read_text() == "keep"
+
+
+def test_data_reaches_the_disk_before_the_rename_that_publishes_it(tmp_path, monkeypatch):
+    """fsync of the new file, then the rename, then fsync of its folder (a power loss never publishes an empty file)."""
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+                        or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: events.append(("replace", str(b))) or real_replace(a, b))
+    target = tmp_path / "out.txt"
+    write_text_atomic(target, "complete")
+    assert [kind for kind, _ in events] == ["fsync", "replace", "fsync"]
+    assert events[0][1] != str(target) and events[1][1] == str(target) and events[2][1] == str(tmp_path)
+    events.clear()
+    with atomic_output_dir(tmp_path / "folder") as folder:
+        (folder / "a.npy").write_bytes(b"x")
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["fsync", "fsync", "replace", "fsync"]  # its file, itself, the rename, the parent
+    assert events[0][1].endswith("a.npy") and events[3][1] == str(tmp_path)

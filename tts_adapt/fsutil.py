@@ -23,6 +23,25 @@ def _default_mode(path: Path, directory: bool) -> None:
     os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
 
 
+def sync(path: str | os.PathLike, tree: bool = False) -> None:
+    """Flush a file, or a folder's entries (``tree``: and everything below it), to the disk.
+
+    Why: a rename is what publishes an output; after a power loss a file renamed before its
+    data reached the disk can be empty. So the data is synced first, the rename after, then
+    the folder holding the new name.
+    """
+    path = Path(path)
+    directory = path.is_dir()
+    if directory and tree:
+        for child in path.iterdir():
+            sync(child, tree=True)
+    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (same suffix, so writers pick the format);
@@ -34,7 +53,9 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield Path(tmp)
         _default_mode(Path(tmp), directory=False)
+        sync(tmp)
         os.replace(tmp, path)
+        sync(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -67,9 +88,11 @@ def atomic_output_dir(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         _default_mode(tmp, directory=True)
+        sync(tmp, tree=True)
         if path.exists():
             path.rmdir()  # empty, checked above
         os.replace(tmp, path)
+        sync(path.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -119,19 +119,41 @@ class SignalAt(Reporter):
             os.kill(os.getpid(), self.signum)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_saves_a_checkpoint_and_stops(prepared, tmp_path, signum):
+@pytest.fixture
+def default_sigint():
+    """A person at a terminal has Python's default SIGINT handler; jobs started by CI or nohup inherit it ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_saves_a_checkpoint_and_stops(prepared, tmp_path, signum, code, default_sigint):
     run = new_training(prepared, tmp_path / "exp", preset="tiny",
                        overrides={"steps": 50, "batch_size": 4, "val_every": 100, "log_every": 1})
-    if signum == signal.SIGINT:
-        # A job started in the background (CI, nohup) inherits SIGINT ignored; a person at a
-        # terminal has Python's default handler, which raises KeyboardInterrupt: test that case.
-        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            with pytest.raises(KeyboardInterrupt):  # the CLI turns it into exit code 130
-                train(run, SignalAt(3, signum))
-        finally:
-            signal.signal(signal.SIGINT, previous)
-    else:
-        assert train(run, SignalAt(3, signum))["stopped_early"]
+    summary = train(run, SignalAt(3, signum))
+    assert summary["stopped_early"] and summary["signal"] == signal.Signals(signum).name
+    assert summary["exit_code"] == code  # the CLI exits with it: a recipe never stamps the stage done
     assert tf.train.latest_checkpoint(str(tmp_path / "exp")).endswith("ckpt-3")
+
+
+def test_ctrl_c_twice_during_a_periodic_save_loses_nothing(prepared, tmp_path, monkeypatch, default_sigint):
+    """The save in progress completes, the run stops there, and it says so."""
+    import tts_adapt.training.loop as loop
+
+    real_save, calls = loop.save_checkpoint, []
+
+    def interrupted_save(*args, **kwargs):
+        calls.append(args[3])
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "save_checkpoint", interrupted_save)
+    run = new_training(prepared, tmp_path / "exp", preset="tiny",
+                       overrides={"steps": 50, "batch_size": 4, "val_every": 100, "checkpoint_every": 2})
+    summary = train(run, Reporter(enabled=False))
+    assert calls == [2] and summary["step"] == 2 and summary["exit_code"] == 130
+    assert tf.train.latest_checkpoint(str(tmp_path / "exp")).endswith("ckpt-2")
+    assert summary["checkpoint"].endswith("ckpt-2")

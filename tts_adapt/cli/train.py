@@ -75,7 +75,7 @@ def execute(make_run, args: argparse.Namespace) -> int:
     summary = train(run, Reporter(enabled=args.format == "text"))
     if args.format == "json":
         print_json(summary)
-        return 0
+        return summary.get("exit_code", 0)
     out = console()
     if summary["steps_run"] == 0:
         out.print(summary["message"])
@@ -88,7 +88,10 @@ def execute(make_run, args: argparse.Namespace) -> int:
         out.print(f"validation loss {v.get('val_loss', float('nan')):.3f}, free-running focus "
                   f"{v.get('fr_focus', float('nan')):.2f}, coverage {v.get('fr_coverage', float('nan')):.2f}")
     out.print(f"checkpoint: {summary['checkpoint']}")
-    return 0
+    if summary.get("signal"):
+        out.print(f"stopped by {summary['signal']} before step {summary['target_step']}; "
+                  "run the same command again to continue")
+    return summary.get("exit_code", 0)
 
 
 def run(args: argparse.Namespace) -> int:

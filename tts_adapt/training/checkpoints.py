@@ -27,7 +27,7 @@ from typing import Any
 from tts_adapt.checkpoint.own_keys import optimizer_key, slot_key, split_slot_key
 from tts_adapt.checkpoint.paths import data_files, resolve_checkpoint
 from tts_adapt.errors import UserError
-from tts_adapt.fsutil import write_text_atomic
+from tts_adapt.fsutil import sync, write_text_atomic
 from tts_adapt.manifest import read_manifest, write_manifest
 
 PREFIX_STEM = "ckpt"
@@ -107,8 +107,11 @@ def save_checkpoint(directory: str | os.PathLike, model, optimizer, step: int, m
         tf.raw_ops.SaveV2(prefix=str(temporary), tensor_names=keys, shape_and_slices=[""] * len(keys),
                           tensors=[variables[k].value for k in keys])
         temp_files = data_files(str(temporary))
+        for path in temp_files:
+            sync(path)  # on disk before the renames that publish it
         for path in [*temp_files[1:], temp_files[0]]:  # data shards first, the index (which makes it visible) last
             os.replace(path, directory / (name + path.name[len(temporary.name):]))
+        sync(directory)
     finally:
         for leftover in directory.glob(temporary.name + ".*"):
             leftover.unlink()

@@ -6,6 +6,11 @@ attention focus and a free-running check on a held-out item every ``val_every``
 steps; a checkpoint every ``checkpoint_every`` steps, at the end, and before exiting
 on Ctrl-C or SIGTERM. The step counter is Adam's ``iterations``, which the
 checkpoint carries, so a rerun into the same directory simply continues.
+
+Signals become a flag checked between steps, never an exception: a Ctrl-C that lands
+inside a save (periodic or final) cannot cut it short, and a second one cannot either.
+The summary names the signal, so the CLI exits 130 / 143 and a recipe never stamps an
+interrupted stage as done.
 """
 
 from __future__ import annotations
@@ -108,23 +113,34 @@ def make_steps(model, optimizer, config: TrainingConfig, variables: list) -> tup
 
 
 class _StopRequest:
-    """Turns SIGTERM into a flag the loop checks, so the run saves before it ends."""
+    """Turns SIGTERM and SIGINT into a flag the loop checks between steps, so the run saves before it ends.
+
+    A SIGINT that the process inherited as ignored (jobs started with nohup or in CI) stays ignored.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self) -> None:
-        self.requested = False
-        self._previous = None
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
 
     def __enter__(self) -> "_StopRequest":
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, self._handle)
+            for signum in self.SIGNALS:
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum, frame) -> None:
-        self.requested = True
+        self.signum = self.signum or signum  # the first signal is the one reported
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def _datasets(run: TrainingRun, session_seed: int):
@@ -205,7 +221,7 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
     variables = trainable_subset(run.model, cfg.freeze)
     train_step, eval_step = make_steps(run.model, run.optimizer, cfg, variables)
     train_data, val_data = _datasets(run, cfg.seed + step)
-    metrics_log = MetricsLog(run.output / "metrics.csv")
+    metrics_log = MetricsLog(run.output / "metrics.csv", resume_step=step)
     board = TensorBoardLog(run.output / "logs")
     first_step, started = step, time.perf_counter()
     timed_steps, step_seconds = 0, 0.0  # time inside train steps only (not data, validation, saving)
@@ -215,12 +231,12 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
 
     def checkpoint() -> str:
         nonlocal saved_at, step
-        step = int(run.optimizer.iterations.numpy())  # the truth, even if Ctrl-C came between step and count
-        saved_at = step
-        return save_checkpoint(run.output, run.model, run.optimizer, step, run.manifest, keep=cfg.keep)
+        step = int(run.optimizer.iterations.numpy())
+        prefix = save_checkpoint(run.output, run.model, run.optimizer, step, run.manifest, keep=cfg.keep)
+        saved_at = step  # only once the save is complete
+        return prefix
 
     reporter.start(first_step, target)
-    interrupted = None
     with _StopRequest() as stop, board, reporter:
         try:
             for batch in train_data:
@@ -250,15 +266,12 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
                     checkpoint()
                 if step >= target or stop.requested:
                     break
-        except KeyboardInterrupt as exc:
-            interrupted = exc
-        if saved_at != int(run.optimizer.iterations.numpy()):
-            prefix = checkpoint()
-        else:
-            prefix = str(run.output / f"ckpt-{step}")
-        reporter.finish(step, prefix, interrupted is not None or stop.requested)
-    if interrupted is not None:
-        raise interrupted
+        finally:  # also on an error: the steps done so far are kept
+            if saved_at != int(run.optimizer.iterations.numpy()):
+                prefix = checkpoint()
+            else:
+                prefix = str(run.output / f"ckpt-{step}")
+            reporter.finish(step, prefix, stop.requested)
     elapsed = time.perf_counter() - started
     return {
         "output": str(run.output),
@@ -269,6 +282,8 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
         "seconds": round(elapsed, 1),
         "steps_per_second": round(timed_steps / step_seconds, 3) if timed_steps else None,
         "stopped_early": stop.requested,
+        "signal": signal.Signals(stop.signum).name if stop.signum else None,
+        "exit_code": 128 + stop.signum if stop.signum else 0,  # 130 Ctrl-C, 143 SIGTERM: the shell's convention
         "train": last,
         "validation": validation,
     }

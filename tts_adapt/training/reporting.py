@@ -19,14 +19,27 @@ METRIC_COLUMNS = (
 
 
 class MetricsLog:
-    """Appends rows to ``metrics.csv`` (fixed columns, blanks where a row has no value); a resumed run continues it."""
+    """Appends rows to ``metrics.csv`` (fixed columns, blanks where a row has no value); a resumed run continues it.
 
-    def __init__(self, path: Path) -> None:
+    Rows past the step the run resumes from were logged by steps whose weights were lost (the
+    process was killed before its next checkpoint); they are dropped, so no step appears twice.
+    """
+
+    def __init__(self, path: Path, resume_step: int = 0) -> None:
         self.path = path
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle).writerow(METRIC_COLUMNS)
+            return
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        kept = [row for row in rows[1:] if not (row and row[0].isdigit() and int(row[0]) > resume_step)]
+        if len(kept) != len(rows) - 1:
+            from tts_adapt.fsutil import atomic_file
+
+            with atomic_file(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows(rows[:1] + kept)
 
     def write(self, row: dict[str, Any]) -> None:
         def cell(key: str) -> str:
