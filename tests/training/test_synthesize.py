@@ -8,7 +8,7 @@ from cli_testing import run_cli
 from tiny_model import make_prepared
 from tts_adapt.cli.main import main
 from tts_adapt.errors import UserError
-from tts_adapt.model.synthesis import resolve_speaker
+from tts_adapt.model.synthesis import speaker_of
 from tts_adapt.manifest import read_manifest
 
 
@@ -52,9 +52,9 @@ def test_synthesis_errors_are_one_line(checkpoint, tmp_path, capsys, args, messa
 
 def test_speakers_resolve_by_name_or_id():
     manifest = {"speakers": ["ann", "bob", "7"]}
-    assert resolve_speaker(manifest, None) == (0, "ann")
-    assert resolve_speaker(manifest, "bob") == (1, "bob")
-    assert resolve_speaker(manifest, "1") == (1, "bob")
-    assert resolve_speaker(manifest, "7") == (2, "7")  # a name wins over an id
-    with pytest.raises(UserError, match="unknown speaker '3'.*ids 0-2"):
-        resolve_speaker(manifest, "3")
+    assert speaker_of(manifest, None) == (0, "ann")
+    assert speaker_of(manifest, "bob") == (1, "bob")
+    assert speaker_of(manifest, "1") == (1, "bob")
+    assert speaker_of(manifest, "7") == (2, "7")  # a name wins over an id
+    with pytest.raises(UserError, match="speaker id 3 out of range.*0..2"):
+        speaker_of(manifest, "3")

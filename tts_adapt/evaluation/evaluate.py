@@ -40,7 +40,7 @@ class Evaluation:
 
 def resolve_speakers(items: list[Item], names: list[str], n_speakers: int, speaker: str | None) -> list[int]:
     """The speaker id per item: --speaker for all, else each item's own speaker (multi-speaker models)."""
-    from tts_adapt.training.equivalence import resolve_speaker
+    from tts_adapt.speakers import resolve_speaker
 
     if not n_speakers:
         if speaker is not None:

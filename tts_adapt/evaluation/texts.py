@@ -37,14 +37,14 @@ def evaluate_texts(checkpoint: str | os.PathLike, texts: Sequence[str], speakers
                    progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """Every sentence in every requested speaker's voice (default: all of the model's), heard by the recogniser."""
     from tts_adapt.audio.io import save_wav
-    from tts_adapt.model.synthesis import resolve_speaker, synthesize
+    from tts_adapt.model.synthesis import speaker_of, synthesize
     from tts_adapt.training.checkpoints import load_model
 
     model, manifest = load_model(checkpoint)
     listening = intelligibility_plan(True, manifest.get("cleaners"))
     if not listening["scored"]:
         raise UserError(f"--texts scores intelligibility only, and {listening['reason']}")
-    names = [resolve_speaker(manifest, value)[1] for value in speakers] if speakers else \
+    names = [speaker_of(manifest, value)[1] for value in speakers] if speakers else \
         list(manifest.get("speakers") or [None])
     recogniser = intelligibility.shared_recogniser()
     records: list[dict[str, Any]] = []

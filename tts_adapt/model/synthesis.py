@@ -32,8 +32,8 @@ class Synthesis:
         return 0.0 if self.wav is None else self.wav.size / self.sample_rate
 
 
-def resolve_speaker(manifest: dict[str, Any], value: str | None) -> tuple[int, str | None]:
-    """(id, name) of ``value`` (a name or an id) among the model's speakers; the first when None."""
+def speaker_of(manifest: dict[str, Any], value: str | None) -> tuple[int, str | None]:
+    """(id, name) of ``value`` (see :mod:`tts_adapt.speakers`) among the model's speakers; the first when None."""
     speakers = list(manifest.get("speakers") or [])
     if not speakers:
         if value is not None:
@@ -41,12 +41,10 @@ def resolve_speaker(manifest: dict[str, Any], value: str | None) -> tuple[int, s
         return 0, None
     if value is None:
         return 0, speakers[0]
-    if value in speakers:
-        return speakers.index(value), value
-    if value.isdigit() and int(value) < len(speakers):
-        return int(value), speakers[int(value)]
-    shown = ", ".join(speakers[:10]) + (" ..." if len(speakers) > 10 else "")
-    raise UserError(f"unknown speaker {value!r}: the model has {len(speakers)} ({shown}), or ids 0-{len(speakers) - 1}")
+    from tts_adapt.speakers import resolve_speaker
+
+    row = resolve_speaker(value, speakers, len(speakers))
+    return row, speakers[row]
 
 
 def synthesize(model, manifest: dict[str, Any], text: str, speaker: str | None = None, seed: int = 0,
@@ -59,7 +57,7 @@ def synthesize(model, manifest: dict[str, Any], text: str, speaker: str | None =
     ids = text_to_ids(text, table, tuple(manifest.get("cleaners") or ("english",)))
     if not ids:
         raise UserError("the text is empty after cleaning")
-    speaker_id, speaker_name = resolve_speaker(manifest, speaker)
+    speaker_id, speaker_name = speaker_of(manifest, speaker)
     r = model.config.reduction
     max_steps = model.config.max_decoder_steps
     if max_seconds is not None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from tts_adapt.checkpoint.reader import Checkpoint
 from tts_adapt.errors import UserError
+from tts_adapt.speakers import resolve_speaker
 from tts_adapt.surgery.layout import Layout
 
 
@@ -69,15 +70,7 @@ def choose_speaker(
         raise UserError("the layout names no speaker_embedding table; fold an external vector with --speaker-vector")
     table = checkpoint.variable(layout.speaker_embedding).weight
     names = speaker_names(checkpoint)
-    if wanted.isdigit():
-        speaker_id = int(wanted)
-        if speaker_id >= table.shape[0]:
-            raise UserError(f"speaker id {speaker_id} out of range: the table has {table.shape[0]} speakers (0..{table.shape[0] - 1})")
-    elif wanted in names:
-        speaker_id = names.index(wanted)
-    else:
-        known = ", ".join(names) if names else "none (the source has no speaker names; use an id)"
-        raise UserError(f"unknown speaker {wanted!r}; known speakers: {known}")
+    speaker_id = resolve_speaker(wanted, names, table.shape[0])
     name = names[speaker_id] if speaker_id < len(names) else None
     vector = checkpoint.read(table.key)[speaker_id]
     label = f"row {speaker_id}" + (f" ({name})" if name else "")

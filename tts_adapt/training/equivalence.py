@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tts_adapt.errors import UserError
+from tts_adapt.speakers import resolve_speaker
 from tts_adapt.symbols.table import SymbolTable
 
 OUTPUTS = ("mel", "mel_post", "stop_logits", "alignment")
@@ -50,19 +51,6 @@ def encode_batch(texts: list[list[str]], table: SymbolTable) -> tuple[np.ndarray
     for row, text in enumerate(texts):
         ids[row, : len(text)] = [table.id(s) for s in text]
     return ids, lengths
-
-
-def resolve_speaker(speaker: str | int | None, names: list[str], n_speakers: int) -> int:
-    """A speaker id from an id or a name of the source model."""
-    if isinstance(speaker, int) or (isinstance(speaker, str) and speaker.isdigit()):
-        index = int(speaker)
-        if not 0 <= index < n_speakers:
-            raise UserError(f"speaker id {index} out of range: the source model has {n_speakers} speakers "
-                            f"(0..{n_speakers - 1})")
-        return index
-    if speaker in names:
-        return names.index(speaker)
-    raise UserError(f"unknown speaker {speaker!r}; the source model's speakers: {', '.join(names) or 'none'}")
 
 
 def default_speaker(adapted_manifest: dict[str, Any], adapted_path: str) -> int:

@@ -1,0 +1,45 @@
+"""One rule for which speaker a value means, in every command: a name wins, '#N' is row N."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_testing import run_cli
+from tiny_checkpoints import make_source, save_model
+
+from tts_adapt.errors import UserError
+from tts_adapt.speakers import resolve_speaker
+
+NAMES = ["b", "0", "a"]  # a speaker named "0" sits in row 1
+
+
+@pytest.mark.parametrize("value, row", [("a", 2), ("0", 1), ("#0", 0), ("#1", 1), ("2", 2), (" #2", 2)])
+def test_a_name_wins_and_hash_means_a_row(value, row):
+    assert resolve_speaker(value, NAMES, 3) == row
+
+
+@pytest.mark.parametrize("value, message", [("zed", "unknown speaker 'zed'; its speakers: b, 0, a, or #0-#2"),
+                                            ("#3", "speaker id 3 out of range"), ("5", "out of range"),
+                                            ("#x", "unknown speaker")])
+def test_unknown_values_say_what_is_known(value, message):
+    with pytest.raises(UserError, match=message):
+        resolve_speaker(value, NAMES, 3)
+
+
+def test_every_command_reads_a_numeric_name_the_same_way(tmp_path, capsys):
+    """adapt folds the speaker named '0' (row 1), and verify and evaluate --texts mean the same one."""
+    model = make_source(tmp_path / "raw")
+    source = save_model(tmp_path / "src", model, speakers=NAMES)
+    code, _, err = run_cli(["adapt", source, "--output", tmp_path / "adapted", "--fold-speaker", "0"], capsys)
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "adapted" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["adaptation"]["folded_speaker"]["id"] == 1
+    code, out, err = run_cli(["verify", source, tmp_path / "adapted", "--speaker", "0", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["ok"], err
+    code, out, _ = run_cli(["verify", source, tmp_path / "adapted", "--speaker", "#0", "--format", "json"], capsys)
+    assert code == 1 and not json.loads(out)["ok"]  # row 0 is another voice
+    texts = tmp_path / "texts.txt"
+    texts.write_text("bad cab\n", encoding="utf-8")
+    code, out, err = run_cli(["evaluate", source, "--texts", texts, "--speaker", "0,#0", "--format", "json"], capsys)
+    assert code == 0 and json.loads(out)["speakers"] == ["0", "b"], err
