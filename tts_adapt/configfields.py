@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from typing import Any, Mapping
 
@@ -11,6 +12,9 @@ from tts_adapt.errors import UserError
 def config_values(cls: type, data: Mapping[str, Any], source: str) -> dict[str, Any]:
     """The values of ``data`` coerced to the types of ``cls``'s fields (numbers, tuples of int/str)."""
     known = {f.name: f for f in fields(cls)}
+    odd = [key for key in data if not isinstance(key, str)]
+    if odd:
+        raise UserError(f"{source}: keys must be names, got {odd[0]!r}")
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise UserError(f"{source}: unknown keys {', '.join(unknown)} (known: {', '.join(known)})")
@@ -31,6 +35,8 @@ def _coerce(name: str, value: Any, kind: Any, source: str) -> Any:
             raise UserError(f"{source}: {name} must be a list of {item.__name__}s") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UserError(f"{source}: {name} must be a number, got {value!r}")
+    if not math.isfinite(value):  # YAML reads .inf and .nan as numbers
+        raise UserError(f"{source}: {name} must be a finite number, got {value!r}")
     if kind == "int":
         if float(value) != int(value):
             raise UserError(f"{source}: {name} must be a whole number, got {value!r}")

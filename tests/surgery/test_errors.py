@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
+from tts_adapt.errors import UserError
 from tts_adapt.testing import toy_tacotron as toy
+from tts_adapt.training.config import TrainingConfig, read_experiment_config
 from cli_testing import run_cli, write_table
 
 N = toy.names()
@@ -93,6 +95,40 @@ def test_speaker_vector_of_wrong_size(tmp_path, capsys, tf1_source, tables, layo
     np.save(vector, np.zeros(toy.SPK + 1, np.float32))
     out = tmp_path / "out"
     expect_error(capsys, common(tf1_source, tables, layouts, out) + ["--speaker-vector", vector], "speaker_dim", out)
+
+
+def test_empty_speaker_vector_file(tmp_path, capsys, tf1_source, tables, layouts):
+    vector = tmp_path / "v.npy"
+    vector.write_bytes(b"")
+    out = tmp_path / "out"
+    expect_error(capsys, common(tf1_source, tables, layouts, out) + ["--speaker-vector", vector], "not a .npy", out)
+
+
+@pytest.mark.parametrize("value, words", [(".inf", "finite"), (".nan", "finite"), ("1e999", "finite")])
+def test_non_finite_numbers_in_yaml_are_refused(tmp_path, value, words):
+    path = tmp_path / "train.yaml"
+    path.write_text(f"training:\n  learning_rate: {value}\n")
+    with pytest.raises(UserError, match=words):
+        TrainingConfig.from_dict(read_experiment_config(path)["training"], source=str(path))
+
+
+def test_integer_keys_in_yaml_are_refused(tmp_path):
+    path = tmp_path / "train.yaml"
+    path.write_text("training:\n  1: 2\n2: x\n")
+    with pytest.raises(UserError, match="unknown section"):
+        read_experiment_config(path)
+    path.write_text("training:\n  1: 2\n")
+    with pytest.raises(UserError, match="keys must be names, got 1"):
+        TrainingConfig.from_dict(read_experiment_config(path)["training"], source=str(path))
+
+
+@pytest.mark.parametrize("argv", [["synthesize", "x", "--text", "a", "--output", "a.wav", "--max-seconds", "nan"],
+                                  ["prepare", "--metadata", "m.csv", "--output", "p", "--max-seconds", "inf"]])
+def test_non_finite_numbers_on_the_command_line_are_refused(capsys, argv):
+    with pytest.raises(SystemExit) as exited:
+        run_cli(argv, capsys)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "must be a finite number" in err and err.count("\n") == 1
 
 
 def test_missing_layout_for_foreign_checkpoint(tmp_path, capsys, tf1_source, tables):

@@ -23,6 +23,20 @@ def console(stderr: bool = False):
     return Console(file=stream, width=200, no_color=True, highlight=False)
 
 
+def finite_float(text: str) -> float:
+    """An argparse type: a number that is not nan or infinite (float() accepts both)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
 def shape(s: Any) -> str:
     return "-" if s is None else "[" + ", ".join(str(d) for d in s) + "]"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tts_adapt.cli._output import add_format_argument, console, print_json
+from tts_adapt.cli._output import add_format_argument, console, finite_float, print_json
 from tts_adapt.errors import UserError
 
 DESCRIPTION = """\
@@ -54,11 +54,11 @@ def register(subparsers) -> None:
                         help="speaker of LJSpeech-form metadata (default: the output folder's name)")
     parser.add_argument("--config", metavar="YAML",
                         help="audio parameters: an 'audio:' section or flat keys (default: built-in AudioConfig)")
-    parser.add_argument("--val-fraction", type=float, default=0.05, metavar="F",
+    parser.add_argument("--val-fraction", type=finite_float, default=0.05, metavar="F",
                         help="share of items held out for validation, by a hash of the id (default: 0.05)")
-    parser.add_argument("--min-seconds", type=float, default=0.5, metavar="S",
+    parser.add_argument("--min-seconds", type=finite_float, default=0.5, metavar="S",
                         help="skip items shorter than this after trimming (default: 0.5)")
-    parser.add_argument("--max-seconds", type=float, default=12.0, metavar="S",
+    parser.add_argument("--max-seconds", type=finite_float, default=12.0, metavar="S",
                         help="skip items longer than this after trimming (default: 12)")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes (default: 1; on 2 cores one warm process was fastest)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument
+from tts_adapt.cli._output import add_format_argument, finite_float
 
 DESCRIPTION = """\
 Train a Tacotron 2-style model on the output of 'tts-adapt prepare'.
@@ -50,7 +50,7 @@ def add_training_flags(parser: argparse.ArgumentParser, learning_rate_help: str 
     """Flags shared with finetune; each overrides the config file (and a resumed run's saved setting)."""
     parser.add_argument("--steps", type=int, metavar="N", help="train until this many steps into the run")
     parser.add_argument("--batch-size", type=int, metavar="B", help="utterances per step (default: 32)")
-    parser.add_argument("--learning-rate", type=float, metavar="LR", help=learning_rate_help or "Adam learning rate")
+    parser.add_argument("--learning-rate", type=finite_float, metavar="LR", help=learning_rate_help or "Adam learning rate")
     parser.add_argument("--seed", type=int, metavar="S", help="seed for initial weights, data order and dropout")
     parser.add_argument("--checkpoint-every", type=int, metavar="N", help="steps between checkpoints")
     parser.add_argument("--val-every", type=int, metavar="N", help="steps between validations")

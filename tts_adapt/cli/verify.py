@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, print_json
+from tts_adapt.cli._output import add_format_argument, console, finite_float, print_json
 from tts_adapt.errors import UserError
 
 DESCRIPTION = """\
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("adapted", metavar="ADAPTED", help="the checkpoint 'tts-adapt adapt' wrote")
     p.add_argument("--speaker", metavar="ID|NAME",
                    help="source speaker to compare with (default: the speaker ADAPTED folded)")
-    p.add_argument("--tolerance", type=float, default=1e-5, metavar="REL",
+    p.add_argument("--tolerance", type=finite_float, default=1e-5, metavar="REL",
                    help="largest max_rel_diff that counts as equivalent (default: 1e-5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random probe inputs (default 0)")
     add_format_argument(p)

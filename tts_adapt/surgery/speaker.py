@@ -35,8 +35,8 @@ def _load_vector(path: str | os.PathLike, dim: int | None) -> np.ndarray:
         raise UserError(f"{path}: no such speaker vector file")
     try:
         vector = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise UserError(f"{path}: not a .npy array ({exc})") from None
+    except (ValueError, OSError, EOFError) as exc:  # EOFError: an empty or truncated file
+        raise UserError(f"{path}: not a .npy array ({exc or 'empty file'})") from None
     vector = np.asarray(vector)
     if vector.ndim == 2 and vector.shape[0] == 1:
         vector = vector[0]

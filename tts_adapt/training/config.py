@@ -102,7 +102,7 @@ def read_experiment_config(path: str | os.PathLike | None) -> dict[str, dict[str
         raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping with model:, training: and audio: sections")
-    unknown = sorted(set(data) - {"model", "training", "audio"})
+    unknown = sorted(map(str, set(data) - {"model", "training", "audio"}))
     if unknown:
         raise UserError(f"{path}: unknown section(s) {', '.join(unknown)} (known: model, training, audio)")
     out = {}
