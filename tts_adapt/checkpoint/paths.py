@@ -25,7 +25,13 @@ def resolve_checkpoint(path: str | os.PathLike) -> tuple[str, Path]:
     if p.is_dir():
         import tensorflow as tf
 
-        prefix = tf.train.latest_checkpoint(text)
+        try:
+            prefix = tf.train.latest_checkpoint(text)
+        except (ValueError, tf.errors.OpError):  # an empty or garbled state file
+            raise UserError(f"{p / 'checkpoint'}: the checkpoint state file is empty or corrupt; remove it or "
+                            "name the checkpoint prefix (e.g. DIR/ckpt-100)") from None
+        if prefix is not None and not Path(prefix + ".index").is_file():
+            raise UserError(f"{p / 'checkpoint'} names {Path(prefix).name}, whose .index file is missing")
         if prefix is None:
             indexes = sorted(p.glob("*.index"))
             if len(indexes) == 1:

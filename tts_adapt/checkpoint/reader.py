@@ -37,7 +37,11 @@ class Checkpoint:
         import tensorflow as tf
 
         dtype = tf.as_dtype(self.entries[key].dtype)
-        return tf.raw_ops.RestoreV2(prefix=self.prefix, tensor_names=[key], shape_and_slices=[""], dtypes=[dtype])[0]
+        try:
+            return tf.raw_ops.RestoreV2(prefix=self.prefix, tensor_names=[key], shape_and_slices=[""],
+                                        dtypes=[dtype])[0]
+        except (tf.errors.OpError, IndexError) as exc:
+            raise unreadable(self.prefix, key, exc) from None
 
     @property
     def files(self) -> list[Path]:
@@ -59,14 +63,48 @@ class Checkpoint:
         return group
 
 
-def open_checkpoint(path: str | os.PathLike) -> Checkpoint:
+def unreadable(prefix: str, key: str, exc: BaseException) -> UserError:
+    """The one line for data that the index promises but the files do not hold (truncated, corrupt)."""
+    import re
+
+    files = ", ".join(p.name for p in data_files(prefix)[1:]) or "no data files"
+    said = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "", str(exc).splitlines()[0] if str(exc) else "").strip()
+    return UserError(f"{prefix}: cannot read {key!r} ({said or type(exc).__name__}); "
+                     f"the data file is truncated or corrupt ({files})")
+
+
+class _SafeReader:
+    """TensorFlow's CheckpointReader whose read errors (IndexError, OpError) become one UserError line."""
+
+    def __init__(self, prefix: str, reader) -> None:
+        self.prefix, self._reader = prefix, reader
+
+    def __getattr__(self, name: str):
+        return getattr(self._reader, name)
+
+    def get_tensor(self, key: str):
+        import tensorflow as tf
+
+        try:
+            return self._reader.get_tensor(key)
+        except (tf.errors.OpError, IndexError, ValueError) as exc:
+            raise unreadable(self.prefix, key, exc) from None
+
+
+def load_reader(prefix: str) -> _SafeReader:
+    """A reader of ``prefix`` whose index was parsed; corrupt index files are a UserError here."""
     import tensorflow as tf
 
-    prefix, directory = resolve_checkpoint(path)
     try:
-        reader = tf.train.load_checkpoint(prefix)
+        return _SafeReader(prefix, tf.train.load_checkpoint(prefix))
     except (tf.errors.OpError, ValueError) as exc:
-        raise UserError(f"{prefix}: cannot read checkpoint ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"{prefix}: cannot read checkpoint ({str(exc).splitlines()[0]}); "
+                        f"{prefix}.index is truncated or corrupt") from None
+
+
+def open_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    prefix, directory = resolve_checkpoint(path)
+    reader = load_reader(prefix)
     shapes = reader.get_variable_to_shape_map()
     dtypes = reader.get_variable_to_dtype_map()
     entries = {

@@ -146,10 +146,10 @@ def restore_checkpoint(path_or_dir: str | os.PathLike, model, optimizer=None) ->
     mismatched. Optimizer state is all or nothing: a checkpoint without any
     (adapted with ``--optimizer reset``) leaves ``optimizer`` fresh; a partial one is an error.
     """
-    import tensorflow as tf
+    from tts_adapt.checkpoint.reader import load_reader
 
     prefix, _ = resolve_checkpoint(path_or_dir)
-    reader = tf.train.load_checkpoint(prefix)
+    reader = load_reader(prefix)
     shapes = {k: tuple(s) for k, s in reader.get_variable_to_shape_map().items()}
     weights = weight_variables(model)
     trainable = {v.path for v in model.trainable_variables}
