@@ -62,3 +62,24 @@ def test_damaged_checkpoint_gives_one_line_naming_the_file(world, tmp_path, caps
     assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
     assert culprit in lines[0]
     assert not (tmp_path / "out").exists() and not (tmp_path / "x.wav").exists()
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("symbols", [1, 2], "'symbols' must be a list of strings"),
+    ("speakers", "slt", "'speakers' must be a list of strings"),
+    ("training", ["x"], "'training' must be a mapping"),
+    ("cleaners", "english", "'cleaners' must be a list of cleaner names"),
+    ("dialect", "tf3", "'dialect' must be one of"),
+    ("step", -1, "'step' must be a whole number"),
+])
+@pytest.mark.parametrize("command", ["synthesize", "adapt", "inspect", "finetune"])
+def test_a_manifest_of_the_wrong_shape_is_one_line(world, tmp_path, capsys, command, key, value, words):
+    import json
+
+    broken = tmp_path / "broken"
+    shutil.copytree(world / "good", broken)
+    manifest = json.loads((broken / "manifest.json").read_text(encoding="utf-8"))
+    (broken / "manifest.json").write_text(json.dumps({**manifest, key: value}), encoding="utf-8")
+    code, _, err = run_cli(COMMANDS[command](broken, world, tmp_path), capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and words in lines[0] and "manifest.json" in lines[0], err

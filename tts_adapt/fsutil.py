@@ -68,6 +68,17 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def check_output_file(path: str | os.PathLike, option: str = "--output") -> Path:
+    """Before any work: an output file may not be a folder, and its folder must be one (or creatable)."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{option} {path} is a directory; give a file name")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise UserError(f"{option} {path}: {parent} is not a directory")
+    return path
+
+
 def check_fresh_output_dir(path: str | os.PathLike) -> Path:
     """An output directory must not exist yet, or be empty: nothing of the user's is overwritten."""
     path = Path(path)

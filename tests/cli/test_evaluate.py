@@ -141,7 +141,8 @@ def test_human_table(world, capsys):
 BAD_INPUTS = {  # case: what the one line must say
     "unknown_speaker": "--speaker", "output_inside_input": "inside", "empty_split": "val",
     "empty_texts": "no sentences", "texts_unknown_speaker": "unknown speaker", "texts_no_listen": "--no-listen",
-    "save_audio_without_texts": "--save-audio",
+    "save_audio_without_texts": "--save-audio", "output_is_a_directory": "is a directory",
+    "output_under_a_file": "is not a directory",
 }
 
 
@@ -157,6 +158,8 @@ def test_bad_inputs_exit_2(world, capsys, tmp_path, case):
         "texts_unknown_speaker": ["--texts", texts, "--speaker", "ann,zed"],
         "texts_no_listen": ["--texts", texts, "--no-listen"],
         "save_audio_without_texts": ["--data", world / "prepared", "--save-audio", tmp_path / "a"],
+        "output_is_a_directory": ["--data", world / "prepared", "--output", tmp_path],
+        "output_under_a_file": ["--data", world / "prepared", "--output", texts / "report.html"],
     }[case]
     code, out, err = run_cli(["evaluate", world / "src", *args], capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

@@ -167,3 +167,11 @@ def test_a_phoneme_model_given_as_table_brings_its_front_end(capsys, tmp_path):
     code, out, _ = run(capsys, "symbols", "suggest", "--transcripts", str(transcripts), "--base",
                        str(tmp_path / "model"), "--cleaners", "english", "--format", "json")
     assert code == 0 and "c" in json.loads(out)["symbols"]  # told otherwise, it reads spelling
+
+
+def test_an_os_error_is_one_line_naming_the_path(capsys, tmp_path):
+    """A folder the system will not let us write (here /proc) is the user's to fix, not a traceback."""
+    transcripts = write_lines(tmp_path / "t.csv", ["a|hello"])
+    code, out, err = run(capsys, "symbols", "suggest", "--transcripts", str(transcripts), "--output",
+                         "/proc/tts-adapt-test.txt")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "/proc/" in err and "Traceback" not in err

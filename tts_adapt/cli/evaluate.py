@@ -69,9 +69,13 @@ def run(args) -> int:
     from tts_adapt.evaluation.report import render_html, render_texts_html
     from tts_adapt.fsutil import write_text_atomic
 
+    from tts_adapt.fsutil import check_output_file
+
     inputs = [args.checkpoint] + ([args.data] if args.data else [])
     for path in filter(None, (args.output, args.save_audio)):
         _check_not_inside_inputs(path, *inputs)
+    if args.output:
+        check_output_file(args.output)  # before the scoring work, not after it
     if args.texts and not args.listen:
         raise UserError("--texts scores intelligibility only; drop --no-listen")
     if args.save_audio and not args.texts:

@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"tts-adapt {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a read-only folder, a full disk, a file where a folder should be
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"tts-adapt {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -42,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     import soundfile as sf
 
     from tts_adapt.cli._output import console, print_json
-    from tts_adapt.fsutil import atomic_file
     from tts_adapt.errors import UserError
+    from tts_adapt.fsutil import atomic_file, check_output_file
     from tts_adapt.model.synthesis import plot_alignment, synthesize
     from tts_adapt.training.attention_metrics import alignment_metrics
     from tts_adapt.training.checkpoints import load_model
@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.output.lower().endswith(".wav"):
         raise UserError(f"--output {args.output}: expected a .wav path")
+    for option, path in (("--output", args.output), ("--mel-output", args.mel_output),
+                         ("--alignment-output", args.alignment_output)):
+        if path:
+            check_output_file(path, option)
     configure_threads()
     model, manifest = load_model(args.checkpoint)
     result = synthesize(model, manifest, args.text, args.speaker, args.seed, args.max_seconds)
