@@ -50,6 +50,16 @@ def test_finetune_starts_from_the_adapted_checkpoint_and_leaves_it_alone(adapted
     assert model.n_speakers == 0 and model.n_symbols == 10
 
 
+def test_a_resumed_finetune_refuses_another_adapted_checkpoint(adapted, tmp_path, capsys):
+    data, outputs = adapted
+    exp = tmp_path / "exp"
+    flags = ["--data", data, "--output", exp, "--steps", "1", "--batch-size", "4"]
+    assert run_cli(["finetune", outputs["keep"], *flags], capsys)[0] == 0
+    code, _, err = run_cli(["finetune", outputs["reset"], *flags], capsys)
+    assert code == 2 and "continues the fine-tuning of" in err and str(outputs["reset"]) in err
+    assert run_cli(["finetune", outputs["keep"], *flags[:4], "--steps", "2", "--batch-size", "4"], capsys)[0] == 0
+
+
 def test_finetune_from_a_reset_optimizer_and_with_frozen_parts(adapted, tmp_path, capsys):
     data, outputs = adapted
     exp = tmp_path / "exp"

@@ -101,6 +101,15 @@ def test_train_refuses_a_changed_model_on_resume(prepared, trained_run, tmp_path
     assert code == 2 and "another model config" in err
 
 
+def test_train_refuses_another_symbol_table_on_resume(prepared, trained_run, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    shutil.copytree(trained_run, exp)
+    table = tmp_path / "symbols.txt"
+    table.write_text("".join(f"{s}\n" for s in "zyx "), encoding="utf-8")
+    code, _, err = run_cli(["train", "--data", prepared, "--output", exp, "--steps", "5", "--symbols", table], capsys)
+    assert code == 2 and "another symbol table" in err
+
+
 def test_train_refuses_a_non_empty_unrelated_output(prepared, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     code, _, err = run_cli(["train", "--data", prepared, "--output", tmp_path, "--preset", "tiny"], capsys)

@@ -90,6 +90,9 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
     overrides = overrides or {}
     if holds_run(output):
         run = resume(output, data, overrides, experiment["training"], "train")
+        if symbols is not None and load_symbol_table(symbols).symbols != run.table.symbols:
+            raise UserError(f"{output} holds a run with another symbol table than {symbols}; "
+                            "resume without --symbols or choose a new --output")
         requested = _model_config(preset, experiment["model"], run.model.config.n_mels, str(config_path or "--preset"))
         if (preset or experiment["model"]) and requested != run.model.config:
             raise UserError(f"{output} holds a run with another model config; resume without --config/--preset "
@@ -136,7 +139,12 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     if Path(output).resolve() == directory.resolve():
         raise UserError("--output must be a new directory, not the adapted checkpoint's")
     if holds_run(output):
-        return resume(output, data, overrides, experiment["training"], "finetune")
+        run = resume(output, data, overrides, experiment["training"], "finetune")
+        base = (run.manifest.get("training") or {}).get("base")
+        if base and Path(base) != Path(prefix).resolve():
+            raise UserError(f"{output} continues the fine-tuning of {base}, not of {prefix}; "
+                            "give that checkpoint, or a new --output to fine-tune this one")
+        return run
     check_fresh_output_dir(output)
     source = read_manifest(directory)
     if source is None or source.get("dialect") != "own":
