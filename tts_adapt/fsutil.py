@@ -43,9 +43,12 @@ def sync(path: str | os.PathLike, tree: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_file(path: str | os.PathLike, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (same suffix, so writers pick the format);
-    it is renamed onto ``path`` only when the block succeeds."""
+    it is renamed onto ``path`` only when the block succeeds.
+
+    ``durable=False`` skips the syncs, for the many files of a cache that a later, durable
+    write publishes (prepare's features: ``prepared.json`` is written last, after a sync)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
@@ -53,9 +56,11 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield Path(tmp)
         _default_mode(Path(tmp), directory=False)
-        sync(tmp)
+        if durable:
+            sync(tmp)
         os.replace(tmp, path)
-        sync(path.parent)
+        if durable:
+            sync(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

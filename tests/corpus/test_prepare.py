@@ -133,6 +133,45 @@ def test_refuses_a_non_empty_directory_it_did_not_make(corpus, tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def test_a_folder_holding_only_someone_elses_features_is_refused(corpus, tmp_path):
+    out = tmp_path / "out"
+    (out / "mels").mkdir(parents=True)
+    (out / "mels" / "mine.npy").write_bytes(b"precious")
+    with pytest.raises(UserError, match="not made by prepare"):
+        run(corpus, out)
+    assert (out / "mels" / "mine.npy").read_bytes() == b"precious"
+
+
+def test_an_interrupted_run_with_new_settings_never_leaves_a_mixed_cache(corpus, tmp_path, monkeypatch):
+    """Config A complete, config B interrupted half-way, A again: every feature is A's, none reused from B."""
+    import dataclasses
+
+    from tts_adapt.corpus import prepare as module
+
+    out = tmp_path / "out"
+    first = run(corpus, out)
+    fresh = {i: np.load(layout.mel_path(out, i)) for i in layout.read_items(out)["id"]}
+    real = module.process_item
+    calls = []
+
+    def interrupted(job):
+        calls.append(job.id)
+        if len(calls) > 2:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(module, "process_item", interrupted)
+    other = dataclasses.replace(OPTIONS, audio=dataclasses.replace(OPTIONS.audio, fmax=4000.0))
+    with pytest.raises(KeyboardInterrupt):
+        run(corpus, out, other)
+    assert not (out / layout.INFO_NAME).exists()  # no longer a cache: nothing can read it as complete
+    monkeypatch.setattr(module, "process_item", real)
+    again = run(corpus, out)
+    assert again.reused == 0 and again.kept == first.kept
+    for item_id, mel in fresh.items():
+        np.testing.assert_array_equal(np.load(layout.mel_path(out, item_id)), mel)
+
+
 def test_two_worker_processes_give_the_same_cache(corpus, tmp_path):
     run(corpus, tmp_path / "one")
     options = PrepareOptions(table=LETTERS, min_seconds=0.5, max_seconds=3.0, val_fraction=0.3, jobs=2)

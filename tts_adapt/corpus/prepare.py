@@ -97,6 +97,9 @@ class _Job:
     max_seconds: float
 
 
+OWNER_MARK = ".made-by-tts-adapt-prepare"  # prepare writes (and deletes stale features) only where it finds this
+
+
 def prepare(
     items: Sequence[MetadataItem],
     output: str | os.PathLike,
@@ -110,6 +113,7 @@ def prepare(
     output = Path(output)
     previous = _previous_run(output, options.audio)
     (output / layout.MELS_DIR).mkdir(parents=True, exist_ok=True)
+    (output / OWNER_MARK).touch()
 
     skipped: list[tuple[int, dict[str, str]]] = []  # (position in the metadata, entry)
     rows: dict[str, dict[str, Any]] = {}
@@ -188,21 +192,26 @@ def _duration_problem(seconds: float, min_seconds: float, max_seconds: float) ->
 def _previous_run(output: Path, cfg: AudioConfig) -> dict[str, dict[str, Any]]:
     """Items of an earlier run into ``output`` whose features are still valid for ``cfg``.
 
-    An output that exists, is not empty, and is not a prepared cache is refused: prepare
-    never writes into a directory it did not make.
+    prepare only writes into a folder it made (``OWNER_MARK``, written first) or an empty one.
+    A cache made with other audio settings stops being a cache before any new feature is
+    written (its ``prepared.json`` is removed): an interrupted run can never leave features of
+    two configurations under one index.
     """
     if not output.exists():
         return {}
     if not output.is_dir():
         raise UserError(f"output {output} exists and is not a directory")
     info_path = output / layout.INFO_NAME
-    if not info_path.is_file():
-        if any(p.name != layout.MELS_DIR for p in output.iterdir()):
-            raise UserError(f"output directory {output} is not empty and holds no {layout.INFO_NAME}; choose a new path")
+    if not (output / OWNER_MARK).is_file() and not info_path.is_file():
+        if any(output.iterdir()):
+            raise UserError(f"output directory {output} is not empty and was not made by prepare; choose a new path")
         return {}
+    if not info_path.is_file():
+        return {}  # an interrupted first run: nothing is known to be valid
     info = layout.read_info(output)
     if info.get("audio_fingerprint") != cfg.feature_fingerprint():
-        return {}  # the audio config changed: every feature is recomputed
+        info_path.unlink()  # the audio config changed: every feature is recomputed
+        return {}
     items = layout.read_items(output)
     return {
         str(r["id"]): {"n_frames": int(r["n_frames"]), "seconds": float(r["seconds"])}
@@ -294,7 +303,7 @@ def process_item(job: _Job) -> dict[str, Any]:
 
 
 def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    with atomic_file(path) as tmp:
+    with atomic_file(path, durable=False) as tmp:  # made durable together, before prepared.json publishes them
         np.save(tmp, array)
 
 
@@ -342,6 +351,7 @@ def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: 
     """items.csv, then prepared.json: the latter marks a complete cache, so it goes last."""
     import pandas as pd
 
+    os.sync()  # every feature file on disk before the index that makes the cache valid
     frame = pd.DataFrame(kept, columns=[*layout.ITEM_COLUMNS, layout.AUDIO_COLUMN])
     write_text_atomic(output / layout.ITEMS_NAME, frame.to_csv(index=False))
     info = {
