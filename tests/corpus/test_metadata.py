@@ -52,3 +52,13 @@ def test_missing_audio_dir_and_metadata_are_user_errors(tmp_path):
 ])
 def test_safe_ids(name, expected):
     assert safe_id(name) == expected
+
+
+@pytest.mark.parametrize("line", ["/etc/passwd.wav|slt|one", "../secret/a.wav|slt|one", "kal/../../a.wav|kal|one"])
+def test_audio_outside_the_audio_folder_needs_consent(tmp_path, line):
+    (tmp_path / "wavs").mkdir()
+    (tmp_path / "m.csv").write_text(line + "\n")
+    with pytest.raises(UserError, match="outside the audio folder.*--allow-outside-audio"):
+        read_metadata(tmp_path / "m.csv")
+    items = read_metadata(tmp_path / "m.csv", allow_outside=True)
+    assert len(items) == 1 and items[0].audio.name in ("a.wav", "passwd.wav")

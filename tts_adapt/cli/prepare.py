@@ -62,6 +62,8 @@ def register(subparsers) -> None:
                         help="skip items longer than this after trimming (default: 12)")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes (default: 1; on 2 cores one warm process was fastest)")
+    parser.add_argument("--allow-outside-audio", action="store_true",
+                        help="read audio the metadata names by absolute path or with '..' (refused by default)")
     add_format_argument(parser)
     parser.set_defaults(func=run, needs_tensorflow=False)  # numpy/librosa only: start fast
 
@@ -85,9 +87,8 @@ def run(args: argparse.Namespace) -> int:
         max_seconds=args.max_seconds,
         jobs=DEFAULT_JOBS if args.jobs is None else args.jobs,
     )
-    items = read_metadata(
-        args.metadata, args.wavs, speaker=args.speaker, default_speaker=output.resolve().name
-    )
+    items = read_metadata(args.metadata, args.wavs, speaker=args.speaker, default_speaker=output.resolve().name,
+                          allow_outside=args.allow_outside_audio)
     summary = _prepare_with_progress(items, output, options, quiet=args.format == "json")
     if args.format == "json":
         print_json(summary.to_dict())

@@ -9,6 +9,10 @@ read a file the same way. This module adds where the audio is:
 * Multi-speaker (``audio|speaker|text``): ``audio`` is relative to ``WAVS`` (or, when not
   found there, to the metadata file's folder); the item id is the path without extension,
   made file-name safe: ``kal/0001.wav`` -> ``kal_0001``.
+
+Audio named by an absolute path or one that climbs out with ``..`` is refused unless the
+caller allows it (``prepare --allow-outside-audio``): a metadata file from elsewhere should
+not make the toolkit read files its user did not point it at.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ def read_metadata(
     wavs_dir: str | os.PathLike | None = None,
     speaker: str | None = None,
     default_speaker: str | None = None,
+    allow_outside: bool = False,
 ) -> list[MetadataItem]:
     """Read a metadata file into items, in file order (ids may repeat: the caller decides).
 
@@ -59,6 +64,9 @@ def read_metadata(
     if not path.is_file():
         raise UserError(f"{path}: no such metadata file")
     transcripts = read_transcripts(path)
+    if not allow_outside:
+        for u in transcripts.utterances:
+            _check_inside(u.id.strip(), path)
     wavs = default_wavs_dir(path) if wavs_dir is None else Path(wavs_dir)
     if not wavs.is_dir():
         raise UserError(f"{wavs}: no such audio directory")
@@ -70,6 +78,12 @@ def read_metadata(
     if not speaker:
         raise UserError("LJSpeech-form metadata needs a speaker name (--speaker)")
     return [_ljspeech_item(u.id, u.text, wavs, speaker) for u in transcripts.utterances]
+
+
+def _check_inside(audio: str, metadata: Path) -> None:
+    if os.path.isabs(audio) or ".." in Path(audio).parts:
+        raise UserError(f"{metadata}: audio {audio!r} lies outside the audio folder (absolute, or '..'); "
+                        "pass --allow-outside-audio if that is meant")
 
 
 def _ljspeech_item(name: str, text: str, wavs: Path, speaker: str) -> MetadataItem:
