@@ -81,6 +81,11 @@ def test_output_is_the_source(capsys, tf1_source, tables, layouts):
     expect_error(capsys, common(tf1_source, tables, layouts, tf1_source), "is the source", tf1_source / "nothing")
 
 
+def test_output_inside_the_source_folder(capsys, tf1_source, tables, layouts):
+    out = tf1_source / "adapted"
+    expect_error(capsys, common(tf1_source, tables, layouts, out), "inside the source checkpoint's folder", out)
+
+
 def test_output_is_a_non_empty_directory(tmp_path, capsys, tf1_source, tables, layouts):
     out = tmp_path / "out"
     out.mkdir()

@@ -54,6 +54,9 @@ def check_output_path(plan: Plan, output: str | os.PathLike) -> Path:
     source_dir = plan.checkpoint.directory.resolve()
     if out == source_dir or out == Path(plan.checkpoint.prefix).resolve():
         raise UserError(f"output {output} is the source checkpoint; choose a new directory")
+    if source_dir in out.parents:  # the source's folder is its user's: a new checkpoint inside it would mix with it
+        raise UserError(f"output {output} is inside the source checkpoint's folder {source_dir}; "
+                        "choose a directory outside it")
     check_fresh_output_dir(out)
     return out
 
