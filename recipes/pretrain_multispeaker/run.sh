@@ -14,7 +14,7 @@
 #   5 bundle   the newest checkpoint alone (<= 40 MB), to copy to data/pretrained/multispeaker
 #                                                                               -> exp/pretrain/bundle
 #
-# Training takes about an hour on 2 CPU cores; run it in the background with
+# Training takes one to two hours on 2 CPU cores; run it in the background with
 #   nohup recipes/pretrain_multispeaker/run.sh > exp/pretrain.out 2>&1 &
 # and run the same command again to resume after an interruption.
 
