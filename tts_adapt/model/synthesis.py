@@ -95,7 +95,11 @@ def plot_alignment(alignment: np.ndarray, symbols: list[str], path, title: str =
 
         ax.set_yticks(range(count))
         ax.set_yticklabels(["sp" if s == " " else escape_symbol(s) for s in symbols], fontsize=6)
-    ax.set_title(title)
+    if title:  # wrapped to the figure's width: a long sentence would otherwise run off both sides
+        import textwrap
+
+        width_chars = int(fig.get_figwidth() * 100 * 0.7 / 6.5)  # the axes are ~70% of the figure; ~6.5 px a character
+        ax.set_title("\n".join(textwrap.wrap(title, width_chars)), fontsize=9, loc="left")
     fig.colorbar(image, ax=ax)
     fig.tight_layout()
     fig.savefig(path, format="png")
