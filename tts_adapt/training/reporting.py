@@ -118,6 +118,11 @@ class TensorBoardLog:
         self.writer.flush()
 
 
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
 class Reporter:
     """Progress for people: a rich bar on a terminal, plain lines otherwise (logs, CI), nothing if disabled."""
 
@@ -126,8 +131,10 @@ class Reporter:
         self.stream = stream or sys.stderr
         self._progress = None
         self._task = None
+        self._target = 0
 
     def start(self, step: int, target: int) -> None:
+        self._target = target
         if not self.enabled:
             return
         from rich.console import Console
@@ -154,8 +161,9 @@ class Reporter:
             status += f"  {speed:.2f} steps/s"
         if self._progress is not None:
             self._progress.update(self._task, completed=step, status=status)
-        else:
-            self._print(f"step {step}: {status}")
+        else:  # a log or a recipe's console: say where it stands and how long is left
+            left = (self._target - step) / speed if speed and not math.isnan(speed) else None
+            self._print(f"step {step}/{self._target}: {status}" + (f", {_duration(left)} left" if left else ""))
 
     def validation(self, step: int, metrics: dict[str, float]) -> None:
         if not self.enabled or not metrics:
