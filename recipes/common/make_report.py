@@ -130,8 +130,17 @@ def speaker_section(exp: Path) -> str:
     return f"<pre>{_esc(json.dumps(data, indent=2))}</pre>"
 
 
+ACTION_WORDS = {"copy": "copied unchanged", "remap_rows": "had their rows remapped by symbol",
+                "drop_rows": "lost their speaker rows", "fold": "took the folded speaker into their bias",
+                "delete": "were deleted (the speaker table)", "rewrite": "were rewritten"}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def plan_section(exp: Path) -> str:
-    """The plan ``adapt --dry-run --format json`` saved: its summary and every action that is not a copy."""
+    """The plan ``adapt --dry-run --format json`` saved, said in sentences; the raw plan folded away."""
     document = _load_json(exp / "adapt_plan.json")
     text_path = exp / "adapt_plan.txt"
     text = text_path.read_text(encoding="utf-8") if text_path.is_file() else ""
@@ -139,28 +148,51 @@ def plan_section(exp: Path) -> str:
         return _note("no surgery plan (the adapt stage has not run)")
     parts = []
     plan = document.get("plan", document) if isinstance(document, dict) else {}
-    overview = [(key, plan[key]) for key in ("source", "dialect") if key in plan]
-    if isinstance(plan.get("speaker"), dict):
-        overview.append(("folded speaker", plan["speaker"].get("vector_source") or plan["speaker"].get("name")))
-    overview += _flatten(plan.get("options", {}), "options.") + _flatten(plan.get("summary", {}))
-    if overview:
-        parts.append(_table(overview, ("", "")))
+    summary = plan.get("summary", {}) if isinstance(plan.get("summary"), dict) else {}
+    by_action = summary.get("variables_by_action", {})
+    if by_action:
+        said = "; ".join(f"{_plural(n, 'variable')} {ACTION_WORDS.get(a, a)}" for a, n in by_action.items())
+        parts.append(f"<p>Of the {summary.get('variables', '?')} variables of <code>{_esc(plan.get('source', ''))}"
+                     f"</code> ({_esc(plan.get('dialect', '?'))} dialect, {summary.get('tensors', '?')} tensors "
+                     f"with their optimizer slots): {_esc(said)}.</p>")
+    speaker = plan.get("speaker")
+    if isinstance(speaker, dict):
+        parts.append(f"<p>The folded voice: {_esc(speaker.get('vector_source') or speaker.get('name'))}. The adapted "
+                     "model computes, without a speaker input, what the multi-speaker model computed for it.</p>")
+    elif plan:
+        parts.append("<p>No speaker was folded: the speaker rows were dropped and no voice is kept.</p>")
     changed = [a for a in plan.get("actions", []) if isinstance(a, dict) and a.get("action") != "copy"
                and a.get("role", "weight") == "weight"]
     if changed:
         parts.append(_table(((a.get("variable", a.get("key")), a.get("action"),
                               f"{a.get('shape_before')} -> {a.get('shape_after')}", a.get("reason", ""))
                              for a in changed), ("variable", "action", "shape", "why")))
+    details = _flatten(plan.get("options", {}), "options.") + _flatten(summary)
+    if details:
+        parts.append(_details("plan details", "\n".join(f"{k}: {v}" for k, v in details)))
     if text:
         parts.append(_details("the plan as adapt printed it", text))
     return "".join(parts)
 
 
 def verify_section(exp: Path) -> str:
+    """verify's verdict in a sentence, the figures rounded; the full document folded away."""
     data = _load_json(exp / "verify.json")
     if data is None:
         return _note("no verify result (the verify stage has not run)")
-    return _table(_flatten(data), ("", ""))
+    if not isinstance(data, dict) or "max_rel_diff" not in data:
+        return f"<pre>{_esc(json.dumps(data, indent=2))}</pre>"
+    speaker = (data.get("speaker") or {}).get("name") if isinstance(data.get("speaker"), dict) else data.get("speaker")
+    verdict = "computes the same outputs as" if data.get("ok") else "does NOT compute the same outputs as"
+    said = (f"The adapted model {verdict} the pretrained model speaking as {speaker or 'the folded speaker'}: the "
+            f"largest relative difference over every output is {data['max_rel_diff']:.1e} "
+            f"(tolerance {data.get('tolerance', float('nan')):.0e}).")
+    outputs = data.get("outputs") or {}
+    rows = [(name, f"{v.get('max_abs_diff', float('nan')):.1e}", f"{v.get('max_rel_diff', float('nan')):.1e}")
+            for name, v in outputs.items() if isinstance(v, dict)]
+    table = _table(rows, ("output", "largest difference", "relative")) if rows else ""
+    return (f"<p><strong>{_esc(said)}</strong></p>{table}"
+            + _details("verify.json", json.dumps(data, indent=2)))
 
 
 def read_loss_logs(folder: Path) -> dict[str, list[tuple[float, float]]]:

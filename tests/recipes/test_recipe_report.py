@@ -32,12 +32,15 @@ def exp(tmp_path):
     (exp / "suggest" / "speakers.json").write_text(json.dumps(
         {"best": "slt", "ranking": [{"rank": 1, "id": 3, "name": "slt", "loss": 0.41},
                                     {"rank": 2, "id": 0, "name": "awb", "loss": 0.57}]}))
-    (exp / "verify.json").write_text(json.dumps({"speaker": "slt", "max_abs_diff": 3.1e-6, "ok": True}))
+    (exp / "verify.json").write_text(json.dumps({
+        "speaker": {"id": 3, "name": "slt"}, "max_abs_diff": 3.1e-6, "max_rel_diff": 5.374128622364221e-07,
+        "tolerance": 1e-5, "ok": True, "outputs": {"mel": {"max_abs_diff": 1.9e-6, "max_rel_diff": 4.5e-7}}}))
     (exp / "adapt_plan.txt").write_text("fold  decoder/lstm/kernel  rows 512:576 -> bias\n")
     (exp / "adapt_plan.json").write_text(json.dumps({"dry_run": True, "plan": {
         "source": "pretrained/ckpt-5", "dialect": "own",
         "speaker": {"id": 6, "name": "slt", "vector_source": "speaker table row 6 (slt)"},
-        "options": {"new_rows": "mean"}, "summary": {"tensors_by_action": {"copy": 171, "fold": 5}},
+        "options": {"new_rows": "mean"}, "summary": {"variables": 69, "tensors": 176, "variables_by_action": {"copy": 64, "fold": 5},
+                    "tensors_by_action": {"copy": 171, "fold": 5}},
         "actions": [
             {"key": "dec/kernel", "variable": "dec/kernel", "role": "weight", "action": "drop_rows",
              "shape_before": [160, 64], "shape_after": [128, 64], "reason": "speaker rows [128:160) dropped"},
@@ -78,8 +81,13 @@ def test_report_has_every_section_and_its_files(exp, tmp_path):
     assert "fold  decoder/lstm/kernel" in page and "speaker table row 6 (slt)" in page
     assert "<td>dec/kernel</td><td>drop_rows</td><td>[160, 64] -&gt; [128, 64]</td>" in page
     assert page.count("<td>dec/kernel</td>") == 1 and "<td>enc/kernel</td>" not in page  # slots, copies: no rows
-    assert "<td>tensors_by_action.fold</td><td>5</td>" in page
-    assert "max_abs_diff" in page and "3.1e-06" in page
+    assert ("Of the 69 variables of <code>pretrained/ckpt-5</code> (own dialect, 176 tensors with their optimizer "
+            "slots): 64 variables copied unchanged; 5 variables took the folded speaker into their bias.") in page
+    assert "tensors_by_action.fold: 5" in page  # the raw figures, folded away in <details>
+    assert ("The adapted model computes the same outputs as the pretrained model speaking as slt: the largest "
+            "relative difference over every output is 5.4e-07 (tolerance 1e-05).") in page
+    assert "<td>mel</td><td>1.9e-06</td><td>4.5e-07</td>" in page and "5.374128622364221e-07" not in page.split(
+        "<details>")[0]
     assert (out / "loss.png").stat().st_size > 1000
     assert "val_loss                 step     90  0.0275" in page and "fr_focus" in page and "lr " not in page
     assert "please hold the line." in page
