@@ -60,9 +60,22 @@ def test_abbreviation_keeps_capital_when_not_lowercased():
     assert clean_text("Dr. Jones", ["expand_abbreviations"]) == "Doctor Jones"
 
 
-def test_every_named_cleaner_runs():
-    for name in CLEANER_NAMES:
-        assert isinstance(clean_text("Mr. A 12", [name]), str)
+EACH_CLEANER = {  # name: what it makes of "  Mr. Émile  paid 12 " (NFD accent, double spaces)
+    "nfc": "  Mr. \u00c9mile  paid 12 ",
+    "lowercase": "  mr. e\u0301mile  paid 12 ",
+    "collapse_whitespace": "Mr. E\u0301mile paid 12",
+    "expand_numbers": "  Mr. E\u0301mile  paid twelve ",
+    "expand_abbreviations": "  Mister E\u0301mile  paid 12 ",
+    "basic": "Mr. \u00c9mile paid 12",
+    "english": "mister \u00e9mile paid twelve",
+}
+
+
+@pytest.mark.parametrize("name", CLEANER_NAMES)
+def test_every_named_cleaner_does_its_own_job(name):
+    if name in ("phonemize", "phonemes"):
+        pytest.skip("espeak-ng output: see test_phonemes.py")
+    assert clean_text("  Mr. E\u0301mile  paid 12 ", [name]) == EACH_CLEANER[name]
 
 
 def test_unknown_cleaner_is_a_user_error():
