@@ -6,6 +6,7 @@ import argparse
 
 from tts_adapt.cli._output import add_format_argument, console, print_json, shape
 from tts_adapt.errors import UserError
+from tts_adapt.symbols.mapping import NEW_ROW_STRATEGIES
 
 DESCRIPTION = """\
 Turn a multi-speaker checkpoint into a single-speaker starting point for a new voice.
@@ -47,7 +48,7 @@ def register(subparsers) -> None:
     p.add_argument("--speaker-vector", metavar="FILE.npy",
                    help="fold this external speaker vector (models fed by a speaker encoder)")
     p.add_argument("--data", metavar="PREPARED", help="the new voice's prepared features (for --fold-speaker auto)")
-    p.add_argument("--new-rows", choices=("mean", "normal", "zero"), default="mean",
+    p.add_argument("--new-rows", choices=NEW_ROW_STRATEGIES, default="mean",
                    help="init of rows for symbols the source lacks and no alias covers (default: mean)")
     p.add_argument("--aliases", metavar="FILE", help="YAML/JSON map 'new symbol: old symbol' to copy rows from")
     p.add_argument("--optimizer", choices=("keep", "reset"), default="keep",

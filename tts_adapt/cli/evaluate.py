@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tts_adapt.cli._output import add_format_argument, console, print_json
+from tts_adapt.corpus.prepared import SPLITS
 
 DESCRIPTION = """\
 Measure how well CKPT speaks the recordings of PREPARED (by default the held-out
@@ -46,7 +47,7 @@ def register(subparsers) -> None:
     source.add_argument("--data", metavar="PREPARED", help="prepared recordings to compare with")
     source.add_argument("--texts", metavar="FILE", help="sentences without recordings, one a line: "
                         "intelligibility of the synthesis only")
-    p.add_argument("--split", choices=("val", "train", "all"), default="val",
+    p.add_argument("--split", choices=(*SPLITS, "all"), default="val",
                    help="which items of PREPARED (default: val, the held-out ones)")
     p.add_argument("--max-items", type=int, metavar="N", help="score a seeded sample of N items (default: all)")
     p.add_argument("--speaker", metavar="ID|NAME",

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from tts_adapt.errors import UserError
+from tts_adapt.symbols.mapping import NEW_ROW_STRATEGIES
+from tts_adapt.symbols.render import RENDERERS
 
 DESCRIPTION = """\
 Symbol tables: ids are list positions, so rows of the symbol embedding must follow
@@ -74,10 +76,10 @@ def register(subparsers) -> None:
     c.add_argument("new", metavar="NEW", help="table of the new voice (file or checkpoint)")
     c.add_argument("--transcripts", metavar="CSV", help="the new voice's transcripts (see above)")
     _add_cleaners(c)
-    c.add_argument("--new-rows", choices=("mean", "normal", "zero"), default="mean",
+    c.add_argument("--new-rows", choices=NEW_ROW_STRATEGIES, default="mean",
                    help="init of rows for added symbols no alias covers, as in 'adapt' (default: mean)")
     c.add_argument("--aliases", metavar="FILE", help="YAML/JSON map 'new symbol: old symbol', as in 'adapt'")
-    c.add_argument("--format", choices=("text", "markdown", "csv", "json", "html"), default="text",
+    c.add_argument("--format", choices=("text", *RENDERERS), default="text",
                    help="text (default, for the terminal), markdown, csv (symbol rows), json, html (one page)")
     c.add_argument("--output", "-o", metavar="FILE", help="write the report here (atomically) instead of stdout")
     c.add_argument("--strict", action="store_true",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tts_adapt.cli._output import add_format_argument, finite_float
+from tts_adapt.model.config import PRESETS
 
 DESCRIPTION = """\
 Train a Tacotron 2-style model on the output of 'tts-adapt prepare'.
@@ -37,7 +38,7 @@ def register(subparsers) -> None:
     parser.add_argument("--output", required=True, metavar="EXPDIR",
                         help="new or empty directory, or an earlier run's directory to resume")
     parser.add_argument("--config", metavar="YAML", help="experiment config with model: and training: sections")
-    parser.add_argument("--preset", choices=("tiny", "small", "base"),
+    parser.add_argument("--preset", choices=tuple(PRESETS),
                         help="model size (default: small, ~1.2 M parameters)")
     parser.add_argument("--symbols", metavar="TABLE",
                         help="symbol table (default: the one recorded in PREPARED/prepared.json)")
