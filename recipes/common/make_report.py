@@ -29,22 +29,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tts_adapt.fsutil import atomic_output_dir  # noqa: E402
+from tts_adapt.htmlpage import page  # noqa: E402
 
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-h1 { margin-bottom: 0.2rem; }
-h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
-table { border-collapse: collapse; margin: 0.5rem 0; }
-td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
-th { background: #f4f4f4; }
-.note { color: #777; font-style: italic; }
-pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; }
 .sample { border: 1px solid #e3e3e3; border-radius: 6px; padding: 0.6rem 1rem; margin: 1rem 0; }
 .players { display: grid; grid-template-columns: repeat(3, 1fr); gap: 0.6rem; }
 .players div { font-size: 0.9rem; }
-img { max-width: 100%; }
 iframe { width: 100%; height: 32rem; border: 1px solid #ddd; }
-"""
+"""  # beside the toolkit's shared page style (tts_adapt.htmlpage)
 MODELS = (("reference", "recording (not trained on)"), ("before", "adapted, before fine-tuning"),
           ("after", "after fine-tuning"))
 
@@ -400,10 +392,9 @@ def make_report(exp: Path, output: Path, title: str, about: str = "") -> Path:
             ("Held-out sentences", samples_section(exp, out)),
         ]
         body = "".join(f"<h2>{_esc(title)}</h2>{content}" for title, content in sections)
-        page = (f"<!doctype html><html><head><meta charset='utf-8'><title>tts-adapt: {_esc(title)}</title>"
-                f"<style>{STYLE}</style></head><body><h1>Adapting the pretrained model to {_esc(title)}</h1>"
-                f"<p>{_esc(about)}</p>{body}</body></html>")
-        (out / "index.html").write_text(page, encoding="utf-8")
+        document = page(f"Adapting the pretrained model to {title}", f"<p>{_esc(about)}</p>{body}",
+                        extra_style=STYLE)
+        (out / "index.html").write_text(document, encoding="utf-8")
     return output / "index.html"
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
-from tts_adapt import __version__
+from tts_adapt.htmlpage import page
 
 COLUMNS = (  # (key, header, format, what it means)
     ("mel_l1", "mel L1", "{:.3f}", "teacher-forced post-net mel error (normalised units, lower is better)"),
@@ -22,13 +21,8 @@ COLUMNS = (  # (key, header, format, what it means)
     ("length_ratio", "length", "{:.2f}", "free-running frames / recording frames (1 = stop token on time)"),
 )
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f3f3f3; } td.text { text-align: left; max-width: 28em; }
-tr.bad td { background: #fff1f0; } .meta { color: #666; } img { max-width: 100%; }
-figure { margin: 1.5em 0; } figcaption { font-size: 0.9em; color: #444; }
+EXTRA_STYLE = """
+td { text-align: right; } td.text { text-align: left; max-width: 28em; } tr.bad td { background: #fff1f0; }
 """
 
 
@@ -115,18 +109,6 @@ def intelligibility_html(listening: dict[str, Any]) -> str:
             "vocoder: what a perfect acoustic model could reach.</p>")
 
 
-def page(title: str, meta: str, body: str) -> str:
-    """A standalone page in the evaluation's style (no external resources)."""
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
-<body>
-<h1>{html.escape(title)}</h1>
-<p class="meta">{meta}; tts-adapt {html.escape(__version__)}, {datetime.now(timezone.utc).isoformat(timespec="seconds")}</p>
-{body}
-</body></html>
-"""
-
-
 def speaker_cer_figure(by_speaker: dict[str, dict[str, float]]) -> str:
     """Character error rate per speaker, one bar each: which voices can be understood."""
     from matplotlib.figure import Figure
@@ -155,10 +137,10 @@ def render_texts_html(report: dict[str, Any]) -> str:
     meta = f"{report['items']} sentences without recordings, seed {report['seed']}"
     by_speaker = report["intelligibility"]["by_speaker"]
     chart = speaker_cer_figure(by_speaker) if len(by_speaker) > 1 else ""
-    return page(f"Intelligibility of {report['checkpoint']}", esc(meta),
+    return page(f"Intelligibility of {report['checkpoint']}",
                 intelligibility_html(report["intelligibility"]) + chart
                 + f"<h2>Per sentence</h2><table><tr>{head}</tr>{body}</table>"
-                  "<p class='meta'>Highlighted: character error rate above 0.5.</p>")
+                  "<p class='meta'>Highlighted: character error rate above 0.5.</p>", meta, EXTRA_STYLE)
 
 
 def render_html(report: dict[str, Any], plots: list[dict[str, Any]]) -> str:
@@ -181,9 +163,8 @@ def render_html(report: dict[str, Any], plots: list[dict[str, Any]]) -> str:
     if report["skipped"]:
         skipped = "<h2>Skipped</h2><ul>" + "".join(
             f"<li>{esc(s['id'])}: {esc(s['reason'])}</li>" for s in report["skipped"]) + "</ul>"
-    meta = (f"data {esc(report['data'])}, split {esc(report['split'])}, {report['items']} utterances, "
-            f"seed {report['seed']}")
-    return page(f"Evaluation of {report['checkpoint']}", meta, f"""
+    meta = f"data {report['data']}, split {report['split']}, {report['items']} utterances, seed {report['seed']}"
+    return page(f"Evaluation of {report['checkpoint']}", f"""
 {intelligibility_html(report["intelligibility"])}
 <h2>Summary (means)</h2>
 <table><tr><th>metric</th><th>value</th><th>meaning</th></tr>{summary_rows}</table>
@@ -193,4 +174,4 @@ def render_html(report: dict[str, Any], plots: list[dict[str, Any]]) -> str:
 <p class="meta">Highlighted: the stop token never fired, or attention focus below 0.5.</p>
 <h2>Mels and attention</h2>
 {figures}
-{skipped}""")
+{skipped}""", meta, EXTRA_STYLE)

@@ -16,6 +16,7 @@ import re
 import warnings
 from typing import Callable
 
+from tts_adapt.htmlpage import page
 from tts_adapt.symbols.compare import Comparison, SymbolRow
 from tts_adapt.symbols.table import escape_symbol
 
@@ -124,11 +125,6 @@ def render_json(comparison: Comparison) -> str:
 # --- html -------------------------------------------------------------------------
 
 _CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 2px 8px; }
-th { background: #f0f0f0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.sym { font-family: ui-monospace, monospace; }
 tr.kept td.status { color: #2a7d2a; } tr.moved td.status { color: #a06a00; }
 tr.added td.status { color: #1a6fa0; } tr.removed td.status { color: #b02020; }
@@ -191,8 +187,6 @@ def render_html(comparison: Comparison) -> str:
         rows.append(f'<tr class="{row.status}">{"".join(cells)}</tr>')
     title = f"Symbol tables: {comparison.old_source} -> {comparison.new_source}"
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{esc(title)}</title>",
-        f"<style>{_CSS}</style></head><body>", f"<h1>{esc(title)}</h1>",
         f'<p class="summary">{esc(comparison.summary_line())}</p>',
         f'<img alt="chart" src="data:image/png;base64,{_chart_png(comparison)}">',
         "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>",
@@ -211,8 +205,7 @@ def render_html(comparison: Comparison) -> str:
         if stats.unused:
             parts.append("<p>Symbols no transcript uses: <code>"
                          + esc(" ".join(escape_symbol(s) for s in stats.unused)) + "</code></p>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return page(title, "\n".join(parts), extra_style=_CSS)
 
 
 RENDERERS: dict[str, Callable[[Comparison], str]] = {
