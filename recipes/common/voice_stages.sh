@@ -154,6 +154,8 @@ stage_report() {
 }
 
 run_voice_stages() {
+  # The bundled model reads phonemes: espeak-ng turns the transcripts into them (prepare, synthesize).
+  ensure_debian_packages espeak-ng
   run_stage 1 "prepare features" --in "$metadata" --in "$symbols" \
     --out "$exp/prepared/prepared.json" --sig "pretrained=$pretrained heldout=$heldout_metadata" -- stage_prepare
   run_stage 2 "symbol report" --in "$metadata" --in "$symbols" --out "$exp/symbols/compare.html" \
