@@ -105,6 +105,16 @@ def test_adapt_fold_auto_folds_the_first_ranked(world, capsys, tmp_path):
     assert folded["id"] == TRUE_SPEAKER and folded["name"] == SPEAKERS[TRUE_SPEAKER]
 
 
+def test_the_python_api_folds_auto_as_the_cli_does(world, tmp_path):
+    from tts_adapt.surgery.adapt import adapt
+
+    root = world["root"]
+    adapt(root / "src", tmp_path / "adapted", None, fold_speaker="auto", data=root / "prepared")
+    assert read_manifest(tmp_path / "adapted")["adaptation"]["folded_speaker"]["id"] == TRUE_SPEAKER
+    with pytest.raises(UserError, match="auto needs --data"):
+        adapt(root / "src", tmp_path / "other", None, fold_speaker="auto")
+
+
 def test_features_made_another_way_are_refused(world, tmp_path):
     prepared = tmp_path / "prepared"
     shutil.copytree(world["root"] / "prepared", prepared)

@@ -61,25 +61,16 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _resolve_auto(args) -> str:
-    if not args.data:
-        raise UserError("--fold-speaker auto needs --data PREPARED (the new voice's prepared features)")
-    from tts_adapt.training.suggest import rank_speakers
-
-    ranking = rank_speakers(args.source, args.data)
-    best = ranking[0]
-    console(stderr=True).print(f"--fold-speaker auto: nearest pretrained speaker is "
-                               f"{best.get('name') or best['id']} (loss {best['loss']:.4f})")
-    return str(best["id"])
-
-
 def run(args) -> int:
-    from tts_adapt.surgery.adapt import plan_adaptation
+    from tts_adapt.surgery.adapt import nearest_speaker, plan_adaptation
     from tts_adapt.surgery.apply import check_output_path
 
     fold = args.fold_speaker
-    if fold == "auto":
-        fold = _resolve_auto(args)
+    if fold == "auto":  # resolved here too, only to say which speaker and why
+        best = nearest_speaker(args.source, args.data)
+        console(stderr=True).print(f"--fold-speaker auto: nearest pretrained speaker is "
+                                   f"{best.get('name') or best['id']} (loss {best['loss']:.4f})")
+        fold = f"#{best['id']}"
     plan = plan_adaptation(
         args.source, args.symbols, source_symbols_path=args.source_symbols, layout_path=args.layout,
         fold_speaker=fold, speaker_vector=args.speaker_vector, new_rows=args.new_rows,

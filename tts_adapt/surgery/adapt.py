@@ -47,9 +47,13 @@ def plan_adaptation(
     aliases_path: Path_ | None = None,
     optimizer: str = "keep",
     seed: int = 0,
+    data: Path_ | None = None,
 ) -> Plan:
+    """The plan for ``source``; ``fold_speaker="auto"`` folds the speaker nearest to the voice in ``data``."""
     if optimizer not in ("keep", "reset"):
         raise UserError(f"--optimizer must be keep or reset, not {optimizer!r}")
+    if fold_speaker == "auto":
+        fold_speaker = f"#{nearest_speaker(source, data)['id']}"
     checkpoint = open_checkpoint(source)
     layout = source_layout(checkpoint, layout_path)
     new_table = load_symbol_table(symbols) if symbols is not None else None
@@ -57,6 +61,15 @@ def plan_adaptation(
     aliases = load_aliases(aliases_path) if aliases_path is not None else None
     speaker = choose_speaker(checkpoint, layout, speaker_dim_of(checkpoint, layout), fold_speaker, speaker_vector)
     return make_plan(checkpoint, layout, old_table, new_table, speaker, AdaptOptions(new_rows, optimizer, seed), aliases)
+
+
+def nearest_speaker(source: Path_, data: Path_ | None) -> dict[str, Any]:
+    """The pretrained speaker whose voice predicts the new voice's recordings best (``suggest-speaker``'s first)."""
+    if data is None:
+        raise UserError("--fold-speaker auto needs --data PREPARED (the new voice's prepared features)")
+    from tts_adapt.training.suggest import rank_speakers
+
+    return rank_speakers(source, data)[0]
 
 
 def adapt(source: Path_, output: Path_, symbols: Path_ | None, progress: Callable | None = None,
