@@ -166,3 +166,19 @@ def test_speaker_vector_file_equals_table_row(tmp_path, capsys, tf1_source, layo
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_the_plan_puts_every_kernel_before_the_bias_it_folds_into(tf1_source, layouts, tables):
+    """apply streams actions in order and a fold adds what its kernels' drop computed: the order is checked."""
+    import dataclasses
+
+    from tts_adapt.surgery.adapt import plan_adaptation
+
+    plan = plan_adaptation(tf1_source, tables["new"], source_symbols_path=tables["old"], layout_path=layouts["tf1"],
+                           fold_speaker="1")
+    folds = [a for a in plan.actions if a.op == "fold"]
+    assert folds
+    keys = [a.key for a in plan.actions]
+    assert all(keys.index(kernel) < keys.index(f.key) for f in folds for kernel, _ in f.fold_from)
+    with pytest.raises(ValueError, match="plan order"):
+        dataclasses.replace(plan, actions=list(reversed(plan.actions)))

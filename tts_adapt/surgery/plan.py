@@ -65,6 +65,10 @@ class AdaptOptions:
 
 @dataclass
 class Plan:
+    """What ``apply`` does, in order. The order is part of the contract: ``apply`` streams the
+    actions one tensor at a time, and a ``fold`` adds contributions computed while its kernels'
+    ``drop_rows`` ran, so every kernel comes before the bias it folds into (checked here)."""
+
     checkpoint: Checkpoint
     layout: Layout
     actions: list[Action]
@@ -74,6 +78,13 @@ class Plan:
     new_symbols: SymbolTable | None
     row_sources: list[RowSource] | None
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        position = {action.key: index for index, action in enumerate(self.actions)}
+        for index, action in enumerate(self.actions):
+            late = [kernel for kernel, _ in action.fold_from if position.get(kernel, len(self.actions)) > index]
+            if late:
+                raise ValueError(f"plan order: {action.key} folds {late[0]}, which comes after it")
 
     def summary(self) -> dict[str, Any]:
         weights = Counter(a.op for a in self.actions if a.role == "weight")
