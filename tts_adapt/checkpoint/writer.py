@@ -79,12 +79,14 @@ def _nbytes(value) -> int:
     return int(np.prod(value.shape, dtype=np.int64)) * size
 
 
-def write_checkpoint_state(directory: str | Path, prefix_name: str) -> None:
-    """The ``checkpoint`` file that lets ``tf.train.latest_checkpoint(directory)`` find ``prefix_name``."""
+def write_checkpoint_state(directory: str | Path, *prefix_names: str) -> None:
+    """The ``checkpoint`` file that lets ``tf.train.latest_checkpoint(directory)`` find the last of
+    ``prefix_names`` (all of them listed, oldest first, as TensorFlow writes it)."""
     from tts_adapt.fsutil import write_text_atomic
 
-    quoted = prefix_name.replace("\\", "\\\\").replace('"', '\\"')
-    write_text_atomic(
-        Path(directory) / "checkpoint",
-        f'model_checkpoint_path: "{quoted}"\nall_model_checkpoint_paths: "{quoted}"\n',
-    )
+    def quoted(name: str) -> str:
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [f"model_checkpoint_path: {quoted(prefix_names[-1])}"]
+    lines += [f"all_model_checkpoint_paths: {quoted(name)}" for name in prefix_names]
+    write_text_atomic(Path(directory) / "checkpoint", "\n".join(lines) + "\n")

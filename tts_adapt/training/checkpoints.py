@@ -26,8 +26,9 @@ from typing import Any
 
 from tts_adapt.checkpoint.own_keys import optimizer_key, slot_key, split_slot_key
 from tts_adapt.checkpoint.paths import data_files, resolve_checkpoint
+from tts_adapt.checkpoint.writer import write_checkpoint_state
 from tts_adapt.errors import UserError
-from tts_adapt.fsutil import sync, write_text_atomic
+from tts_adapt.fsutil import sync
 from tts_adapt.manifest import read_manifest, write_manifest
 
 PREFIX_STEM = "ckpt"
@@ -77,15 +78,6 @@ def _state_paths(directory: Path) -> list[str]:
     return [Path(p).name for p in state.all_model_checkpoint_paths]
 
 
-def _write_state(directory: Path, names: list[str]) -> None:
-    def quoted(name: str) -> str:
-        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    lines = [f"model_checkpoint_path: {quoted(names[-1])}"]
-    lines += [f"all_model_checkpoint_paths: {quoted(n)}" for n in names]
-    write_text_atomic(directory / "checkpoint", "\n".join(lines) + "\n")
-
-
 def save_checkpoint(directory: str | os.PathLike, model, optimizer, step: int, manifest: dict[str, Any],
                     keep: int = 3) -> str:
     """Write ``directory/ckpt-<step>`` (weights, Adam slots, counter) and ``manifest.json``; return the prefix.
@@ -118,7 +110,7 @@ def save_checkpoint(directory: str | os.PathLike, model, optimizer, step: int, m
     write_manifest(directory, {**manifest, "dialect": "own", "step": int(step), "checkpoint": name})
     names = [n for n in _state_paths(directory) if n != name] + [name]
     kept, dropped = names[-max(keep, 1):], names[:-max(keep, 1)]
-    _write_state(directory, kept)
+    write_checkpoint_state(directory, *kept)
     for old in dropped:
         for path in data_files(str(directory / old)):
             with contextlib.suppress(FileNotFoundError):
