@@ -19,7 +19,7 @@
 # and run the same command again to resume after an interruption.
 
 recipe=pretrain
-steps=20000           # training steps in all (a resumed run continues to this count)
+steps=15000           # training steps in all (a resumed run continues to this count)
 cleaners=phonemes     # text front-end: phonemes (espeak-ng IPA) or english (characters)
 check_sentences=3     # held-out sentences synthesised per speaker in stage 4
 eval_items=45         # validation recordings scored by tts-adapt evaluate in stage 4
