@@ -108,7 +108,7 @@ class Comparison:
         return line
 
     def to_json(self) -> dict[str, Any]:
-        """The documented JSON schema (DESIGN.md, "Contract details")."""
+        """The JSON form of the report: every symbol with its status, ids and init, then the summary."""
         symbols = [
             {"symbol": r.symbol, "display": r.display, "status": r.status, "old_id": r.old_id,
              "new_id": r.new_id, "init": r.init, "alias": r.alias, "alias_reason": r.alias_reason,
