@@ -44,7 +44,7 @@ def test_rates_count_word_and_character_errors():
 
 def test_understood_sentence_is_plain_english():
     said = intelligibility.understood_sentence(0.22, {"the recordings": 0.1})
-    assert said == "the recogniser understood 78% of the words (90% on the recordings)"
+    assert said == "The recogniser understood 78% of the words (90% on the recordings)."
     assert "0%" in intelligibility.understood_sentence(1.7)  # insertions can push WER past 1: never negative
 
 

@@ -177,7 +177,7 @@ class _Listener:
 def summarise_intelligibility(records: list[dict]) -> dict[str, Any]:
     """Corpus WER/CER of the synthesis and of each ceiling, and the sentence a person reads."""
     def rates(pick) -> dict[str, float]:
-        chosen = [pick(r) for r in records if pick(r) is not None]
+        chosen = [pair for pair in map(pick, records) if pair is not None]
         return intelligibility.corpus_rates(
             [intelligibility.Heard(r["reference"], h["heard"], h["wer"], h["cer"]) for r, h in chosen])
 
@@ -186,7 +186,7 @@ def summarise_intelligibility(records: list[dict]) -> dict[str, Any]:
                 for name in intelligibility.CEILING_LABELS if any(name in r["ceilings"] for r in records)}
     said = intelligibility.understood_sentence(
         synthesis["wer"], {intelligibility.CEILING_LABELS[name]: value["wer"] for name, value in ceilings.items()})
-    return {**synthesis, "ceilings": ceilings, "sentence": said[0].upper() + said[1:] + "."}
+    return {**synthesis, "ceilings": ceilings, "sentence": said}
 
 
 def summarise(records: list[dict]) -> dict[str, Any]:

@@ -113,10 +113,10 @@ def corpus_rates(heard: Sequence[Heard]) -> dict[str, float]:
 
 
 def understood_sentence(wer: float, ceilings: dict[str, float] | None = None) -> str:
-    """'the recogniser understood 78% of the words (90% on the recordings)': what a person reads first."""
-    said = f"the recogniser understood {_share(wer)} of the words"
+    """'The recogniser understood 78% of the words (90% on the recordings).': what a person reads first."""
+    said = f"The recogniser understood {_share(wer)} of the words"
     extra = [f"{_share(value)} on {what}" for what, value in (ceilings or {}).items() if value == value]
-    return said + (f" ({'; '.join(extra)})" if extra else "")
+    return said + (f" ({'; '.join(extra)})" if extra else "") + "."
 
 
 def _share(wer: float) -> str:

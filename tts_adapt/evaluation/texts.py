@@ -85,5 +85,4 @@ def summarise_by_speaker(records: list[dict[str, Any]]) -> dict[str, Any]:
     for name in dict.fromkeys(r["speaker"] for r in records):
         mine = [r for r in records if r["speaker"] == name]
         by_speaker[name or "-"] = rates(mine) | {"stopped": sum(r["stopped"] for r in mine), "items": len(mine)}
-    said = intelligibility.understood_sentence(overall["wer"])
-    return {**overall, "by_speaker": by_speaker, "sentence": said[0].upper() + said[1:] + "."}
+    return {**overall, "by_speaker": by_speaker, "sentence": intelligibility.understood_sentence(overall["wer"])}
