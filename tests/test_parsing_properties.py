@@ -13,7 +13,7 @@ from tts_adapt.audio.config import load_audio_config
 from tts_adapt.corpus.metadata import read_metadata
 from tts_adapt.errors import UserError
 from tts_adapt.manifest import read_manifest
-from tts_adapt.surgery.layout import layout_from_dict, load_layout
+from tts_adapt.checkpoint.layout import layout_from_dict, load_layout
 from tts_adapt.symbols.mapping import load_aliases
 from tts_adapt.symbols.table import parse_table_json, parse_table_text
 from tts_adapt.training.config import TrainingConfig, read_experiment_config

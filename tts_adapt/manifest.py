@@ -6,7 +6,7 @@ Written by the toolkit beside every checkpoint it makes (trained or adapted). Ke
 * ``dialect``: ``"own"`` | ``"tf1"`` | ``"tf2"`` (how the tensors are named)
 * ``symbols``: the symbol table (list of strings, id = position)
 * ``speakers``: speaker names (id = position); ``[]`` for a single-speaker model
-* ``layout``: where speaker rows live (see :mod:`tts_adapt.surgery.layout`)
+* ``layout``: where speaker rows live (see :mod:`tts_adapt.checkpoint.layout`)
 * ``model`` / ``audio``: configs of a toolkit model (copied verbatim by the surgery)
 * ``adaptation``: provenance of an adapted checkpoint (source, checksums, actions)
 """

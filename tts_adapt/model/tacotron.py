@@ -21,7 +21,7 @@ from tts_adapt.model.config import ModelConfig
 from tts_adapt.model.decoder import Decoder
 from tts_adapt.model.encoder import Encoder
 from tts_adapt.model.postnet import Postnet
-from tts_adapt.surgery.layout import Layout, SpeakerSite
+from tts_adapt.checkpoint.layout import Layout, SpeakerSite
 
 MODEL_NAME = "tacotron"
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from tts_adapt.checkpoint.reader import Checkpoint, open_checkpoint
 from tts_adapt.errors import UserError
 from tts_adapt.surgery.apply import apply_plan
-from tts_adapt.surgery.layout import Layout, layout_from_dict, load_layout
+from tts_adapt.checkpoint.layout import Layout, layout_from_dict, load_layout
 from tts_adapt.surgery.plan import AdaptOptions, Plan, make_plan, speaker_dim_of
 from tts_adapt.surgery.speaker import choose_speaker
 from tts_adapt.symbols.mapping import load_aliases

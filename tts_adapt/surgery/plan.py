@@ -16,7 +16,7 @@ from typing import Any, Literal
 from tts_adapt.checkpoint.dialects import OBJECT_GRAPH_KEY, TensorEntry, VariableGroup
 from tts_adapt.checkpoint.reader import Checkpoint
 from tts_adapt.errors import UserError
-from tts_adapt.surgery.layout import Layout, SpeakerSite
+from tts_adapt.checkpoint.layout import Layout, SpeakerSite
 from tts_adapt.surgery.speaker import SpeakerChoice
 from tts_adapt.symbols.mapping import RowSource, map_symbols
 from tts_adapt.symbols.table import SymbolTable

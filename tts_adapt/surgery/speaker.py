@@ -11,7 +11,7 @@ import numpy as np
 from tts_adapt.checkpoint.reader import Checkpoint
 from tts_adapt.errors import UserError
 from tts_adapt.speakers import resolve_speaker
-from tts_adapt.surgery.layout import Layout
+from tts_adapt.checkpoint.layout import Layout
 
 
 @dataclass(frozen=True)
