@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tts_adapt.training.attention_metrics import alignment_metrics
+from tts_adapt.model.alignment_metrics import alignment_metrics
 from tts_adapt.training.losses import guided_attention_loss, mel_loss, stop_loss
 
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from tts_adapt.errors import UserError
     from tts_adapt.fsutil import atomic_file, check_output_file
     from tts_adapt.model.synthesis import plot_alignment, synthesize
-    from tts_adapt.training.attention_metrics import alignment_metrics
+    from tts_adapt.model.alignment_metrics import alignment_metrics
     from tts_adapt.training.checkpoints import load_model
     from tts_adapt.training.runtime import configure_threads
 

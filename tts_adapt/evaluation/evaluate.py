@@ -26,7 +26,7 @@ from tts_adapt.errors import UserError
 from tts_adapt.corpus.prepared import check_same_features
 from tts_adapt.evaluation import intelligibility, metrics
 from tts_adapt.evaluation.items import Item, batches, load_items, pad_batch
-from tts_adapt.training.attention_metrics import alignment_metrics
+from tts_adapt.model.alignment_metrics import alignment_metrics
 
 BATCH_SIZE = 8
 METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_end", "length_ratio")

@@ -4,7 +4,7 @@
 * ``mcd_dtw`` - mel cepstral distortion in dB between a free-running mel and the
   recording's, after dynamic time warping (the two need not have the same length).
 * attention focus / monotonicity / coverage / reached_end come from
-  :func:`tts_adapt.training.attention_metrics.alignment_metrics`, so evaluation and
+  :func:`tts_adapt.model.alignment_metrics.alignment_metrics`, so evaluation and
   the training log's free-running check use one definition.
 * ``length_ratio`` - did the stop token end the utterance at about the right length?
 """

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility
 from tts_adapt.evaluation.evaluate import Evaluation, intelligibility_plan
-from tts_adapt.training.attention_metrics import alignment_metrics
+from tts_adapt.model.alignment_metrics import alignment_metrics
 
 ATTENTION_KEYS = ("focus", "monotonicity", "coverage", "reached_end")
 
