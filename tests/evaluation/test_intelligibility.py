@@ -38,7 +38,7 @@ def test_rates_count_word_and_character_errors():
     assert wer == pytest.approx(1 / 3) and cer == pytest.approx(4 / 11)  # one word; " sat" is four characters
     assert intelligibility.utterance_rates("", "") == (0.0, 0.0)
     assert intelligibility.utterance_rates("", "noise") == (1.0, 1.0)
-    heard = [intelligibility.Heard("a b c d", "a b c d", 0.0, 0.0), intelligibility.Heard("e f", "", 1.0, 1.0)]
+    heard = [("a b c d", "a b c d"), ("e f", "")]
     assert intelligibility.corpus_rates(heard)["wer"] == pytest.approx(2 / 6)  # summed errors, not a mean of rates
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from tts_adapt.cli._output import add_format_argument, console, print_json, shape
-from tts_adapt.errors import UserError
 from tts_adapt.symbols.mapping import NEW_ROW_STRATEGIES
 
 DESCRIPTION = """\

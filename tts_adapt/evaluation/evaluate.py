@@ -178,8 +178,7 @@ def summarise_intelligibility(records: list[dict]) -> dict[str, Any]:
     """Corpus WER/CER of the synthesis and of each ceiling, and the sentence a person reads."""
     def rates(pick) -> dict[str, float]:
         chosen = [pair for pair in map(pick, records) if pair is not None]
-        return intelligibility.corpus_rates(
-            [intelligibility.Heard(r["reference"], h["heard"], h["wer"], h["cer"]) for r, h in chosen])
+        return intelligibility.corpus_rates([(r["reference"], h["heard"]) for r, h in chosen])
 
     synthesis = rates(lambda r: (r, r))
     ceilings = {name: rates(lambda r, name=name: (r, r["ceilings"][name]) if name in r["ceilings"] else None)

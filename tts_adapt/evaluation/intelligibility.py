@@ -100,16 +100,15 @@ def utterance_rates(reference: str, hypothesis: str) -> tuple[float, float]:
     return float(jiwer.wer(reference, hypothesis)), float(jiwer.cer(reference, hypothesis))
 
 
-def corpus_rates(heard: Sequence[Heard]) -> dict[str, float]:
-    """WER and CER over all utterances together (errors / reference length, summed), as ASR papers report."""
+def corpus_rates(pairs: Sequence[tuple[str, str]]) -> dict[str, float]:
+    """WER and CER of (reference, heard) pairs together (errors / reference length, summed), as ASR papers report."""
     import jiwer
 
-    pairs = [(h.reference, h.hypothesis) for h in heard if h.reference]
-    if not pairs:
+    kept = [(reference, heard) for reference, heard in pairs if reference]
+    if not kept:
         return {"wer": float("nan"), "cer": float("nan")}
-    references, hypotheses = zip(*pairs)
-    return {"wer": float(jiwer.wer(list(references), list(hypotheses))),
-            "cer": float(jiwer.cer(list(references), list(hypotheses)))}
+    references, hypotheses = map(list, zip(*kept))
+    return {"wer": float(jiwer.wer(references, hypotheses)), "cer": float(jiwer.cer(references, hypotheses))}
 
 
 def understood_sentence(wer: float, ceilings: dict[str, float] | None = None) -> str:

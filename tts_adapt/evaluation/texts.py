@@ -77,8 +77,7 @@ def evaluate_texts(checkpoint: str | os.PathLike, texts: Sequence[str], speakers
 def summarise_by_speaker(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Corpus WER/CER over everything and per speaker, with the sentence a person reads."""
     def rates(chosen: list[dict]) -> dict[str, float]:
-        return intelligibility.corpus_rates(
-            [intelligibility.Heard(r["reference"], r["heard"], r["wer"], r["cer"]) for r in chosen])
+        return intelligibility.corpus_rates([(r["reference"], r["heard"]) for r in chosen])
 
     overall = rates(records)
     by_speaker = {}
