@@ -45,8 +45,8 @@ def audio_dict() -> dict:
 
 
 def save_model(directory: Path, model, symbols=SYMBOLS, speakers=SPEAKERS) -> Path:
+    from tts_adapt.checkpoint.own import save_checkpoint
     from tts_adapt.manifest import new_manifest
-    from tts_adapt.training.checkpoints import save_checkpoint
 
     manifest = new_manifest(symbols=list(symbols), speakers=list(speakers), layout=model.layout().to_dict(),
                             model=model.config.to_dict(), audio=audio_dict())

@@ -11,9 +11,9 @@ import pytest
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.audio.features import wav_to_mel
 from tts_adapt.audio.io import load_audio, read_audio
+from tts_adapt.corpus.items import Item
 from tts_adapt.evaluation import intelligibility
 from tts_adapt.evaluation.evaluate import _Listener, summarise_intelligibility
-from tts_adapt.evaluation.items import Item
 
 SENTENCE = "The quick brown fox jumps over the lazy dog."
 needs_flite = pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite (Debian package)")

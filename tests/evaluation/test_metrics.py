@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tts_adapt.audio.config import AudioConfig
-from tts_adapt.evaluation.metrics import length_ratio, masked_l1, mcd_dtw
+from tts_adapt.evaluation.metrics import length_ratio, mcd_dtw
+from tts_adapt.model.teacher_forcing import masked_l1
 
 AUDIO = AudioConfig(n_mels=40)
 DB_PER_UNIT = -AUDIO.min_level_db / 8.0  # normalised mel [-4, 4] spans min_level_db..0 dB

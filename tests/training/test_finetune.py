@@ -4,12 +4,12 @@ import shutil
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from cli_testing import run_cli
 from tiny_model import make_prepared
+
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest
-from tts_adapt.training.checkpoints import load_model
+from tts_adapt.model.loading import load_model
 
 TRAIN_FLAGS = ["--preset", "tiny", "--batch-size", "4", "--val-every", "50", "--format", "json"]
 

@@ -44,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from tts_adapt.cli._output import console, print_json
     from tts_adapt.errors import UserError
     from tts_adapt.fsutil import atomic_file, check_output_file
-    from tts_adapt.model.synthesis import plot_alignment, synthesize
     from tts_adapt.model.alignment_metrics import alignment_metrics
-    from tts_adapt.training.checkpoints import load_model
+    from tts_adapt.model.loading import load_model
+    from tts_adapt.model.synthesis import plot_alignment, synthesize
     from tts_adapt.training.runtime import configure_threads
 
     if not args.output.lower().endswith(".wav"):

@@ -10,7 +10,8 @@ and ``stopped: false``.
 
 Where the model reads English, each free-running mel is also vocoded and heard by an offline
 recogniser (:mod:`tts_adapt.evaluation.intelligibility`), beside two ceilings on the same
-sentences: the recording itself, and the recording's own mel through the same vocoder.
+sentences: the recording itself, and the recording's own mel through the same vocoder. The
+two vocoded waveforms also give the pitch error (F0 RMSE along the DTW path).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tts_adapt.errors import UserError
+from tts_adapt.corpus.items import Item, batches, load_items, pad_batch
 from tts_adapt.corpus.prepared import check_same_features
+from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility, metrics
-from tts_adapt.evaluation.items import Item, batches, load_items, pad_batch
 from tts_adapt.model.alignment_metrics import alignment_metrics
+from tts_adapt.model.teacher_forcing import masked_l1
 
 BATCH_SIZE = 8
 METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_end", "length_ratio")
@@ -65,9 +67,9 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     """
     from tts_adapt.audio.config import AudioConfig
     from tts_adapt.corpus.prepared import read_info
+    from tts_adapt.model.loading import load_model
+    from tts_adapt.model.teacher_forcing import teacher_forced_graph
     from tts_adapt.symbols.table import SymbolTable
-    from tts_adapt.training.checkpoints import load_model
-    from tts_adapt.training.suggest import teacher_forced_graph
 
     if max_items is not None and max_items < 1:
         raise UserError(f"--max-items must be at least 1, got {max_items}")
@@ -90,7 +92,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     for done, group in enumerate(groups, 1):
         batch = pad_batch(group, config.reduction, [speaker_of[item.id] for item in group])
         taught = forward(batch)["mel_post"].numpy()
-        l1 = metrics.masked_l1(taught, batch["mel"], batch["mel_len"])
+        l1 = masked_l1(taught, batch["mel"], batch["mel_len"])
         for row, item in enumerate(group):
             records[item.id], arrays = _score(model, item, speaker_of[item.id], float(l1[row]), seed, audio)
             if listener is not None:
@@ -163,14 +165,16 @@ class _Listener:
         from tts_adapt.audio.features import mel_to_wav
 
         rate = self.audio.sample_rate
-        heard = self.recogniser.score(mel_to_wav(synthesized, self.audio), rate, item.text)
-        ceilings = {"vocoded": self.recogniser.score(mel_to_wav(item.mel, self.audio), rate, item.text)}
+        spoken, vocoded = mel_to_wav(synthesized, self.audio), mel_to_wav(item.mel, self.audio)
+        heard = self.recogniser.score(spoken, rate, item.text)
+        ceilings = {"vocoded": self.recogniser.score(vocoded, rate, item.text)}
         if item.audio and os.path.isfile(item.audio):
             from tts_adapt.audio.io import read_audio
 
             wav, wav_rate = read_audio(item.audio)
             ceilings["recording"] = self.recogniser.score(wav, wav_rate, item.text)
         return {**heard.to_json(), "reference": heard.reference,
+                **metrics.f0_rmse(item.mel, synthesized, vocoded, spoken, self.audio),
                 "ceilings": {name: h.to_json() for name, h in ceilings.items()}}
 
 
@@ -183,9 +187,12 @@ def summarise_intelligibility(records: list[dict]) -> dict[str, Any]:
     synthesis = rates(lambda r: (r, r))
     ceilings = {name: rates(lambda r, name=name: (r, r["ceilings"][name]) if name in r["ceilings"] else None)
                 for name in intelligibility.CEILING_LABELS if any(name in r["ceilings"] for r in records)}
+    voiced = [r["f0_rmse"] for r in records if r["f0_rmse"] is not None]
+    pitch = {"f0_rmse": float(np.mean(voiced)) if voiced else None,
+             "voicing_error": float(np.mean([r["voicing_error"] for r in records]))}
     said = intelligibility.understood_sentence(
         synthesis["wer"], {intelligibility.CEILING_LABELS[name]: value["wer"] for name, value in ceilings.items()})
-    return {**synthesis, "ceilings": ceilings, "sentence": said}
+    return {**synthesis, **pitch, "ceilings": ceilings, "sentence": said}
 
 
 def summarise(records: list[dict]) -> dict[str, Any]:

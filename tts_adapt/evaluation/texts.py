@@ -37,8 +37,8 @@ def evaluate_texts(checkpoint: str | os.PathLike, texts: Sequence[str], speakers
                    progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """Every sentence in every requested speaker's voice (default: all of the model's), heard by the recogniser."""
     from tts_adapt.audio.io import save_wav
+    from tts_adapt.model.loading import load_model
     from tts_adapt.model.synthesis import speaker_of, synthesize
-    from tts_adapt.training.checkpoints import load_model
 
     model, manifest = load_model(checkpoint)
     listening = intelligibility_plan(True, manifest.get("cleaners"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
+from tts_adapt.checkpoint.layout import Layout, layout_from_dict, load_layout
 from tts_adapt.checkpoint.reader import Checkpoint, open_checkpoint
 from tts_adapt.errors import UserError
 from tts_adapt.surgery.apply import apply_plan
-from tts_adapt.checkpoint.layout import Layout, layout_from_dict, load_layout
 from tts_adapt.surgery.plan import AdaptOptions, Plan, make_plan, speaker_dim_of
 from tts_adapt.surgery.speaker import choose_speaker
 from tts_adapt.symbols.mapping import load_aliases
@@ -67,7 +67,7 @@ def nearest_speaker(source: Path_, data: Path_ | None) -> dict[str, Any]:
     """The pretrained speaker whose voice predicts the new voice's recordings best (``suggest-speaker``'s first)."""
     if data is None:
         raise UserError("--fold-speaker auto needs --data PREPARED (the new voice's prepared features)")
-    from tts_adapt.training.suggest import rank_speakers
+    from tts_adapt.surgery.speaker_ranking import rank_speakers
 
     return rank_speakers(source, data)[0]
 

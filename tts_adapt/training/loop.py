@@ -28,7 +28,7 @@ import numpy as np
 from tts_adapt.errors import UserError
 from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.model.alignment_metrics import alignment_metrics
-from tts_adapt.training.checkpoints import save_checkpoint
+from tts_adapt.checkpoint.own import save_checkpoint
 from tts_adapt.training.config import FREEZABLE_PARTS, TrainingConfig
 from tts_adapt.training.reporting import MetricsLog, Reporter, TensorBoardLog
 

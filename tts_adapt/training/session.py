@@ -14,12 +14,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tts_adapt.checkpoint.own import restore_checkpoint, save_checkpoint
 from tts_adapt.corpus.prepared import check_same_features, read_info
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import check_fresh_output_dir
 from tts_adapt.manifest import new_manifest, read_manifest
+from tts_adapt.model.loading import model_from_manifest
 from tts_adapt.symbols.table import SymbolTable, load_symbol_table
-from tts_adapt.training.checkpoints import model_from_manifest, restore_checkpoint, save_checkpoint
 from tts_adapt.training.config import TrainingConfig, read_experiment_config
 from tts_adapt.training.loop import TrainingRun, make_optimizer
 from tts_adapt.training.runtime import set_seed

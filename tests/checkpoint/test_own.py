@@ -2,13 +2,14 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tiny_model import N_SPEAKERS, N_SYMBOLS, TINY, make_batch
 
-from tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch
+from tts_adapt.checkpoint.own import restore_checkpoint, save_checkpoint
 from tts_adapt.checkpoint.own_keys import slot_key
 from tts_adapt.errors import UserError
 from tts_adapt.manifest import new_manifest, read_manifest
+from tts_adapt.model.loading import load_model
 from tts_adapt.model.tacotron import Tacotron
-from tts_adapt.training.checkpoints import load_model, restore_checkpoint, save_checkpoint
 
 SYMBOLS = [chr(ord("a") + i) for i in range(N_SYMBOLS)]
 SPEAKERS = ["ann", "bob", "cy"]

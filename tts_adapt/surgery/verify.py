@@ -83,7 +83,7 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
                        speaker: str | int | None = None, tolerance: float = DEFAULT_TOLERANCE,
                        seed: int = 0) -> dict[str, Any]:
     """Run both models on the same probe; the result is what ``tts-adapt verify --format json`` prints."""
-    from tts_adapt.training.checkpoints import load_model
+    from tts_adapt.model.loading import load_model
 
     source_model, source_manifest = load_model(source_path)
     adapted_model, adapted_manifest = load_model(adapted_path)

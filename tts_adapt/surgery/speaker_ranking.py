@@ -15,23 +15,9 @@ from typing import Any, Callable
 import numpy as np
 
 from tts_adapt.errors import UserError
-from tts_adapt.evaluation.metrics import masked_l1
+from tts_adapt.model.teacher_forcing import teacher_forced_graph, teacher_forced_losses
 
 BATCH_SIZE = 16
-
-
-def teacher_forced_losses(model, batch: dict[str, np.ndarray], forward: Callable | None = None) -> np.ndarray:
-    """Per-item loss [batch] of one padded batch (see the module docstring)."""
-    outputs = (forward or teacher_forced_graph(model))(batch)
-    losses = [masked_l1(outputs[key].numpy(), batch["mel"], batch["mel_len"]) for key in ("mel", "mel_post")]
-    return (losses[0] + losses[1]) / 2
-
-
-def teacher_forced_graph(model) -> Callable:
-    """The model's teacher-forced pass as one graph (one trace serves every batch shape)."""
-    import tensorflow as tf
-
-    return tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
 
 
 def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.PathLike, max_items: int = 64,
@@ -44,10 +30,10 @@ def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.Pat
     is called after each batch; ``details``, when given, receives the items scored
     and skipped.
     """
+    from tts_adapt.corpus.items import batches, load_items, pad_batch
     from tts_adapt.corpus.prepared import check_same_features
-    from tts_adapt.evaluation.items import batches, load_items, pad_batch
+    from tts_adapt.model.loading import load_model
     from tts_adapt.symbols.table import SymbolTable
-    from tts_adapt.training.checkpoints import load_model
 
     if max_items < 1:
         raise UserError(f"--max-items must be at least 1, got {max_items}")

@@ -113,7 +113,8 @@ def test_bad_inputs_exit_2_with_one_line(source, capsys, tmp_path, case):
 @pytest.mark.parametrize("site", range(5))
 def test_a_fold_missing_at_any_one_site_is_caught(source, capsys, tmp_path, site):
     """Put one fold_into bias back to its unfolded value: verify must see that site's missing speaker."""
-    from tts_adapt.training.checkpoints import load_model, save_checkpoint
+    from tts_adapt.checkpoint.own import save_checkpoint
+    from tts_adapt.model.loading import load_model
 
     model, manifest = load_model(adapted(source, capsys, "1"))
     source_model, source_manifest = load_model(source / "src")

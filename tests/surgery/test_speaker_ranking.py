@@ -8,12 +8,20 @@ import shutil
 import numpy as np
 import pytest
 from cli_testing import run_cli
-from tiny_checkpoints import (NEW_SYMBOLS, NEW_VOICE_TEXTS, SPEAKERS, SYMBOLS, make_source, spoken_by,
-                              write_prepared, write_table)
+from tiny_checkpoints import (
+    NEW_SYMBOLS,
+    NEW_VOICE_TEXTS,
+    SPEAKERS,
+    SYMBOLS,
+    make_source,
+    spoken_by,
+    write_prepared,
+    write_table,
+)
 
 from tts_adapt.errors import UserError
 from tts_adapt.manifest import read_manifest
-from tts_adapt.training.suggest import rank_speakers
+from tts_adapt.surgery.speaker_ranking import rank_speakers
 
 TRUE_SPEAKER = 2
 
