@@ -5,7 +5,8 @@ L1+L2 mel / stop / guided-attention losses, gradients, clipping, Adam):
 
 * eager: its Python body run op by op;
 * tf.function: exactly what ``train``/``finetune`` run (one trace for every batch shape);
-* xla: the same body under ``tf.function(jit_compile=True)`` (compiled per batch shape).
+* xla: the same step with its forward and backward pass under ``jit_compile=True``
+  (``train --xla``; compiled per batch shape).
 
 Each mode runs in a fresh process (same thread settings as training), side by side in
 one run, on one fixed batch: by default synthetic with the pretraining corpus's
@@ -87,9 +88,9 @@ def run_mode(mode: str, args) -> dict:
     model = Tacotron(config, n_symbols, n_speakers)
     training = TrainingConfig(batch_size=args.batch_size)
     optimizer = make_optimizer(training)
-    train_step, _ = make_steps(model, optimizer, training, model.trainable_variables)
-    step = {"eager": train_step.python_function, "function": train_step,
-            "xla": tf.function(train_step.python_function, jit_compile=True)}[mode]
+    if mode == "eager":
+        tf.config.run_functions_eagerly(True)  # the step's Python body, op by op
+    step, _ = make_steps(model, optimizer, training, model.trainable_variables, xla=mode == "xla")
     inputs = ({k: tf.constant(v) for k, v in batch.items()}, tf.constant(training.learning_rate), tf.constant(1.0))
 
     def timed() -> float:

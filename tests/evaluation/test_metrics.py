@@ -79,3 +79,34 @@ def test_length_ratio():
     assert length_ratio(150, 100) == 1.5
     with pytest.raises(ValueError):
         length_ratio(10, 0)
+
+
+def voiced_tone(f0: float, seconds: float = 1.0, unvoiced_tail: float = 0.0) -> np.ndarray:
+    """A buzzy vowel-like tone (10 harmonics) at ``f0``, then optional noise (unvoiced)."""
+    rate = AUDIO.sample_rate
+    t = np.arange(int(seconds * rate)) / rate
+    tone = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 11)) * 0.2
+    noise = np.random.default_rng(0).normal(0, 0.05, int(unvoiced_tail * rate))
+    return np.concatenate([tone, noise]).astype(np.float32)
+
+
+def test_f0_rmse_measures_a_known_pitch_difference():
+    from tts_adapt.audio.features import wav_to_mel
+    from tts_adapt.evaluation.metrics import f0_rmse
+
+    low, high = voiced_tone(150.0), voiced_tone(165.0)
+    mel_low, mel_high = wav_to_mel(low, AUDIO), wav_to_mel(high, AUDIO)
+    same = f0_rmse(mel_low, mel_low, low, low, AUDIO)
+    assert same["f0_rmse"] == pytest.approx(0.0, abs=1e-6) and same["voicing_error"] == 0.0
+    apart = f0_rmse(mel_low, mel_high, low, high, AUDIO)
+    assert apart["f0_rmse"] == pytest.approx(15.0, abs=2.0)  # pYIN's resolution is a few cents
+
+
+def test_f0_voicing_error_counts_frames_voiced_on_one_side_only():
+    from tts_adapt.audio.features import wav_to_mel
+    from tts_adapt.evaluation.metrics import f0_rmse
+
+    voiced, half_noise = voiced_tone(150.0, seconds=1.0), voiced_tone(150.0, seconds=0.5, unvoiced_tail=0.5)
+    result = f0_rmse(wav_to_mel(voiced, AUDIO), wav_to_mel(half_noise, AUDIO), voiced, half_noise, AUDIO)
+    assert 0.2 < result["voicing_error"] < 0.8
+    assert result["f0_rmse"] == pytest.approx(0.0, abs=3.0)  # where both are voiced, the pitch agrees

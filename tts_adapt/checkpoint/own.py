@@ -42,7 +42,12 @@ def checkpoint_name(step: int) -> str:
 
 
 def adam_slots(optimizer, variable) -> dict[str, Any]:
-    """``{"m": momentum, "v": velocity}`` of ``variable`` in a built Keras 3 Adam optimizer."""
+    """``{"m": momentum, "v": velocity}`` of ``variable`` in a built Keras 3 Adam optimizer.
+
+    A ``LossScaleOptimizer`` (mixed_float16) keeps its Adam as ``inner_optimizer``; its loss
+    scale is not saved (it adapts again within a few steps).
+    """
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
     index = optimizer._get_variable_index(variable)
     return {"m": optimizer._momentums[index], "v": optimizer._velocities[index]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tts_adapt.cli._output import add_format_argument
-from tts_adapt.cli.train import add_training_flags, execute, overrides
+from tts_adapt.cli.train import add_placement_flags, add_training_flags, execute, overrides
 
 DESCRIPTION = """\
 Fine-tune a checkpoint made by 'tts-adapt adapt' (or any tts-adapt checkpoint) on the
@@ -39,6 +39,7 @@ def register(subparsers) -> None:
     parser.add_argument("--config", metavar="YAML", help="experiment config; its training: section is used")
     parser.add_argument("--freeze", metavar="PARTS", help="comma-separated parts that keep their weights")
     add_training_flags(parser, learning_rate_help="Adam learning rate (default: 1e-4)")
+    add_placement_flags(parser)
     add_format_argument(parser)
     parser.set_defaults(func=run)
 
@@ -48,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
 
     from tts_adapt.training.session import new_finetuning
 
-    return execute(lambda: new_finetuning(args.adapted, Path(args.data), Path(args.output), args.config,
-                                          overrides(args)), args)
+    return execute(lambda placement: new_finetuning(args.adapted, Path(args.data), Path(args.output), args.config,
+                                                    overrides(args), placement), args)

@@ -24,9 +24,15 @@ directory: adapt, synthesize and verify take it as is.
 Running the same command again resumes from the newest checkpoint; raise --steps to
 train further. Ctrl-C or SIGTERM saves a checkpoint before exiting.
 
+--strategy spreads each step over several devices or machines (TensorFlow's
+tf.distribute); checkpoints do not depend on it, so a run may resume under another.
+
 examples:
   tts-adapt train --data data/pretrain --output exp/multispeaker --preset small --steps 3000
   tts-adapt train --data data/pretrain --output exp/multispeaker --config recipes/pretrain_multispeaker/conf/train.yaml
+  tts-adapt train --data data/pretrain --output exp/multispeaker --strategy mirrored --precision mixed_bfloat16
+  TF_CONFIG='{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}' \
+      tts-adapt train --data /shared/pretrain --output /shared/exp/multispeaker --strategy multi-worker
   tensorboard --logdir exp/multispeaker/logs
 """
 
@@ -43,6 +49,7 @@ def register(subparsers) -> None:
     parser.add_argument("--symbols", metavar="TABLE",
                         help="symbol table (default: the one recorded in PREPARED/prepared.json)")
     add_training_flags(parser)
+    add_placement_flags(parser)
     add_format_argument(parser)
     parser.set_defaults(func=run)
 
@@ -58,6 +65,22 @@ def add_training_flags(parser: argparse.ArgumentParser, learning_rate_help: str 
     parser.add_argument("--keep", type=int, metavar="K", help="checkpoints kept in EXPDIR")
 
 
+def add_placement_flags(parser: argparse.ArgumentParser) -> None:
+    """Where and how the steps run; not saved with the run, so a rerun may choose differently."""
+    from tts_adapt.training.distribute import PRECISIONS, STRATEGIES
+
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default",
+                        help="default: one device; mirrored: every local GPU (or logical CPU device); "
+                             "multi-worker: the machines listed in TF_CONFIG (see the README). "
+                             "--batch-size is the global batch")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="compute dtype of the convolutional postnet and embedding (recurrent parts stay "
+                             "float32; mixed_float16 scales the loss); default float32")
+    parser.add_argument("--xla", action="store_true",
+                        help="compile each replica's forward and backward pass with XLA (per batch shape; "
+                             "off by default: slower on CPU)")
+
+
 def overrides(args: argparse.Namespace) -> dict:
     return {"steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
             "seed": args.seed, "checkpoint_every": args.checkpoint_every, "val_every": args.val_every,
@@ -71,9 +94,17 @@ def execute(make_run, args: argparse.Namespace) -> int:
     from tts_adapt.training.reporting import Reporter
     from tts_adapt.training.runtime import configure_threads
 
+    from tts_adapt.training.distribute import place, set_precision
+
     configure_threads()
-    run = make_run()
-    summary = train(run, Reporter(enabled=args.format == "text"))
+    placement = place(args.strategy)
+    set_precision(args.precision)  # before the model is built: layers take the policy when created
+    try:
+        with placement.strategy.scope():
+            run = make_run(placement)
+        summary = train(run, Reporter(enabled=args.format == "text" and placement.chief), xla=args.xla)
+    finally:
+        placement.close()
     if args.format == "json":
         print_json(summary)
         return summary.get("exit_code", 0)
@@ -100,5 +131,5 @@ def run(args: argparse.Namespace) -> int:
 
     from tts_adapt.training.session import new_training
 
-    return execute(lambda: new_training(Path(args.data), Path(args.output), args.config, args.preset, args.symbols,
-                                        overrides(args)), args)
+    return execute(lambda placement: new_training(Path(args.data), Path(args.output), args.config, args.preset,
+                                                  args.symbols, overrides(args), placement), args)

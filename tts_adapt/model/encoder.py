@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tts_adapt.model.config import ModelConfig
 from tts_adapt.model.cells import LSTMCell
+from tts_adapt.model.normalization import GlobalBatchNormalization
 from tts_adapt.model.ops import dropout
 
 
@@ -50,7 +51,7 @@ class Encoder(keras.layers.Layer):
                                 name=f"conv_{i}")
             for i in range(config.encoder_conv_layers)
         ]
-        self.norms = [keras.layers.BatchNormalization(name=f"batch_norm_{i}")
+        self.norms = [GlobalBatchNormalization(name=f"batch_norm_{i}")
                       for i in range(config.encoder_conv_layers)]
         self.forward_lstm = LSTMCell(config.encoder_lstm_units, name="forward_lstm")
         self.backward_lstm = LSTMCell(config.encoder_lstm_units, name="backward_lstm")

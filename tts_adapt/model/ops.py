@@ -7,6 +7,10 @@ checkpoint and in the surgery's plan without being a weight of the model.
 
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
+import keras
 import tensorflow as tf
 
 
@@ -27,3 +31,30 @@ def seeded_dropout(x: tf.Tensor, rate: float, seed: tf.Tensor) -> tf.Tensor:
 def sequence_mask(lengths: tf.Tensor, maxlen: tf.Tensor | int, dtype=tf.float32) -> tf.Tensor:
     """[batch, maxlen] with 1 where the position is inside the sequence."""
     return tf.sequence_mask(lengths, maxlen, dtype=dtype)
+
+
+def global_sum(x: tf.Tensor) -> tf.Tensor:
+    """``x`` summed over the replicas of a distributed training step (``x`` itself anywhere else).
+
+    Sums and counts that are added up this way before dividing give every replica the
+    statistics of the whole global batch, so N replicas compute what one device would.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, x)
+
+
+@contextlib.contextmanager
+def float32_layers() -> Iterator[None]:
+    """Layers built inside compute in float32 whatever the global (mixed precision) policy.
+
+    For the recurrent decoder: its per-step matmuls are too small to gain from 16-bit
+    arithmetic, and attention energies and LSTM states need float32's range.
+    """
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tts_adapt.model.config import ModelConfig
+from tts_adapt.model.normalization import GlobalBatchNormalization
 from tts_adapt.model.ops import dropout
 
 
@@ -19,7 +20,7 @@ class Postnet(keras.layers.Layer):
                                 padding="same", name=f"conv_{i}")
             for i in range(config.postnet_layers)
         ]
-        self.norms = [keras.layers.BatchNormalization(name=f"batch_norm_{i}") for i in range(config.postnet_layers)]
+        self.norms = [GlobalBatchNormalization(name=f"batch_norm_{i}") for i in range(config.postnet_layers)]
 
     def build(self, input_shape) -> None:
         channels = input_shape[-1]

@@ -20,6 +20,7 @@ import tensorflow as tf
 from tts_adapt.model.config import ModelConfig
 from tts_adapt.model.decoder import Decoder
 from tts_adapt.model.encoder import Encoder
+from tts_adapt.model.ops import float32_layers
 from tts_adapt.model.postnet import Postnet
 from tts_adapt.checkpoint.layout import Layout, SpeakerSite
 
@@ -28,18 +29,19 @@ MODEL_NAME = "tacotron"
 
 class Tacotron(keras.Model):
     def __init__(self, config: ModelConfig, n_symbols: int, n_speakers: int = 0) -> None:
-        super().__init__(name=MODEL_NAME)
+        super().__init__(name=MODEL_NAME, dtype="float32")  # inputs and outputs float32 under any policy
         if n_symbols < 1:
             raise ValueError("a model needs at least one symbol")
         self.config = config
         self.n_symbols = n_symbols
         self.n_speakers = n_speakers
         self.symbol_embedding = keras.layers.Embedding(n_symbols, config.embed_dim, name="symbol_embedding")
-        self.speaker_embedding = (
-            keras.layers.Embedding(n_speakers, config.speaker_dim, name="speaker_embedding") if n_speakers else None
-        )
-        self.encoder = Encoder(config, name="encoder")
-        self.decoder = Decoder(config, multi_speaker=bool(n_speakers), name="decoder")
+        with float32_layers():  # the recurrent parts (and the speaker vector they read) stay float32
+            self.encoder = Encoder(config, name="encoder")
+            self.speaker_embedding = (
+                keras.layers.Embedding(n_speakers, config.speaker_dim, name="speaker_embedding") if n_speakers else None
+            )
+            self.decoder = Decoder(config, multi_speaker=bool(n_speakers), name="decoder")
         self.postnet = Postnet(config, name="postnet")
         self.build()
         self._free_running = tf.function(self._free_running_eager, reduce_retracing=True)
@@ -76,13 +78,13 @@ class Tacotron(keras.Model):
         """
         memory, mask = self.encode(batch["text"], batch["text_len"], batch.get("speaker"), training)
         mel, stop_logits, alignment = self.decoder.teacher_forced(memory, mask, batch["mel"], training)
-        mel_post = mel + self.postnet(mel, training=training)
+        mel_post = mel + tf.cast(self.postnet(mel, training=training), mel.dtype)
         return {"mel": mel, "mel_post": mel_post, "stop_logits": stop_logits, "alignment": alignment}
 
     def _free_running_eager(self, text, text_len, speaker, max_steps, seed):
         memory, mask = self.encode(text, text_len, speaker, training=False)
         mel, stop_logits, alignment, lengths = self.decoder.free_running(memory, mask, max_steps, seed)
-        mel_post = mel + self.postnet(mel, training=False)
+        mel_post = mel + tf.cast(self.postnet(mel, training=False), mel.dtype)
         return {"mel": mel, "mel_post": mel_post, "stop_logits": stop_logits, "alignment": alignment,
                 "mel_len": lengths}
 

@@ -25,11 +25,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tts_adapt.errors import UserError
-from tts_adapt.symbols.table import SymbolTable
-from tts_adapt.model.alignment_metrics import alignment_metrics
 from tts_adapt.checkpoint.own import save_checkpoint
+from tts_adapt.errors import UserError
+from tts_adapt.model.alignment_metrics import alignment_metrics
+from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.training.config import FREEZABLE_PARTS, TrainingConfig
+from tts_adapt.training.distribute import Placement, place
 from tts_adapt.training.reporting import MetricsLog, Reporter, TensorBoardLog
 
 
@@ -45,13 +46,18 @@ class TrainingRun:
     manifest: dict[str, Any]  # written with every checkpoint (step and dialect are filled in)
     start_step: int = 0  # the step at which this run's schedules (learning rate, attention weight) begin
     cleaners: tuple[str, ...] | None = None  # None: the cleaners recorded by prepare
+    placement: Placement | None = None  # None: one device (the default strategy)
 
 
 def make_optimizer(config: TrainingConfig):
+    """Adam; under the ``mixed_float16`` policy wrapped in Keras's dynamic loss scaling."""
     import keras
 
-    return keras.optimizers.Adam(learning_rate=config.learning_rate, beta_1=config.adam_beta_1,
+    adam = keras.optimizers.Adam(learning_rate=config.learning_rate, beta_1=config.adam_beta_1,
                                  beta_2=config.adam_beta_2, epsilon=config.adam_epsilon)
+    if keras.mixed_precision.global_policy().name == "mixed_float16":
+        return keras.optimizers.LossScaleOptimizer(adam)
+    return adam
 
 
 def trainable_subset(model, freeze: tuple[str, ...]) -> list:
@@ -80,27 +86,59 @@ def batch_signature(n_mels: int) -> dict:
     }
 
 
-def make_steps(model, optimizer, config: TrainingConfig, variables: list) -> tuple[Callable, Callable]:
-    """(train_step(batch, learning_rate, attention_weight), eval_step(batch)) as traced functions."""
+def make_steps(model, optimizer, config: TrainingConfig, variables: list, strategy=None,
+               batch_spec=None, xla: bool = False) -> tuple[Callable, Callable]:
+    """(train_step(batch, learning_rate, attention_weight, stop), eval_step(batch)) as traced functions.
+
+    ``train_step`` runs on every replica of ``strategy`` (default: one device) and takes a
+    batch from ``strategy.experimental_distribute_dataset`` (its spec: ``batch_spec``). Each
+    replica's loss is its share of the global batch's mean, so the all-reduced gradient is
+    the global batch's; it is clipped once, as on one device. ``stop`` (1.0 when this worker
+    was asked to stop) comes back summed over workers, so all stop at the same step.
+    ``xla`` compiles each replica's forward and backward pass (all-reduce and update stay outside).
+    """
     import tensorflow as tf
 
     from tts_adapt.training.losses import attention_focus, tacotron_losses
 
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
     r = model.config.reduction
     scalar = tf.TensorSpec([], tf.float32)
     signature = batch_signature(model.config.n_mels)
+    scaling = hasattr(optimizer, "dynamic_scale")  # mixed_float16: a LossScaleOptimizer
+    sum_ = tf.distribute.ReduceOp.SUM
 
-    @tf.function(input_signature=[signature, scalar, scalar])
-    def train_step(batch, learning_rate, attention_weight):
+    def losses_and_gradients(batch, attention_weight, scale):
         with tf.GradientTape() as tape:
             outputs = model(batch, training=True)
             parts = tacotron_losses(outputs, batch, r, config.stop_pos_weight, config.guided_attention_sigma,
                                     attention_weight)
-        gradients = tape.gradient(parts["loss"], variables)
-        gradients, norm = tf.clip_by_global_norm(gradients, config.grad_clip_norm)
+            scaled = parts["loss"] * scale
+        return parts, [tf.convert_to_tensor(g) for g in tape.gradient(scaled, variables)]
+
+    forward_backward = tf.function(losses_and_gradients, jit_compile=True) if xla else losses_and_gradients
+
+    def replica_step(batch, attention_weight, stop):
+        scale = tf.identity(optimizer.dynamic_scale) if scaling else tf.constant(1.0)
+        parts, gradients = forward_backward(batch, attention_weight, scale)
+        context = tf.distribute.get_replica_context()
+        gradients = context.all_reduce(sum_, gradients) if replicas > 1 else gradients  # the global batch's
+        gradients, norm = tf.clip_by_global_norm([g / scale for g in gradients], config.grad_clip_norm)
+        # apply_gradients sums over the replicas once more: each hands in its 1/replicas share
+        optimizer.apply_gradients(zip([g * (scale / replicas) for g in gradients], variables))
+        return {**parts, "grad_norm": norm, "stop": context.all_reduce(sum_, tf.identity(stop)) if replicas > 1 else stop}  # identity: on this replica's device
+
+    @tf.function(input_signature=[batch_spec or signature, scalar, scalar, scalar])
+    def traced_step(batch, learning_rate, attention_weight, stop):
         optimizer.learning_rate.assign(learning_rate)
-        optimizer.apply_gradients(zip(gradients, variables))
-        return {**parts, "grad_norm": norm}
+        per_replica = strategy.run(replica_step, args=(batch, attention_weight, stop))
+        shared = ("grad_norm", "stop")  # the same on every replica
+        return {key: strategy.experimental_local_results(value)[0] if key in shared
+                else strategy.reduce(sum_, value, axis=None) for key, value in per_replica.items()}
+
+    def train_step(batch, learning_rate, attention_weight, stop=tf.constant(0.0)):
+        return traced_step(batch, learning_rate, attention_weight, stop)
 
     @tf.function(input_signature=[signature])
     def eval_step(batch):
@@ -160,6 +198,16 @@ def _datasets(run: TrainingRun, session_seed: int):
     return train, val
 
 
+def _shard_by_data(dataset):
+    """Every worker reads the same seeded stream and keeps its part of each global batch
+    (the data is in memory, not in files that could be split between workers)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def _free_running_check(model, batch) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """Synthesise the first held-out item from its text alone; judge its alignment.
 
@@ -207,35 +255,48 @@ def validate(run: TrainingRun, val, eval_step) -> tuple[dict[str, float], dict[s
     return {**metrics, **free}, images
 
 
-def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
-    """Train until ``run.start_step + run.config.steps``; returns a summary of what happened."""
+def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False) -> dict[str, Any]:
+    """Train until ``run.start_step + run.config.steps``; returns a summary of what happened.
+
+    Runs on ``run.placement`` (one device when None); ``xla`` compiles the step (see :func:`make_steps`).
+    """
     import tensorflow as tf
 
     cfg = run.config
     reporter = reporter or Reporter(enabled=False)
+    placement = run.placement or place("default")
+    output = placement.output(run.output)  # the chief writes to --output, other workers to scratch
     target = run.start_step + cfg.steps
     step = int(run.optimizer.iterations.numpy())
     if step >= target:
         return {"output": str(run.output), "step": step, "target_step": target, "steps_run": 0,
                 "message": f"already at step {step} (target {target}); raise --steps to train further"}
     variables = trainable_subset(run.model, cfg.freeze)
-    train_step, eval_step = make_steps(run.model, run.optimizer, cfg, variables)
     train_data, val_data = _datasets(run, cfg.seed + step)
-    metrics_log = MetricsLog(run.output / "metrics.csv", resume_step=step)
-    board = TensorBoardLog(run.output / "logs")
+    batch_spec = None
+    if placement.replicas > 1 or placement.workers > 1:
+        train_data = placement.strategy.experimental_distribute_dataset(_shard_by_data(train_data))
+        batch_spec = train_data.element_spec
+    with placement.strategy.scope():
+        train_step, eval_step = make_steps(run.model, run.optimizer, cfg, variables, placement.strategy, batch_spec,
+                                           xla)
+    metrics_log = MetricsLog(output / "metrics.csv", resume_step=step)
+    board = TensorBoardLog(output / "logs")
     first_step, started = step, time.perf_counter()
     timed_steps, step_seconds = 0, 0.0  # time inside train steps only (not data, validation, saving)
     last: dict[str, float] = {}
     validation: dict[str, float] = {}
     saved_at = None
+    stopped_by_peer = False
 
     def checkpoint() -> str:
         nonlocal saved_at, step
         step = int(run.optimizer.iterations.numpy())
-        prefix = save_checkpoint(run.output, run.model, run.optimizer, step, run.manifest, keep=cfg.keep)
+        prefix = save_checkpoint(output, run.model, run.optimizer, step, run.manifest, keep=cfg.keep)
         saved_at = step  # only once the save is complete
         return prefix
 
+    reporter.note(placement.describe(cfg.batch_size))
     reporter.start(first_step, target)
     with _StopRequest() as stop, board, reporter:
         try:
@@ -243,7 +304,9 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
                 done = step - run.start_step
                 lr, weight = cfg.learning_rate_at(done), cfg.attention_weight_at(done)
                 step_started = time.perf_counter()
-                parts = train_step(batch, tf.constant(lr, tf.float32), tf.constant(weight, tf.float32))
+                parts = train_step(batch, tf.constant(lr, tf.float32), tf.constant(weight, tf.float32),
+                                   tf.constant(float(stop.requested), tf.float32))
+                flagged = float(parts.pop("stop")) > 0  # a worker was asked to stop before this step
                 if step > first_step:  # the first step traces the graph: it does not count for the speed
                     timed_steps += 1
                     step_seconds += time.perf_counter() - step_started
@@ -264,14 +327,16 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
                     reporter.validation(step, validation)
                 if step % cfg.checkpoint_every == 0:
                     checkpoint()
-                if step >= target or stop.requested:
+                # one process stops at once; workers stop together, after the step that carried the flag
+                if step >= target or flagged or (stop.requested and placement.workers == 1):
+                    stopped_by_peer = flagged and not stop.requested
                     break
         finally:  # also on an error: the steps done so far are kept
             if saved_at != int(run.optimizer.iterations.numpy()):
                 prefix = checkpoint()
             else:
-                prefix = str(run.output / f"ckpt-{step}")
-            reporter.finish(step, prefix, stop.requested)
+                prefix = str(output / f"ckpt-{step}")
+            reporter.finish(step, prefix, stop.requested or stopped_by_peer)
     elapsed = time.perf_counter() - started
     return {
         "output": str(run.output),
@@ -281,9 +346,10 @@ def train(run: TrainingRun, reporter: Reporter | None = None) -> dict[str, Any]:
         "steps_run": step - first_step,
         "seconds": round(elapsed, 1),
         "steps_per_second": round(timed_steps / step_seconds, 3) if timed_steps else None,
-        "stopped_early": stop.requested,
-        "signal": signal.Signals(stop.signum).name if stop.signum else None,
-        "exit_code": 128 + stop.signum if stop.signum else 0,  # 130 Ctrl-C, 143 SIGTERM: the shell's convention
+        "stopped_early": stop.requested or stopped_by_peer,
+        "signal": signal.Signals(stop.signum).name if stop.signum else ("another worker's" if stopped_by_peer else None),
+        # 130 Ctrl-C, 143 SIGTERM: the shell's convention (a worker stopped by another's signal: 143)
+        "exit_code": 128 + stop.signum if stop.signum else (128 + signal.SIGTERM if stopped_by_peer else 0),
         "train": last,
         "validation": validation,
     }

@@ -1,6 +1,9 @@
 """Training losses: masked L1 + L2 on the mel (before and after the postnet), stop token, guided attention.
 
-Masks come from the true lengths, so padding never contributes. The guided attention
+Masks come from the true lengths, so padding never contributes. Each mean divides by the
+count of the whole global batch (:func:`~tts_adapt.model.ops.global_sum`): inside a
+distributed step a replica's loss is its share of the global mean, the shares add up to
+exactly what one device computes on the same batch, and so do their gradients. The guided attention
 loss (Tachibana et al. 2017, DC-TTS) penalises attention far from the diagonal,
 ``W[n, t] = 1 - exp(-(n/N - t/T)^2 / (2 g^2))``; it is what makes a small model on
 a few hours of speech align in a thousand steps instead of never.
@@ -10,11 +13,13 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tts_adapt.model.ops import global_sum
+
 
 def masked_mean(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-    """Mean of ``values`` where ``mask`` is 1 (mask broadcasts against values)."""
+    """Mean of ``values`` where ``mask`` is 1 (mask broadcasts against values), over the global batch."""
     mask = tf.broadcast_to(tf.cast(mask, values.dtype), tf.shape(values))
-    return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+    return tf.reduce_sum(values * mask) / tf.maximum(global_sum(tf.reduce_sum(mask)), 1.0)
 
 
 def mel_loss(predicted: tf.Tensor, target: tf.Tensor, mel_len: tf.Tensor) -> tf.Tensor:
@@ -69,7 +74,8 @@ def attention_focus(alignment: tf.Tensor, mel_len: tf.Tensor, reduction: int) ->
 
 def tacotron_losses(outputs: dict, batch: dict, reduction: int, stop_pos_weight: float, sigma: float,
                     attention_weight: tf.Tensor | float) -> dict[str, tf.Tensor]:
-    """Every loss part and their weighted ``loss`` total."""
+    """Every loss part and their weighted ``loss`` total (computed in float32 under mixed precision)."""
+    outputs = {key: tf.cast(value, tf.float32) for key, value in outputs.items()}
     parts = {
         "mel_loss": mel_loss(outputs["mel"], batch["mel"], batch["mel_len"]),
         "post_loss": mel_loss(outputs["mel_post"], batch["mel"], batch["mel_len"]),

@@ -153,6 +153,11 @@ class Reporter:
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
 
+    def note(self, text: str) -> None:
+        """A line said once before the steps start (where they run, what the batch means)."""
+        if self.enabled:
+            self._print(text)
+
     def update(self, step: int, parts: dict[str, float], speed: float) -> None:
         if not self.enabled:
             return

@@ -22,6 +22,7 @@ from tts_adapt.manifest import new_manifest, read_manifest
 from tts_adapt.model.loading import model_from_manifest
 from tts_adapt.symbols.table import SymbolTable, load_symbol_table
 from tts_adapt.training.config import TrainingConfig, read_experiment_config
+from tts_adapt.training.distribute import Placement, place
 from tts_adapt.training.loop import TrainingRun, make_optimizer
 from tts_adapt.training.runtime import set_seed
 
@@ -46,7 +47,8 @@ def _overridden(base: TrainingConfig, yaml_section: dict, overrides: dict[str, A
     return TrainingConfig.from_dict(given, config, "command line")
 
 
-def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: dict | None, kind: str) -> TrainingRun:
+def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: dict | None, kind: str,
+           placement: Placement | None = None) -> TrainingRun:
     """Continue the ``kind`` run in ``output`` from its newest checkpoint; flags given now override its settings."""
     manifest = read_manifest(output)
     section = manifest.get("training") or {}
@@ -67,7 +69,7 @@ def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: d
     return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(manifest["symbols"]),
                        list(manifest["speakers"]), new_manifest(**{**manifest, "training": section}),
                        start_step=int(section.get("start_step", 0)),
-                       cleaners=tuple(manifest.get("cleaners") or ()) or None)
+                       cleaners=tuple(manifest.get("cleaners") or ()) or None, placement=placement)
 
 
 def _model_config(preset: str | None, yaml_model: dict, n_mels: int, source: str):
@@ -83,14 +85,19 @@ def _model_config(preset: str | None, yaml_model: dict, n_mels: int, source: str
 
 
 def new_training(data: Path, output: Path, config_path: str | None = None, preset: str | None = None,
-                 symbols: str | None = None, overrides: dict[str, Any] | None = None) -> TrainingRun:
-    """``train``: a new model shaped by the preset/config, with the data's symbols and speakers; or resume."""
+                 symbols: str | None = None, overrides: dict[str, Any] | None = None,
+                 placement: Placement | None = None) -> TrainingRun:
+    """``train``: a new model shaped by the preset/config, with the data's symbols and speakers; or resume.
+
+    Under a strategy, call it inside ``placement.strategy.scope()`` (the variables are created here).
+    """
     from tts_adapt.model.tacotron import Tacotron
 
     experiment = read_experiment_config(config_path)
     overrides = overrides or {}
-    if holds_run(output):
-        run = resume(output, data, overrides, experiment["training"], "train")
+    placement = placement or place("default")
+    if placement.agree(holds_run(output)):
+        run = resume(output, data, overrides, experiment["training"], "train", placement)
         if symbols is not None and load_symbol_table(symbols).symbols != run.table.symbols:
             raise UserError(f"{output} holds a run with another symbol table than {symbols}; "
                             "resume without --symbols or choose a new --output")
@@ -99,7 +106,8 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
             raise UserError(f"{output} holds a run with another model config; resume without --config/--preset "
                             "or choose a new --output")
         return run
-    check_fresh_output_dir(output)
+    if placement.chief:
+        check_fresh_output_dir(output)
     info = read_info(data)
     if symbols is not None:
         table = load_symbol_table(symbols)
@@ -120,15 +128,16 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
         audio=info["audio"], cleaners=list(info.get("cleaners") or ["english"]),
         training=_training_section(config, "train", data, 0),
     )
-    return TrainingRun(model, optimizer, config, output, data, table, speakers, manifest)
+    return TrainingRun(model, optimizer, config, output, data, table, speakers, manifest, placement=placement)
 
 
 def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_path: str | None = None,
-                   overrides: dict[str, Any] | None = None) -> TrainingRun:
+                   overrides: dict[str, Any] | None = None, placement: Placement | None = None) -> TrainingRun:
     """``finetune``: continue training an adapted (or any toolkit) checkpoint in a new directory; or resume.
 
     The first checkpoint of ``output`` is the adapted one, saved before any step, so
-    the run directory stands alone and ``adapted`` is never written to.
+    the run directory stands alone and ``adapted`` is never written to. Under a strategy,
+    call it inside ``placement.strategy.scope()``.
     """
     from tts_adapt.checkpoint.paths import resolve_checkpoint
 
@@ -139,14 +148,16 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     prefix, directory = resolve_checkpoint(adapted)
     if Path(output).resolve() == directory.resolve():
         raise UserError("--output must be a new directory, not the adapted checkpoint's")
-    if holds_run(output):
-        run = resume(output, data, overrides, experiment["training"], "finetune")
+    placement = placement or place("default")
+    if placement.agree(holds_run(output)):
+        run = resume(output, data, overrides, experiment["training"], "finetune", placement)
         base = (run.manifest.get("training") or {}).get("base")
         if base and Path(base) != Path(prefix).resolve():
             raise UserError(f"{output} continues the fine-tuning of {base}, not of {prefix}; "
                             "give that checkpoint, or a new --output to fine-tune this one")
         return run
-    check_fresh_output_dir(output)
+    if placement.chief:
+        check_fresh_output_dir(output)
     source = read_manifest(directory)
     if source is None or source.get("dialect") != "own":
         raise UserError(f"{directory}: finetune needs a checkpoint made or adapted by tts-adapt from a tts-adapt model "
@@ -167,7 +178,7 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
                                       base_training=source.get("training"),
                                       optimizer_state="restored" if restored.optimizer_restored else "fresh"),
     })
-    save_checkpoint(output, model, optimizer, start, manifest, keep=config.keep)
+    save_checkpoint(placement.output(output), model, optimizer, start, manifest, keep=config.keep)
     return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(source["symbols"]),
                        list(source["speakers"]), manifest, start_step=start,
-                       cleaners=tuple(manifest["cleaners"]))
+                       cleaners=tuple(manifest["cleaners"]), placement=placement)
