@@ -16,6 +16,7 @@ from tts_adapt.model.tacotron import Tacotron
 from tts_adapt.training.config import TrainingConfig
 from tts_adapt.training.distribute import set_precision
 from tts_adapt.training.loop import make_optimizer, make_steps
+from tts_adapt.training.runtime import set_seed
 
 
 STILL = dataclasses.replace(TINY, dropout=0.0, prenet_dropout=0.0)  # deterministic steps: the loss must fall
@@ -54,3 +55,21 @@ def test_a_mixed_precision_run_trains_and_restores_in_float32(policy, precision,
     assert int(fresh.iterations.numpy()) == int(optimizer.iterations.numpy()) >= 4
     for a, b in zip(model.variables, restored.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_xla_compiles_the_same_step(policy):
+    """``--xla``: the forward and backward pass under jit_compile give the loss and update of the graph step."""
+    batch = {k: tf.constant(v) for k, v in make_batch(STILL).items()}
+    config = TrainingConfig(batch_size=3)
+    results = []
+    for xla in (False, True):
+        set_seed(0)
+        model = Tacotron(STILL, N_SYMBOLS, N_SPEAKERS)
+        optimizer = make_optimizer(config)
+        optimizer.build(model.trainable_variables)
+        step, _ = make_steps(model, optimizer, config, model.trainable_variables, xla=xla)
+        loss = float(step(batch, tf.constant(1e-3), tf.constant(1.0))["loss"])
+        results.append((loss, [v.numpy() for v in model.trainable_variables]))
+    assert results[1][0] == pytest.approx(results[0][0], rel=1e-4)
+    for graph, compiled in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(compiled, graph, rtol=1e-3, atol=1e-5)
