@@ -6,12 +6,10 @@ statistics too), so a wrong row or a missed fold shows up as a large difference.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from tiny_model import randomise
+from tiny_model import randomise, write_prepared_cache
 
 SYMBOLS = list("abcdefghij ")
 NEW_SYMBOLS = ["b", "a", "c", "x", " ", "j", "d", "e"]  # moved, kept, added, removed
@@ -74,19 +72,10 @@ def write_table(path: Path, symbols) -> Path:
 def write_prepared(directory: Path, texts: list[str], mels: list[np.ndarray], speaker: str = "newvoice",
                    splits: list[str] | None = None) -> Path:
     """A prepared cache in the ``tts-adapt prepare`` layout, written directly from given mels."""
-    directory.mkdir(parents=True)
-    (directory / "mels").mkdir()
-    rows = []
-    for i, (text, mel) in enumerate(zip(texts, mels)):
-        item_id = f"utt{i:03d}"
-        np.save(directory / "mels" / f"{item_id}.npy", mel.astype(np.float32))
-        rows.append({"id": item_id, "speaker": speaker, "text": text, "cleaned": text, "n_frames": len(mel),
-                     "seconds": len(mel) * 0.0125, "split": (splits or ["val"] * len(texts))[i]})
-    pd.DataFrame(rows).to_csv(directory / "items.csv", index=False)
-    info = {"format": "tts-adapt-prepared", "audio": audio_dict(), "cleaners": ["english"], "symbols": None,
-            "speakers": [speaker], "items": len(rows), "skipped": []}
-    (directory / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
-    return directory
+    items = [{"id": f"utt{i:03d}", "speaker": speaker, "text": text, "mel": mel,
+              "split": (splits or ["val"] * len(texts))[i]} for i, (text, mel) in enumerate(zip(texts, mels))]
+    return write_prepared_cache(directory, items, {"audio": audio_dict(), "cleaners": ["english"], "symbols": None,
+                                                   "speakers": [speaker]})
 
 
 def spoken_by(model, speaker: int, texts: list[str], seed: int = 0) -> list[np.ndarray]:

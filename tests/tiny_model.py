@@ -39,30 +39,39 @@ def randomise(model, seed: int = 0, scale: float = 0.5) -> None:
 LETTERS = "abcdefgh "
 
 
-def make_prepared(directory, speakers=("ann", "bob"), items_per_speaker: int = 6, n_mels: int = 8, seed: int = 0):
-    """A prepared feature cache as 'tts-adapt prepare' writes it, with mels that depend on the text."""
+def write_prepared_cache(directory, items: list[dict], info: dict):
+    """A feature cache in the layout 'tts-adapt prepare' writes: ``items`` are rows of items.csv
+    (id, speaker, text, split) each with its ``mel`` [frames, n_mels]; ``info`` the rest of prepared.json."""
     import json
     from pathlib import Path
 
     import pandas as pd
 
-    from tts_adapt.audio.config import AudioConfig
-
     directory = Path(directory)
     (directory / "mels").mkdir(parents=True)
-    rng = np.random.default_rng(seed)
     rows = []
+    for item in items:
+        mel = np.asarray(item["mel"], np.float32)
+        np.save(directory / "mels" / f"{item['id']}.npy", mel)
+        rows.append({"id": item["id"], "speaker": item["speaker"], "text": item["text"], "cleaned": item["text"],
+                     "n_frames": len(mel), "seconds": len(mel) * 0.0125, "split": item["split"]})
+    pd.DataFrame(rows).to_csv(directory / "items.csv", index=False)
+    info = {"format": "tts-adapt-prepared", **info, "items": len(rows), "skipped": []}
+    (directory / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
+    return directory
+
+
+def make_prepared(directory, speakers=("ann", "bob"), items_per_speaker: int = 6, n_mels: int = 8, seed: int = 0):
+    """A prepared feature cache as 'tts-adapt prepare' writes it, with mels that depend on the text."""
+    from tts_adapt.audio.config import AudioConfig
+
+    rng = np.random.default_rng(seed)
+    items = []
     for s, speaker in enumerate(speakers):
         for i in range(items_per_speaker):
             text = "".join(rng.choice(list(LETTERS), size=int(rng.integers(4, 9)))).strip() or "ab"
-            item_id = f"{speaker}_{i:03d}"
             frames = np.repeat([[LETTERS.index(c) / 4 - 1 + s * 0.5] * n_mels for c in text], 3, axis=0)
-            mel = (frames + rng.normal(0, 0.05, frames.shape)).astype(np.float32)
-            np.save(directory / "mels" / f"{item_id}.npy", mel)
-            rows.append({"id": item_id, "speaker": speaker, "text": text, "cleaned": text, "n_frames": len(mel),
-                         "seconds": len(mel) * 0.0125, "split": "val" if i == 0 else "train"})
-    pd.DataFrame(rows).to_csv(directory / "items.csv", index=False)
-    info = {"format": "tts-adapt-prepared", "audio": AudioConfig(n_mels=n_mels).to_dict(), "cleaners": ["basic"],
-            "symbols": list(LETTERS), "speakers": list(speakers), "items": len(rows), "skipped": []}
-    (directory / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
-    return directory
+            items.append({"id": f"{speaker}_{i:03d}", "speaker": speaker, "text": text,
+                          "split": "val" if i == 0 else "train", "mel": frames + rng.normal(0, 0.05, frames.shape)})
+    return write_prepared_cache(directory, items, {"audio": AudioConfig(n_mels=n_mels).to_dict(), "cleaners": ["basic"],
+                                                   "symbols": list(LETTERS), "speakers": list(speakers)})

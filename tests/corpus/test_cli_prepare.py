@@ -5,15 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_testing import run_cli as cli
 from corpus_testdata import good_items
 
 from tts_adapt.cli.main import main
-
-
-def cli(args, capsys):
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
-
-from recipe_modules import REPO, RECIPES
-from tts_adapt.cli.main import main
+from cli_testing import run_cli
+from recipe_modules import RECIPES, REPO
 
 
 @pytest.fixture
@@ -27,9 +26,7 @@ def voice(tmp_path):
 
 
 def _new_voice(capsys, *args) -> tuple[int, str, str]:
-    code = main(["new-voice", *map(str, args)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(["new-voice", *args], capsys)
 
 
 def test_scaffold_fills_in_the_voice(voice, tmp_path, capsys):
