@@ -112,7 +112,7 @@ def _tf_config() -> tuple[dict[str, list[str]], tuple[str, int]]:
     raw = os.environ.get("TF_CONFIG")
     if not raw:
         raise UserError("--strategy multi-worker needs TF_CONFIG: the cluster's worker addresses and this "
-                        "process's task (see the README, 'More than one machine')")
+                        "process's task (see the README, 'More than one device, more than one machine')")
     try:
         config = json.loads(raw)
         cluster, task = config["cluster"], config["task"]
