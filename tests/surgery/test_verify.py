@@ -126,3 +126,16 @@ def test_a_fold_missing_at_any_one_site_is_caught(source, capsys, tmp_path, site
     save_checkpoint(tmp_path / "broken", model, None, manifest["step"], manifest)
     code, result, _ = verify(capsys, source / "src", tmp_path / "broken")
     assert code == 1 and result["max_rel_diff"] > 1e-3, bias
+
+
+def test_the_mean_speaker_fold_is_equivalent_to_the_source_speaking_with_its_mean_row(source, capsys):
+    """--fold-speaker mean: the adapted model computes what the source computes with the mean speaker vector."""
+    code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "mean"))
+    assert code == 0 and result["ok"] and result["max_rel_diff"] <= TOLERANCE
+    assert result["speaker"] == {"id": None, "name": "mean"}
+    code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "mean"), "--speaker", "1")
+    assert code == 1 and not result["ok"]  # no single speaker is the mean
+    code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "1"), "--speaker", "mean")
+    assert code == 1 and not result["ok"]
+    code, out, _ = run_cli(["verify", source / "src", adapted(source, capsys, "mean")], capsys)
+    assert code == 0 and "the mean of its speaker rows" in out

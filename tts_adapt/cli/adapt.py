@@ -41,9 +41,10 @@ def register(subparsers) -> None:
                    help="the source's symbol table, needed only when SRC has no manifest")
     p.add_argument("--layout", metavar="LAYOUT.yaml",
                    help="where speaker rows live, needed only when SRC has no manifest (see 'inspect --diff')")
-    p.add_argument("--fold-speaker", metavar="ID|NAME|auto|none", default="none",
+    p.add_argument("--fold-speaker", metavar="ID|NAME|auto|mean|none", default="none",
                    help="speaker whose voice the adapted model keeps (default: none, rows only dropped); "
-                        "auto picks the pretrained speaker nearest to --data")
+                        "auto picks the pretrained speaker nearest to --data; mean folds the mean of the "
+                        "speaker rows (the pretrained model's average voice)")
     p.add_argument("--speaker-vector", metavar="FILE.npy",
                    help="fold this external speaker vector (models fed by a speaker encoder)")
     p.add_argument("--data", metavar="PREPARED", help="the new voice's prepared features (for --fold-speaker auto)")

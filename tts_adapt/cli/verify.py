@@ -32,8 +32,9 @@ def register(subparsers) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", metavar="SRC", help="the multi-speaker source checkpoint (directory or prefix)")
     p.add_argument("adapted", metavar="ADAPTED", help="the checkpoint 'tts-adapt adapt' wrote")
-    p.add_argument("--speaker", metavar="ID|NAME",
-                   help="source speaker to compare with (default: the speaker ADAPTED folded)")
+    p.add_argument("--speaker", metavar="ID|NAME|mean",
+                   help="source speaker to compare with (default: the speaker ADAPTED folded; mean: the mean of "
+                        "the source's speaker rows)")
     p.add_argument("--tolerance", type=finite_float, default=1e-5, metavar="REL",
                    help="largest max_rel_diff that counts as equivalent (default: 1e-5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random probe inputs (default 0)")
@@ -60,8 +61,12 @@ def render(result: dict) -> None:
 
     out = console()
     speaker = result["speaker"]
-    who = "single-speaker source" if speaker is None else f"speaker {speaker['id']}" + (
-        f" ({speaker['name']})" if speaker["name"] else "")
+    if speaker is None:
+        who = "single-speaker source"
+    elif speaker["id"] is None:
+        who = "the mean of its speaker rows"
+    else:
+        who = f"speaker {speaker['id']}" + (f" ({speaker['name']})" if speaker["name"] else "")
     inputs = result["inputs"]
     out.print(f"source   {result['source']}  ({who})", markup=False)
     out.print(f"adapted  {result['adapted']}", markup=False)

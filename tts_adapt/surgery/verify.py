@@ -18,6 +18,7 @@ import numpy as np
 
 from tts_adapt.errors import UserError
 from tts_adapt.speakers import resolve_speaker
+from tts_adapt.surgery.speaker import MEAN
 from tts_adapt.symbols.table import SymbolTable
 
 OUTPUTS = ("mel", "mel_post", "stop_logits", "alignment")
@@ -53,13 +54,15 @@ def encode_batch(texts: list[list[str]], table: SymbolTable) -> tuple[np.ndarray
     return ids, lengths
 
 
-def default_speaker(adapted_manifest: dict[str, Any], adapted_path: str) -> int:
-    """The speaker the adaptation folded, from the adapted manifest's provenance."""
+def default_speaker(adapted_manifest: dict[str, Any], adapted_path: str) -> int | str:
+    """The speaker the adaptation folded (a row, or ``"mean"``), from the adapted manifest's provenance."""
     adaptation = adapted_manifest.get("adaptation")
     if not adaptation:
         raise UserError(f"{adapted_path} is not an adapted checkpoint (its manifest has no adaptation record); "
                         "name the source speaker to compare with --speaker")
     folded = adaptation.get("folded_speaker")
+    if folded and folded.get("id") is None and folded.get("name") == MEAN:
+        return MEAN
     if not folded or folded.get("id") is None:
         how = "no speaker was folded" if not folded else f"it folded {folded.get('vector_source')}, not a table row"
         raise UserError(f"{adapted_path}: {how}, so it matches no source speaker exactly; "
@@ -91,9 +94,14 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
         raise UserError(f"{adapted_path} is a multi-speaker model; verify compares a folded single-speaker "
                         "adaptation with its source")
     source_speakers = list(source_manifest.get("speakers") or [])
+    mean = False
     if source_model.n_speakers:
         chosen = default_speaker(adapted_manifest, str(adapted_path)) if speaker is None else speaker
-        speaker_id = resolve_speaker(chosen, source_speakers, source_model.n_speakers)
+        mean = chosen == MEAN and MEAN not in source_speakers
+        speaker_id = 0 if mean else resolve_speaker(chosen, source_speakers, source_model.n_speakers)
+        if mean:  # the source speaks with the mean of its rows: row 0 of this in-memory copy becomes it
+            rows = source_model.speaker_embedding.embeddings
+            rows.assign(np.repeat(rows.numpy().mean(axis=0, keepdims=True), rows.shape[0], axis=0))
     elif speaker is not None:
         raise UserError(f"{source_path} is a single-speaker model; --speaker does not apply")
     else:
@@ -121,7 +129,8 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
         "notes": provenance_notes(source_path, adapted_manifest),
         "source": str(source_path),
         "adapted": str(adapted_path),
-        "speaker": None if speaker_id is None else {"id": speaker_id, "name": _name(source_speakers, speaker_id)},
+        "speaker": None if speaker_id is None else ({"id": None, "name": MEAN} if mean else
+                                                     {"id": speaker_id, "name": _name(source_speakers, speaker_id)}),
         "shared_symbols": len(shared),
         "inputs": {"batch": len(probe.texts), "max_text_len": int(max(len(t) for t in probe.texts)),
                    "frames": int(probe.mel.shape[1]), "seed": seed},
