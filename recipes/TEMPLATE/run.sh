@@ -22,7 +22,7 @@ wavs="@WAVS@"             # the folder holding <id>.wav
 steps=600                 # fine-tuning steps (stage 6)
 samples=5                 # sentences of conf/sentences.txt synthesised (stage 7)
 eval_items=16             # held-out recordings scored before and after (stage 7, tts-adapt evaluate)
-fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first
+fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 about="Voice: @NAME@ (describe the recordings and their licence here)."
 common="$(dirname "$0")/../common"   # the toolkit's recipes/common

@@ -20,7 +20,7 @@
 recipe=allison
 steps=600                 # fine-tuning steps (stage 6)
 samples=5                 # held-out sentences synthesised before and after (stage 7)
-fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first
+fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "$(dirname "$0")/../common/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"
