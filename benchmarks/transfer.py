@@ -202,7 +202,8 @@ def fine_tune_and_evaluate(name: str, start: Path, data: Path, heldout: Path, wo
         if target in done:
             continue
         started = time.perf_counter()
-        overrides = {"steps": max(target, 1), "val_every": val_every, "checkpoint_every": 10**6, "seed": seed, "keep": 1}
+        overrides = {"steps": max(target, 1), "val_every": val_every, "checkpoint_every": 10**6, "seed": seed,
+                     "keep": 1}
         run = new_finetuning(start, data, run_dir, overrides=overrides)
         record["first_step"] = run.start_step
         if target > 0:

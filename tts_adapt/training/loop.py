@@ -127,7 +127,9 @@ def make_steps(model, optimizer, config: TrainingConfig, variables: list, strate
         gradients, norm = tf.clip_by_global_norm([g / scale for g in gradients], config.grad_clip_norm)
         # apply_gradients sums over the replicas once more: each hands in its 1/replicas share
         optimizer.apply_gradients(zip([g * (scale / replicas) for g in gradients], variables))
-        return {**parts, "grad_norm": norm, "stop": context.all_reduce(sum_, tf.identity(stop)) if replicas > 1 else stop}  # identity: on this replica's device
+        if replicas > 1:  # tf.identity: an all-reduce needs a value on this replica's device
+            stop = context.all_reduce(sum_, tf.identity(stop))
+        return {**parts, "grad_norm": norm, "stop": stop}
 
     @tf.function(input_signature=[batch_spec or signature, scalar, scalar, scalar])
     def traced_step(batch, learning_rate, attention_weight, stop):
@@ -347,7 +349,8 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
         "seconds": round(elapsed, 1),
         "steps_per_second": round(timed_steps / step_seconds, 3) if timed_steps else None,
         "stopped_early": stop.requested or stopped_by_peer,
-        "signal": signal.Signals(stop.signum).name if stop.signum else ("another worker's" if stopped_by_peer else None),
+        "signal": (signal.Signals(stop.signum).name if stop.signum
+                   else "another worker's" if stopped_by_peer else None),
         # 130 Ctrl-C, 143 SIGTERM: the shell's convention (a worker stopped by another's signal: 143)
         "exit_code": 128 + stop.signum if stop.signum else (128 + signal.SIGTERM if stopped_by_peer else 0),
         "train": last,
