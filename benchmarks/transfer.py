@@ -31,7 +31,7 @@ checkpoint, so the benchmark can be stopped (Ctrl-C, SIGTERM) and started again.
         [--only scratch,surgery_fold_kal16] [--work exp/transfer] [--json benchmarks/results/transfer.json]
 
 Needs the Allison recipe's stages 0-3 (data, features, symbols, speaker ranking); they are
-run first when missing. About 2 hours on 2 CPU cores with the defaults (measured in the README).
+run first when missing. About 95 minutes on 2 CPU cores with the defaults (one run, measured; README).
 """
 
 from __future__ import annotations
