@@ -65,13 +65,7 @@ def measure(args) -> dict:
         model = Tacotron(config, N_SYMBOLS, N_SPEAKERS)
         optimizer = make_optimizer(training)
         optimizer.build(model.trainable_variables)
-    dataset = tf.data.Dataset.from_tensors(batch).repeat()
-    spec = None
-    if placement.replicas > 1:
-        options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        dataset = placement.strategy.experimental_distribute_dataset(dataset.with_options(options))
-        spec = dataset.element_spec
+    dataset, spec = placement.distribute(tf.data.Dataset.from_tensors(batch).repeat())
     with placement.strategy.scope():
         step, _ = make_steps(model, optimizer, training, model.trainable_variables, placement.strategy, spec)
     batches = iter(dataset)

@@ -72,6 +72,19 @@ class Placement:
 
         return float(self.strategy.experimental_local_results(chief_value())[0]) > 0
 
+    def distribute(self, dataset) -> tuple[Any, Any]:
+        """``(batches, their spec)`` for a step on this placement: on one device the dataset as it is
+        (spec None), else each global batch split over the replicas. Every worker reads the same
+        seeded stream and keeps its part of each batch (the data is in memory, not in files to split)."""
+        if self.replicas == 1 and self.workers == 1:
+            return dataset, None
+        import tensorflow as tf
+
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        distributed = self.strategy.experimental_distribute_dataset(dataset.with_options(options))
+        return distributed, distributed.element_spec
+
     def describe(self, global_batch: int) -> str:
         """One line for the log: where the steps run and what the batch and learning rate mean there."""
         if self.replicas == 1 and self.workers == 1:

@@ -200,16 +200,6 @@ def _datasets(run: TrainingRun, session_seed: int):
     return train, val
 
 
-def _shard_by_data(dataset):
-    """Every worker reads the same seeded stream and keeps its part of each global batch
-    (the data is in memory, not in files that could be split between workers)."""
-    import tensorflow as tf
-
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.with_options(options)
-
-
 def _free_running_check(model, batch) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """Synthesise the first held-out item from its text alone; judge its alignment.
 
@@ -275,10 +265,7 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
                 "message": f"already at step {step} (target {target}); raise --steps to train further"}
     variables = trainable_subset(run.model, cfg.freeze)
     train_data, val_data = _datasets(run, cfg.seed + step)
-    batch_spec = None
-    if placement.replicas > 1 or placement.workers > 1:
-        train_data = placement.strategy.experimental_distribute_dataset(_shard_by_data(train_data))
-        batch_spec = train_data.element_spec
+    train_data, batch_spec = placement.distribute(train_data)
     with placement.strategy.scope():
         train_step, eval_step = make_steps(run.model, run.optimizer, cfg, variables, placement.strategy, batch_spec,
                                            xla)
