@@ -1,4 +1,4 @@
-"""Imports run one way: foundations, then audio, symbols and checkpoints, then corpus and model, then the three
+"""Imports run one way: foundations, then audio, symbols and checkpoints, then corpus, model and vocoder, then the three
 jobs (surgery, training, evaluation, which never import each other), then the command line.
 
 A module may import from its own package or from a lower layer only. Read from the source
@@ -20,7 +20,7 @@ LAYERS = [
     {"fsutil", "configfields", "speakers", "htmlpage"},
     {"manifest"},
     {"audio", "symbols", "checkpoint"},
-    {"corpus", "model"},
+    {"corpus", "model", "vocoder"},
     {"surgery", "training", "evaluation"},
     {"cli"},
     {"__main__"},

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Adapt the bundled multi-speaker model to a new voice (made by `tts-adapt new-voice`).
 #
-# Usage: run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K] [--eval-items N]
+# Usage: run.sh [--stage N] [--stop-stage M] [--steps S] [--vocoder-steps V] [--samples K] [--eval-items N]
 #               [--fold-speaker NAME] [--pretrained DIR] [--force true]
 #
 #   0 symbols   the voice's symbol table, suggested from its transcripts   -> conf/symbols.txt (kept once there)
@@ -11,8 +11,10 @@
 #   4 adapt     the surgery plan (dry run, saved), then the adapted model   -> exp/<voice>/adapted
 #   5 verify    adapted model == pretrained model for the folded speaker    -> exp/<voice>/verify.json
 #   6 finetune  fine-tune the adapted model on this voice (--steps)         -> exp/<voice>/finetune
-#   7 samples   conf/sentences.txt before and after fine-tuning             -> exp/<voice>/samples
-#   8 report    one HTML page with all of the above                         -> exp/<voice>/report
+#   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
+#               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/<voice>/vocoder
+#   8 samples   conf/sentences.txt before and after fine-tuning             -> exp/<voice>/samples
+#   9 report    one HTML page with all of the above                         -> exp/<voice>/report
 #
 # Run again to continue: finished stages are skipped while their inputs are unchanged.
 
@@ -20,8 +22,9 @@ recipe="@NAME@"           # the voice's name: exp/<name>/, and its speaker name
 metadata="@METADATA@"     # LJSpeech-form metadata: id|text|normalized_text
 wavs="@WAVS@"             # the folder holding <id>.wav
 steps=600                 # fine-tuning steps (stage 6)
-samples=5                 # sentences of conf/sentences.txt synthesised (stage 7)
-eval_items=16             # held-out recordings scored before and after (stage 7, tts-adapt evaluate)
+vocoder_steps=1500        # vocoder fine-tuning steps (stage 7)
+samples=5                 # sentences of conf/sentences.txt synthesised (stage 8)
+eval_items=16             # held-out recordings scored before and after (stage 8, tts-adapt evaluate)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 about="Voice: @NAME@ (describe the recordings and their licence here)."

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The example new voice: adapt the bundled multi-speaker model to Allison Smith's Asterisk prompts.
 #
-# Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--samples K]
+# Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--vocoder-steps V] [--samples K]
 #                              [--fold-speaker NAME] [--pretrained DIR] [--force true]
 #
 #   0 data      install + decode the Debian prompts, normalise transcripts -> exp/allison/data
@@ -11,15 +11,18 @@
 #   4 adapt     the surgery plan (dry run, saved), then the adapted model   -> exp/allison/adapted
 #   5 verify    adapted model == pretrained model for the folded speaker    -> exp/allison/verify.json
 #   6 finetune  fine-tune the adapted model on this voice (--steps)         -> exp/allison/finetune
-#   7 samples   held-out sentences before and after fine-tuning             -> exp/allison/samples
-#   8 report    one HTML page with all of the above                         -> exp/allison/report
+#   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
+#               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/allison/vocoder
+#   8 samples   held-out sentences before and after fine-tuning             -> exp/allison/samples
+#   9 report    one HTML page with all of the above                         -> exp/allison/report
 #
 # About 10 minutes (9.7-10.5 measured) on 2 CPU cores with the defaults; more --steps give a closer voice.
 # Run again to continue: finished stages are skipped while their inputs are unchanged.
 
 recipe=allison
 steps=600                 # fine-tuning steps (stage 6)
-samples=5                 # held-out sentences synthesised before and after (stage 7)
+vocoder_steps=1500        # vocoder fine-tuning steps (stage 7)
+samples=5                 # held-out sentences synthesised before and after (stage 8)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "$(dirname "$0")/../common/stages.sh"
@@ -47,7 +50,7 @@ stage_data() {
   python "$RECIPE_DIR/local/make_data.py" --config "$conf/data.yaml" --output "$exp/data"
 }
 
-# Stage 7 synthesises the held-out prompts: their recordings are never trained on.
+# Stage 8 synthesises the held-out prompts: their recordings are never trained on.
 sample_texts() {
   cut -d'|' -f1,3 "$exp/data/heldout.csv"
 }

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Stages 1-8 of a new-voice recipe (allison, and every recipe made by `tts-adapt new-voice`):
-# prepare, symbol report, speaker ranking, adapt, verify, finetune, samples, report.
+# Stages 1-9 of a new-voice recipe (allison, and every recipe made by `tts-adapt new-voice`):
+# prepare, symbol report, speaker ranking, adapt, verify, finetune, vocoder, samples, report.
 #
 # Sourced after stages.sh and env.sh. The recipe sets, before calling run_voice_stages:
 #   exp          exp/<voice>
@@ -8,15 +8,17 @@
 #   wavs         its audio folder
 #   symbols      the voice's symbol table
 #   pretrained   the multi-speaker checkpoint to adapt
-#   steps, samples, fold_speaker   the options (see allison/run.sh); eval_items (TEMPLATE/run.sh)
+#   steps, samples, fold_speaker, vocoder_steps   the options (see allison/run.sh); eval_items (TEMPLATE/run.sh)
 #   about        one line for the report: where the voice comes from, its licence
-# and defines sample_texts: prints "id|text" lines, the sentences stage 7 synthesises
+# and defines sample_texts: prints "id|text" lines, the sentences stage 8 synthesises
 # (at most $samples are used). reference_audio, when set, is a folder of <id>.wav recordings
 # of those sentences, shown beside the synthesised ones; heldout_metadata, when set, lists them
-# (LJSpeech form), and stage 7 then scores every held-out recording (intelligibility included)
+# (LJSpeech form), and stage 8 then scores every held-out recording (intelligibility included)
 # instead of a sample of prepare's validation split.
 
 reference_audio=${reference_audio:-}
+vocoder_steps=${vocoder_steps:-1500}
+bundled_vocoder=$REPO_ROOT/data/pretrained/vocoder
 heldout_metadata=${heldout_metadata:-}
 eval_items=${eval_items:-16}
 
@@ -108,6 +110,33 @@ stage_finetune() {
   tts-adapt finetune "$exp/adapted" --data "$exp/prepared" --output "$exp/finetune" --steps "$steps"
 }
 
+# The bundled vocoder, fine-tuned on this voice's recordings paired with the fine-tuned model's
+# teacher-forced mels: it learns to render exactly the mels this model makes. Without a bundled
+# vocoder the stage says so and the samples use Griffin-Lim.
+stage_vocoder() {
+  if [[ ! -f "$bundled_vocoder/vocoder.json" ]]; then
+    echo "no bundled vocoder at $bundled_vocoder: samples use Griffin-Lim"
+    fresh_dir "$exp/vocoder"
+    mkdir -p "$exp/vocoder"
+    return 0
+  fi
+  if up_to_date "$exp/vocoder/vocoder.json" -- "$exp/finetune"; then
+    echo "resuming $exp/vocoder"
+  else
+    fresh_dir "$exp/vocoder"
+  fi
+  tts-adapt vocoder train "$exp/prepared" --teacher "$exp/finetune" --init "$bundled_vocoder" \
+    --output "$exp/vocoder" --steps "$vocoder_steps" --learning-rate 2e-4 --predicted-share 0.8 \
+    --checkpoint-every 500
+}
+
+# The renderer of each model's samples: the voice's vocoder after fine-tuning, the bundled one before.
+vocoder_of() {
+  if [[ $1 == after && -f "$exp/vocoder/vocoder.json" ]]; then echo "$exp/vocoder"
+  elif [[ -f "$bundled_vocoder/vocoder.json" ]]; then echo "$bundled_vocoder"
+  else echo griffin-lim; fi
+}
+
 stage_samples() {
   fresh_dir "$exp/samples"
   mkdir -p "$exp/samples"
@@ -123,22 +152,21 @@ stage_samples() {
       [[ $model == after ]] && checkpoint=$exp/finetune
       mkdir -p "$exp/samples/$model"
       echo "$model fine-tuning: $id: $text"
-      tts-adapt synthesize "$checkpoint" --text "$text" --seed 0 --output "$exp/samples/$model/$id.wav" \
+      tts-adapt synthesize "$checkpoint" --text "$text" --seed 0 --vocoder "$(vocoder_of "$model")" \
+        --output "$exp/samples/$model/$id.wav" \
         --mel-output "$exp/samples/$model/$id.npy" --alignment-output "$exp/samples/$model/$id.png"
     done
   done < "$exp/samples/texts.csv"
   # Objective metrics and intelligibility on recordings no model trained on: the held-out recordings
-  # when the recipe has them, else a sample of prepare's val split. "pretrained" is the folded speaker
-  # of the multi-speaker model itself: the adapted model before fine-tuning must match it.
+  # when the recipe has them, else a sample of prepare's val split. The pretrained model as the folded
+  # speaker is not scored again: verify (stage 5) proved the adapted model computes the same.
   local scored=(--data "$exp/prepared" --max-items "$eval_items")
   [[ -n "$heldout_metadata" ]] && scored=(--data "$exp/prepared_heldout" --split all)
-  for model in pretrained before after; do
+  for model in before after; do
     local args=("$exp/adapted")
     [[ $model == after ]] && args=("$exp/finetune")
-    [[ $model == pretrained ]] && args=("$pretrained" --speaker "$(folded_speaker)")
-    # no single pretrained speaker to compare with: none, or mean (the adapted start is that voice; verify proves it)
-    [[ $model == pretrained && "$(folded_speaker)" =~ ^(none|mean)$ ]] && continue
-    tts-adapt evaluate "${args[@]}" "${scored[@]}" --format json > "$exp/samples/evaluate_$model.tmp"
+    tts-adapt evaluate "${args[@]}" "${scored[@]}" --vocoder "$(vocoder_of "$model")" --format json \
+      > "$exp/samples/evaluate_$model.tmp"
     mv "$exp/samples/evaluate_$model.tmp" "$exp/samples/evaluate_$model.json"
     python -c 'import json, sys
 report = json.load(open(sys.argv[1]))
@@ -168,15 +196,17 @@ run_voice_stages() {
   run_stage 5 "verify the folded model" --in "$exp/adapted" --out "$exp/verify.json" -- stage_verify
   run_stage 6 "fine-tune ($steps steps)" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
     --out "$exp/finetune" --sig "steps=$steps" -- stage_finetune
-  run_stage 7 "samples before and after fine-tuning" --in "$exp/finetune" \
+  run_stage 7 "vocoder for this voice ($vocoder_steps steps)" --in "$exp/finetune" --in "$bundled_vocoder" \
+    --out "$exp/vocoder" --sig "steps=$vocoder_steps" -- stage_vocoder
+  run_stage 8 "samples before and after fine-tuning" --in "$exp/finetune" --in "$exp/vocoder" \
     --out "$exp/samples/texts.csv" --sig "samples=$samples eval=$eval_items heldout=$heldout_metadata" -- stage_samples
-  run_stage 8 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
+  run_stage 9 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
     --in "$REPO_ROOT/recipes/common/make_report.py" --out "$exp/report/index.html" -- stage_report
 
-  if ((stop_stage >= 8)) && [[ -e "$exp/report/index.html" ]]; then
+  if ((stop_stage >= 9)) && [[ -e "$exp/report/index.html" ]]; then
     say "produced:"
     local path
-    for path in report/index.html samples finetune adapted verify.json adapt_plan.txt symbols/compare.html \
+    for path in report/index.html samples finetune vocoder adapted verify.json adapt_plan.txt symbols/compare.html \
                 suggest/speakers.json prepared; do
       if [[ -e "$exp/$path" ]]; then echo "  $WORK_ROOT/$exp/$path" >&2; fi
     done

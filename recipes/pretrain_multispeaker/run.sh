@@ -13,8 +13,12 @@
 #              heard in every voice; held-out sentences with alignment plots      -> exp/pretrain/check
 #   5 bundle   the newest checkpoint alone (<= 40 MB), to copy to data/pretrained/multispeaker
 #                                                                               -> exp/pretrain/bundle
+#   6 vocoder  train the neural vocoder on the corpus recordings, paired with their own mels and
+#              with the acoustic model's teacher-forced mels (resumes)           -> exp/pretrain/vocoder
+#   7 vocbundle  the vocoder alone (float16, ~6 MB), to copy to data/pretrained/vocoder
+#                                                                               -> exp/pretrain/vocoder_bundle
 #
-# Training takes one to two hours on 2 CPU cores; run it in the background with
+# Training takes one to two hours on 2 CPU cores, the vocoder (stage 6) about as long; run it in the background with
 #   nohup recipes/pretrain_multispeaker/run.sh > exp/pretrain.out 2>&1 &
 # and run the same command again to resume after an interruption.
 
@@ -25,6 +29,8 @@ check_sentences=3     # held-out sentences synthesised per speaker in stage 4
 eval_items=45         # validation recordings scored by tts-adapt evaluate in stage 4
 corpus_config=""      # the corpus description (default: conf/corpus.yaml)
 plain_sentences=""    # stage 4 intelligibility sentences (default: data/eval/plain_sentences.txt)
+vocoder_steps=20000   # stage 6: vocoder training steps in all (resumes to this count)
+teacher=""            # stage 6: acoustic model for the teacher-forced mels (default: stage 3's exp/pretrain/train)
 . "$(dirname "$0")/../common/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"
 parse_options "$@"
@@ -33,6 +39,7 @@ conf=$RECIPE_DIR/conf
 corpus_config=$(abs_path "${corpus_config:-$conf/corpus.yaml}")
 plain_sentences=$(abs_path "${plain_sentences:-$REPO_ROOT/data/eval/plain_sentences.txt}")
 exp=exp/$recipe
+teacher=${teacher:+$(abs_path "$teacher")}; teacher=${teacher:-$exp/train}
 debian_packages=(flite festival festvox-kdlpc16k espeak-ng wordnet-base fortunes-min)
 
 ((stage > 0)) || ensure_debian_packages "${debian_packages[@]}"
@@ -102,6 +109,19 @@ stage_bundle() {
   echo "(and update data/pretrained/multispeaker/MODEL_CARD.md)"
 }
 
+stage_vocoder() {
+  # No fresh_dir: hours of training resume from the newest checkpoint.
+  tts-adapt vocoder train "$exp/prepared" --teacher "$teacher" --output "$exp/vocoder" --steps "$vocoder_steps"
+}
+
+stage_vocoder_bundle() {
+  fresh_dir "$exp/vocoder_bundle"
+  mkdir -p "$exp/vocoder_bundle"
+  cp "$exp/vocoder/vocoder.json" "$exp/vocoder/vocoder.weights.npz" "$exp/vocoder/metrics.csv" "$exp/vocoder_bundle/"
+  echo "to ship it: rm -rf data/pretrained/vocoder && cp -r $exp/vocoder_bundle data/pretrained/vocoder"
+  echo "(and update data/pretrained/vocoder/VOCODER_CARD.md)"
+}
+
 run_stage 0 "corpus from Debian voices" --in "$corpus_config" --in "$RECIPE_DIR/local" \
   --out "$exp/corpus/metadata.csv" -- stage_corpus
 run_stage 1 "symbol table" --in "$exp/corpus/metadata.csv" --out "$exp/symbols.txt" --sig "cleaners=$cleaners" \
@@ -113,4 +133,7 @@ run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$con
 run_stage 4 "held-out check" --in "$exp/train" --in "$plain_sentences" --out "$exp/check" \
   --sig "sentences=$check_sentences eval=$eval_items" -- stage_check
 run_stage 5 "bundle the model" --in "$exp/train" --in "$exp/check" --out "$exp/bundle/manifest.json" -- stage_bundle
+run_stage 6 "vocoder ($vocoder_steps steps)" --in "$exp/prepared/prepared.json" --in "$teacher" \
+  --out "$exp/vocoder" --sig "steps=$vocoder_steps teacher=$teacher" -- stage_vocoder
+run_stage 7 "bundle the vocoder" --in "$exp/vocoder" --out "$exp/vocoder_bundle/vocoder.json" -- stage_vocoder_bundle
 finish_recipe

@@ -14,6 +14,7 @@ from tts_adapt.audio.io import load_audio, read_audio
 from tts_adapt.corpus.items import Item
 from tts_adapt.evaluation import intelligibility
 from tts_adapt.evaluation.evaluate import _Listener, summarise_intelligibility
+from tts_adapt.vocoder.render import griffin_lim
 
 SENTENCE = "The quick brown fox jumps over the lazy dog."
 needs_flite = pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite (Debian package)")
@@ -75,10 +76,24 @@ def test_listener_scores_synthesis_beside_both_ceilings(spoken):
     mel = wav_to_mel(load_audio(spoken, audio), audio)  # [frames, n_mels], as prepare makes it
     item = Item("fox", "slt", SENTENCE, np.zeros(3, np.int32), mel, str(spoken))
     flat = np.full_like(mel, -4.0)  # silence
-    record = _Listener(audio).score(item, flat)
+    record = _Listener(griffin_lim(audio)).score(item, flat)
     assert record["ceilings"]["recording"]["wer"] <= 0.34
     assert record["ceilings"]["vocoded"]["wer"] <= 0.5
     assert record["wer"] == 1.0 and record["cer"] > 0.9
     summary = summarise_intelligibility([record])
     assert summary["wer"] == 1.0 and summary["ceilings"]["recording"]["wer"] == record["ceilings"]["recording"]["wer"]
     assert summary["sentence"].startswith("The recogniser understood 0% of the words (")
+
+
+def test_cer_interval_holds_the_rate_and_narrows_with_more_sentences():
+    pairs = [("the cat sat on the mat", "the cat sat on a mat"), ("good morning to you", "good morning to you"),
+             ("please leave a message", "please leave message"), ("goodbye", "good buy")]
+    few = intelligibility.corpus_rates(pairs)
+    assert few["cer_low"] <= few["cer"] <= few["cer_high"] and few["cer_low"] < few["cer_high"]
+    many = intelligibility.corpus_rates(pairs * 10)
+    assert many["cer"] == pytest.approx(few["cer"])
+    assert many["cer_high"] - many["cer_low"] < 0.6 * (few["cer_high"] - few["cer_low"])
+    perfect = intelligibility.corpus_rates([(ref, ref) for ref, _ in pairs * 10])
+    assert perfect["cer_high"] == 0.0
+    assert intelligibility.intervals_separate(perfect, many)
+    assert not intelligibility.intervals_separate(few, many)

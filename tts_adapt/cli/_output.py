@@ -44,3 +44,11 @@ def shape(s: Any) -> str:
 def add_format_argument(parser, choices: tuple[str, ...] = ("text", "json")) -> None:
     parser.add_argument("--format", choices=choices, default="text",
                         help="output format (default: text, for people; json for scripts)")
+
+
+def add_vocoder_argument(parser) -> None:
+    """``--vocoder griffin-lim|DIR``, the same words in every command that makes audio."""
+    parser.add_argument("--vocoder", metavar="griffin-lim|DIR",
+                        help="how mels become audio: a trained vocoder folder, or griffin-lim (default: the "
+                             "voice's own vocoder beside the model when a recipe made one, else the bundled "
+                             "data/pretrained/vocoder, else Griffin-Lim)")

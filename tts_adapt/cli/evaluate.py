@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, print_json
+from tts_adapt.cli._output import add_format_argument, add_vocoder_argument, console, print_json
 from tts_adapt.corpus.prepared import SPLITS
 
 DESCRIPTION = """\
@@ -59,6 +59,7 @@ def register(subparsers) -> None:
                    help="skip the recogniser (intelligibility); the other metrics are unchanged")
     p.add_argument("--save-audio", metavar="DIR", help="with --texts: write each synthesised sentence as DIR/<id>.wav")
     p.add_argument("--output", "-o", metavar="REPORT.html", help="write the HTML report here")
+    add_vocoder_argument(p)
     add_format_argument(p)
     p.set_defaults(func=run)
 
@@ -93,7 +94,8 @@ def run(args) -> int:
 
             result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
                               max_items=args.max_items, speaker=args.speaker, seed=args.seed,
-                              plots=max(args.plots, 0), listen=args.listen, progress=progress)
+                              plots=max(args.plots, 0), listen=args.listen, progress=progress,
+                              vocoder=args.vocoder)
     if args.output:
         page = render_texts_html(result.report) if args.texts else render_html(result.report, result.plots)
         write_text_atomic(args.output, page)
@@ -116,7 +118,7 @@ def _evaluate_texts(args, progress):
     if args.save_audio:
         Path(args.save_audio).mkdir(parents=True, exist_ok=True)
     return evaluate_texts(args.checkpoint, texts, speakers, seed=args.seed, audio_dir=args.save_audio,
-                          progress=progress)
+                          progress=progress, vocoder=args.vocoder)
 
 
 def _check_not_inside_inputs(output: str, *inputs: str) -> None:

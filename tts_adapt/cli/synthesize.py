@@ -1,10 +1,10 @@
-"""``tts-adapt synthesize``: text -> mel -> waveform (Griffin-Lim), with an optional alignment plot."""
+"""``tts-adapt synthesize``: text -> mel -> waveform (a trained vocoder or Griffin-Lim), with an optional alignment plot."""
 
 from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, finite_float
+from tts_adapt.cli._output import add_format_argument, add_vocoder_argument, finite_float
 
 DESCRIPTION = """\
 Speak a text with a toolkit checkpoint (trained, adapted or fine-tuned).
@@ -12,7 +12,8 @@ Speak a text with a toolkit checkpoint (trained, adapted or fine-tuned).
 The text is cleaned with the cleaners the model was trained with and encoded with
 its symbol table (characters the table lacks are an error, listed). Decoding runs
 free until the stop token fires or the length guard (--max-seconds, default: the
-model's max_decoder_steps) ends it; the mel becomes audio by Griffin-Lim.
+model's max_decoder_steps) ends it; the mel becomes audio through --vocoder: the voice's
+own vocoder (a recipe trains one beside the model), else the bundled one, else Griffin-Lim.
 Deterministic: the same --seed gives the same mel and the same audio.
 
 examples:
@@ -23,7 +24,7 @@ examples:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("synthesize", help="text -> waveform with a checkpoint (Griffin-Lim)",
+    parser = subparsers.add_parser("synthesize", help="text -> waveform with a checkpoint and a vocoder",
                                    description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", metavar="CKPT", help="checkpoint directory or prefix with a tts-adapt manifest")
     parser.add_argument("--text", required=True, help="what to say")
@@ -33,6 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-seconds", type=finite_float, metavar="S", help="length guard in seconds of audio")
     parser.add_argument("--mel-output", metavar="NPY", help="also write the mel [frames, n_mels] as .npy")
     parser.add_argument("--alignment-output", metavar="PNG", help="also write the attention alignment as a heatmap")
+    add_vocoder_argument(parser)
     add_format_argument(parser)
     parser.set_defaults(func=run)
 
@@ -41,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import soundfile as sf
 
+    from tts_adapt.audio.config import AudioConfig
+    from tts_adapt.checkpoint.paths import resolve_checkpoint
     from tts_adapt.cli._output import console, print_json
     from tts_adapt.errors import UserError
     from tts_adapt.fsutil import atomic_file, check_output_file
@@ -48,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.synthesis import plot_alignment, synthesize
     from tts_adapt.training.runtime import configure_threads
+    from tts_adapt.vocoder.render import load_renderer
 
     if not args.output.lower().endswith(".wav"):
         raise UserError(f"--output {args.output}: expected a .wav path")
@@ -57,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
             check_output_file(path, option)
     configure_threads()
     model, manifest = load_model(args.checkpoint)
-    result = synthesize(model, manifest, args.text, args.speaker, args.seed, args.max_seconds)
+    render = load_renderer(args.vocoder, AudioConfig.from_dict(manifest["audio"]), args.checkpoint,
+                           resolve_checkpoint(args.checkpoint)[1])
+    result = synthesize(model, manifest, args.text, args.speaker, args.seed, args.max_seconds, render)
     with atomic_file(args.output) as tmp:
         sf.write(tmp, result.wav, result.sample_rate, subtype="PCM_16", format="WAV")
     if args.mel_output:
@@ -70,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = alignment_metrics(result.alignment)
     report = {
         "output": args.output, "seconds": round(result.seconds, 3), "frames": int(result.mel.shape[0]),
-        "stop_fired": result.stop_fired, "speaker": result.speaker, "seed": args.seed,
+        "stop_fired": result.stop_fired, "speaker": result.speaker, "seed": args.seed, "vocoder": render.name,
         "symbols": len(result.symbols), "mel_output": args.mel_output, "alignment_output": args.alignment_output,
         "attention": {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()},
     }
@@ -81,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     voice = f" as {result.speaker}" if result.speaker else ""
     out.print(f"wrote {args.output}: {report['seconds']} s{voice}, {report['frames']} frames, "
               f"attention focus {metrics['focus']:.2f}, coverage {metrics['coverage']:.2f}")
+    if render.note:
+        console(stderr=True).print(f"note: {render.note}", markup=False)
     if not result.stop_fired:
         console(stderr=True).print("warning: the stop token never fired; the length guard cut the audio "
                                    "(an undertrained model, or raise --max-seconds)")

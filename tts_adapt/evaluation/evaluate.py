@@ -8,9 +8,10 @@ scored) and cut at twice its recording's length (or the model's
 ``max_decoder_steps``): a stop token that never fires shows as a length ratio of 2
 and ``stopped: false``.
 
-Where the model reads English, each free-running mel is also vocoded and heard by an offline
-recogniser (:mod:`tts_adapt.evaluation.intelligibility`), beside two ceilings on the same
-sentences: the recording itself, and the recording's own mel through the same vocoder. The
+Where the model reads English, each free-running mel is also rendered (by the chosen vocoder,
+see :mod:`tts_adapt.vocoder.render`) and heard by an offline recogniser
+(:mod:`tts_adapt.evaluation.intelligibility`), beside two ceilings on the same sentences: the
+recording itself, and the recording's own mel through the same vocoder. The
 two vocoded waveforms also give the pitch error (F0 RMSE along the DTW path).
 """
 
@@ -59,11 +60,13 @@ def resolve_speakers(items: list[Item], names: list[str], n_speakers: int, speak
 
 def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, split: str | None = "val",
              max_items: int | None = None, speaker: str | None = None, seed: int = 0, plots: int = 6,
-             listen: bool = True, progress: Callable[[int, int], None] | None = None) -> Evaluation:
+             listen: bool = True, progress: Callable[[int, int], None] | None = None,
+             vocoder: str | None = None) -> Evaluation:
     """Metrics per utterance and their means; ``plots`` utterances keep their arrays for the report.
 
     ``listen``: score intelligibility with the recogniser where it applies (an English front-end);
-    the report says why when it does not.
+    the report says why when it does not. ``vocoder``: ``griffin-lim`` or a vocoder folder (None:
+    the model's default, see :func:`tts_adapt.vocoder.render.default_vocoder`).
     """
     from tts_adapt.audio.config import AudioConfig
     from tts_adapt.corpus.prepared import read_info
@@ -83,7 +86,15 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     speaker_of = dict(zip((item.id for item in items),
                           resolve_speakers(items, list(manifest.get("speakers") or []), model.n_speakers, speaker)))
     listening = intelligibility_plan(listen, manifest.get("cleaners"))
-    listener = _Listener(AudioConfig.from_dict(manifest["audio"])) if listening["scored"] else None
+    listener = None
+    if listening["scored"]:
+        from tts_adapt.checkpoint.paths import resolve_checkpoint
+        from tts_adapt.vocoder.render import load_renderer
+
+        renderer = load_renderer(vocoder, AudioConfig.from_dict(manifest["audio"]), str(checkpoint),
+                                 resolve_checkpoint(checkpoint)[1])
+        listener = _Listener(renderer)
+        listening |= {"vocoder": renderer.name, "vocoder_note": renderer.note}
     forward = teacher_forced_graph(model)
     groups = batches(items, BATCH_SIZE)
     records: dict[str, dict] = {}
@@ -155,17 +166,16 @@ def intelligibility_plan(listen: bool, cleaners) -> dict[str, Any]:
 
 
 class _Listener:
-    """Vocodes the free-running mel and the recording's own, and has the recogniser hear them and the recording."""
+    """Renders the free-running mel and the recording's own, and has the recogniser hear them and the recording."""
 
-    def __init__(self, model_audio) -> None:
-        self.audio = model_audio  # the model's vocoder settings (Griffin-Lim iterations, power)
+    def __init__(self, renderer) -> None:
+        self.render = renderer  # a tts_adapt.vocoder.render.Renderer
+        self.audio = renderer.audio
         self.recogniser = intelligibility.shared_recogniser()
 
     def score(self, item: Item, synthesized: np.ndarray) -> dict[str, Any]:
-        from tts_adapt.audio.features import mel_to_wav
-
         rate = self.audio.sample_rate
-        spoken, vocoded = mel_to_wav(synthesized, self.audio), mel_to_wav(item.mel, self.audio)
+        spoken, vocoded = self.render(synthesized), self.render(item.mel)
         heard = self.recogniser.score(spoken, rate, item.text)
         ceilings = {"vocoded": self.recogniser.score(vocoded, rate, item.text)}
         if item.audio and os.path.isfile(item.audio):

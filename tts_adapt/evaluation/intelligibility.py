@@ -100,15 +100,53 @@ def utterance_rates(reference: str, hypothesis: str) -> tuple[float, float]:
     return float(jiwer.wer(reference, hypothesis)), float(jiwer.cer(reference, hypothesis))
 
 
+BOOTSTRAP_RESAMPLES = 2000
+CONFIDENCE = 0.95
+
+
 def corpus_rates(pairs: Sequence[tuple[str, str]]) -> dict[str, float]:
-    """WER and CER of (reference, heard) pairs together (errors / reference length, summed), as ASR papers report."""
+    """WER and CER of (reference, heard) pairs together (errors / reference length, summed), as ASR papers
+    report, with the CER's bootstrap 95% interval over sentences (``cer_low``, ``cer_high``)."""
     import jiwer
 
     kept = [(reference, heard) for reference, heard in pairs if reference]
     if not kept:
-        return {"wer": float("nan"), "cer": float("nan")}
+        return {"wer": float("nan"), "cer": float("nan"), "cer_low": float("nan"), "cer_high": float("nan")}
     references, hypotheses = map(list, zip(*kept))
-    return {"wer": float(jiwer.wer(references, hypotheses)), "cer": float(jiwer.cer(references, hypotheses))}
+    low, high = bootstrap_interval(*character_errors(kept))
+    return {"wer": float(jiwer.wer(references, hypotheses)), "cer": float(jiwer.cer(references, hypotheses)),
+            "cer_low": low, "cer_high": high}
+
+
+def character_errors(pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per sentence: character edits (substitutions + deletions + insertions) and reference length."""
+    import jiwer
+
+    errors, lengths = [], []
+    for reference, heard in pairs:
+        out = jiwer.process_characters(reference, heard)
+        errors.append(out.substitutions + out.deletions + out.insertions)
+        lengths.append(out.substitutions + out.deletions + out.hits)
+    return np.asarray(errors, np.float64), np.asarray(lengths, np.float64)
+
+
+def bootstrap_interval(errors: np.ndarray, lengths: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap of the corpus rate sum(errors) / sum(lengths), resampling whole sentences.
+
+    Why sentences: errors cluster within a sentence (one misheard word costs several characters),
+    so the sentence is the independent unit; with 10 sentences the interval is wide, and says so."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(errors), size=(resamples, len(errors)))  # [resamples, sentences]
+    rates = errors[picks].sum(1) / np.maximum(lengths[picks].sum(1), 1)
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(rates, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def intervals_separate(a: dict[str, float], b: dict[str, float]) -> bool:
+    """True when two rates' 95% intervals do not overlap: a difference the sentences can tell."""
+    return a["cer_high"] < b["cer_low"] or b["cer_high"] < a["cer_low"]
 
 
 def understood_sentence(wer: float, ceilings: dict[str, float] | None = None) -> str:

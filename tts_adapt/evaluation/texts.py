@@ -34,16 +34,24 @@ def read_texts(path: str | os.PathLike) -> list[str]:
 
 def evaluate_texts(checkpoint: str | os.PathLike, texts: Sequence[str], speakers: Sequence[str] | None = None,
                    seed: int = 0, audio_dir: str | os.PathLike | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> Evaluation:
-    """Every sentence in every requested speaker's voice (default: all of the model's), heard by the recogniser."""
+                   progress: Callable[[int, int], None] | None = None, vocoder: str | None = None) -> Evaluation:
+    """Every sentence in every requested speaker's voice (default: all of the model's), heard by the recogniser.
+
+    ``vocoder``: ``griffin-lim`` or a vocoder folder (None: the model's default)."""
+    from tts_adapt.audio.config import AudioConfig
     from tts_adapt.audio.io import save_wav
+    from tts_adapt.checkpoint.paths import resolve_checkpoint
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.synthesis import speaker_of, synthesize
+    from tts_adapt.vocoder.render import load_renderer
 
     model, manifest = load_model(checkpoint)
     listening = intelligibility_plan(True, manifest.get("cleaners"))
     if not listening["scored"]:
         raise UserError(f"--texts scores intelligibility only, and {listening['reason']}")
+    render = load_renderer(vocoder, AudioConfig.from_dict(manifest["audio"]), str(checkpoint),
+                           resolve_checkpoint(checkpoint)[1])
+    listening |= {"vocoder": render.name, "vocoder_note": render.note}
     names = [speaker_of(manifest, value)[1] for value in speakers] if speakers else \
         list(manifest.get("speakers") or [None])
     recogniser = intelligibility.shared_recogniser()
@@ -51,7 +59,7 @@ def evaluate_texts(checkpoint: str | os.PathLike, texts: Sequence[str], speakers
     total = len(names) * len(texts)
     for name in names:
         for number, text in enumerate(texts, 1):
-            spoken = synthesize(model, manifest, text, speaker=name, seed=seed)
+            spoken = synthesize(model, manifest, text, speaker=name, seed=seed, render=render)
             heard = recogniser.score(spoken.wav, spoken.sample_rate, text)
             utterance_id = f"{name}_{number:03d}" if name else f"{number:03d}"
             if audio_dir is not None:

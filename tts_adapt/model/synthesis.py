@@ -2,14 +2,15 @@
 
 Free-running decoding stops at the stop token or at the length guard; the prenet's
 dropout stays on, as in Tacotron 2, but its masks are a function of the seed, and
-Griffin-Lim starts from a fixed phase, so one seed always gives the same audio.
+the renderer (a trained vocoder, or Griffin-Lim from a fixed phase) is deterministic, so one
+seed always gives the same audio.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from tts_adapt.symbols.table import SymbolTable
 class Synthesis:
     mel: np.ndarray  # [frames, n_mels], after the postnet, up to the stop frame
     alignment: np.ndarray  # [decoder steps, symbols]
-    wav: np.ndarray | None  # float32 at the model's sample rate (None when not vocoded)
+    wav: np.ndarray | None  # float32 at the model's sample rate (None when not rendered)
     sample_rate: int
     stop_fired: bool  # False: the length guard ended decoding
     speaker: str | None
@@ -48,7 +49,9 @@ def speaker_of(manifest: dict[str, Any], value: str | None) -> tuple[int, str | 
 
 
 def synthesize(model, manifest: dict[str, Any], text: str, speaker: str | None = None, seed: int = 0,
-               max_seconds: float | None = None, vocode: bool = True) -> Synthesis:
+               max_seconds: float | None = None,
+               render: Callable[[np.ndarray], np.ndarray] | None = None) -> Synthesis:
+    """Decode ``text`` free-running; ``render`` (mel [frames, n_mels] -> waveform) makes the audio, if given."""
     from tts_adapt.audio.config import AudioConfig
     from tts_adapt.symbols.frontend import text_to_ids
 
@@ -69,11 +72,7 @@ def synthesize(model, manifest: dict[str, Any], text: str, speaker: str | None =
     frames = int(out["mel_len"][0])
     mel = out["mel_post"].numpy()[0, :frames]
     alignment = out["alignment"].numpy()[0, : math.ceil(frames / r)]
-    wav = None
-    if vocode:
-        from tts_adapt.audio.features import mel_to_wav
-
-        wav = mel_to_wav(mel, audio)
+    wav = render(mel) if render is not None else None
     return Synthesis(mel, alignment, wav, audio.sample_rate, frames < max_steps * r, speaker_name,
                      [table.symbols[i] for i in ids])
 
