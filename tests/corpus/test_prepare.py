@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
-from corpus_testdata import LETTERS
+from corpus_testdata import LETTERS, write_voice
 
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.audio.features import MEL_MAX, MEL_MIN
@@ -89,14 +90,48 @@ def test_rerun_reuses_up_to_date_features(corpus, tmp_path):
     assert list(layout.read_items(out)["id"]) == GOOD
 
 
-def test_rerun_recomputes_audio_newer_than_its_features(corpus, tmp_path):
+def test_rerun_recomputes_audio_whose_bytes_changed_even_when_older_than_its_features(corpus, tmp_path):
+    """cp -p, rsync -t and tar keep old modification times on new content: the cache goes by the bytes."""
+    out = tmp_path / "out"
+    run(corpus, out)
+    before = np.load(layout.mel_path(out, "bob_001"))
+    wav = corpus.parent / "wavs" / "bob" / "001.wav"
+    write_voice(wav, 16000, seconds=1.0, f0=300, seed=99)
+    os.utime(wav, ns=(10**18, 10**18))  # 2001: long before the features were written
+    again = run(corpus, out)
+    assert (again.reused, again.computed) == (5, 1 + 6)
+    assert np.load(layout.mel_path(out, "bob_001")).shape != before.shape
+    assert run(corpus, out).reused == 6  # and the new features are reused from then on
+
+
+def test_touched_but_unchanged_audio_is_reused(corpus, tmp_path):
     out = tmp_path / "out"
     run(corpus, out)
     wav = corpus.parent / "wavs" / "bob" / "001.wav"
     future = layout.mel_path(out, "bob_001").stat().st_mtime_ns + 10**9
     os.utime(wav, ns=(future, future))
+    assert run(corpus, out).reused == 6
+
+
+def test_the_same_ids_from_another_audio_folder_are_recomputed(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    moved = tmp_path / "moved"
+    shutil.copytree(corpus.parent, moved)
+    again = run(moved / corpus.name, out)
+    assert (again.reused, again.kept) == (0, 6)
+    assert list(layout.read_items(out)[layout.AUDIO_COLUMN]) == [
+        str((moved / "wavs" / s / f"{i:03d}.wav").resolve()) for s, i in zip(["alice", "bob"] * 3, range(6))]
+
+
+def test_a_cache_made_before_digests_recomputes_instead_of_failing(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    items = layout.read_items(out).drop(columns=[layout.DIGEST_COLUMN])
+    (out / layout.ITEMS_NAME).write_text(items.to_csv(index=False), encoding="utf-8")
     again = run(corpus, out)
-    assert (again.reused, again.computed) == (5, 1 + 6)
+    assert (again.reused, again.kept) == (0, 6)
+    assert run(corpus, out).reused == 6
 
 
 def test_changed_audio_config_recomputes_everything(corpus, tmp_path):

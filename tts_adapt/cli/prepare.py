@@ -24,8 +24,8 @@ Metadata (pipe-separated, no header):
 
 Bad items (missing, unreadable or empty audio, silence, too short or long, text the
 --symbols table cannot encode) are skipped and listed, never fatal. Running again into
-the same OUTPUT reuses features newer than their audio; a changed audio config
-recomputes everything.
+the same OUTPUT reuses features whose audio file is unchanged (same path, same bytes;
+modification times are not trusted); a changed audio config recomputes everything.
 
 examples:
   tts-adapt prepare --metadata LJSpeech-1.1/metadata.csv --wavs LJSpeech-1.1/wavs \\

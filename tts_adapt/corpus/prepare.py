@@ -1,8 +1,10 @@
 """Metadata + audio -> the prepared feature cache (see :mod:`tts_adapt.corpus.prepared`).
 
 Every item is checked (text first: it is cheap) and either kept or skipped with a reason;
-a bad file never stops the run. A re-run reuses a feature file when it is newer than its
-audio and the feature-relevant audio config is unchanged; a changed config recomputes all.
+a bad file never stops the run. A re-run reuses a feature file when its audio has the same
+path and the same bytes (size and blake2b, never the modification time: ``cp -p``, ``rsync -t``
+and tar keep old times on new content) and the feature-relevant audio config is unchanged; a
+changed config recomputes all.
 """
 
 from __future__ import annotations
@@ -138,7 +140,8 @@ def prepare(
             if reason:
                 skipped.append((index, _skip(item.id, *reason)))
                 continue
-            rows[item.id] = {**row, "n_frames": cached["n_frames"], "seconds": cached["seconds"]}
+            rows[item.id] = {**row, "n_frames": cached["n_frames"], "seconds": cached["seconds"],
+                             layout.DIGEST_COLUMN: cached["digest"]}
             reused += 1
             continue
         rows[item.id] = row
@@ -213,22 +216,37 @@ def _previous_run(output: Path, cfg: AudioConfig) -> dict[str, dict[str, Any]]:
         info_path.unlink()  # the audio config changed: every feature is recomputed
         return {}
     items = layout.read_items(output)
-    return {
-        str(r["id"]): {"n_frames": int(r["n_frames"]), "seconds": float(r["seconds"])}
-        for r in items.to_dict("records")
+    return {  # rows without a digest (caches made before it) are recomputed
+        str(r["id"]): {"n_frames": int(r["n_frames"]), "seconds": float(r["seconds"]),
+                       "audio": r.get(layout.AUDIO_COLUMN), "digest": r[layout.DIGEST_COLUMN]}
+        for r in items.to_dict("records") if r.get(layout.DIGEST_COLUMN)
     }
 
 
 def _reusable(previous: dict[str, Any] | None, item: MetadataItem, output: Path) -> dict[str, Any] | None:
-    if previous is None:
+    """The earlier run's entry when its features came from this very file: same path, same bytes."""
+    if previous is None or previous["audio"] != str(Path(item.audio).resolve()):
         return None
-    mel = layout.mel_path(output, item.id)
+    if not layout.mel_path(output, item.id).is_file():
+        return None
     try:
-        if mel.stat().st_mtime_ns <= item.audio.stat().st_mtime_ns:
-            return None
-    except FileNotFoundError:
-        return None
-    return previous
+        digest = audio_digest(item.audio)
+    except OSError:
+        return None  # missing or unreadable now: the audio work reports why
+    return previous if digest == previous["digest"] else None
+
+
+def audio_digest(path: str | os.PathLike) -> str:
+    """``<size>:<blake2b>`` of a file's bytes: what a cached feature is keyed on (one reused 1 MB buffer)."""
+    digest = hashlib.blake2b(digest_size=16)
+    block = bytearray(1 << 20)
+    view = memoryview(block)
+    size = 0
+    with open(path, "rb", buffering=0) as handle:
+        while n := handle.readinto(block):
+            digest.update(view[:n])
+            size += n
+    return f"{size}:{digest.hexdigest()}"
 
 
 def _remove_stale_features(output: Path, kept_ids: set[str]) -> None:
@@ -282,12 +300,14 @@ def _init_worker() -> None:
 def process_item(job: _Job) -> dict[str, Any]:
     """Load, normalise, check the duration, extract and store one item's features.
 
-    Returns ``{"n_frames", "seconds"}`` or ``{"reason", "detail"}``; never raises for bad audio.
+    Returns ``{"n_frames", "seconds", DIGEST_COLUMN}`` or ``{"reason", "detail"}``; never raises for bad audio.
+    The digest is taken before the audio is read, so features are never keyed on newer bytes than they hold.
     """
     from tts_adapt.audio.features import wav_to_mel
     from tts_adapt.audio.io import AudioLoadError, load_audio
 
     try:
+        digest = audio_digest(job.audio) if os.path.isfile(job.audio) else None
         wav = load_audio(job.audio, job.cfg)
     except AudioLoadError as exc:
         return {"reason": exc.reason, "detail": str(exc)}
@@ -299,7 +319,7 @@ def process_item(job: _Job) -> dict[str, Any]:
         return {"reason": problem[0], "detail": problem[1]}
     mel = wav_to_mel(wav, job.cfg)
     _save_npy_atomic(Path(job.mel), mel)
-    return {"n_frames": int(mel.shape[0]), "seconds": round(seconds, 4)}
+    return {"n_frames": int(mel.shape[0]), "seconds": round(seconds, 4), layout.DIGEST_COLUMN: digest}
 
 
 def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
@@ -352,7 +372,7 @@ def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: 
     import pandas as pd
 
     os.sync()  # every feature file on disk before the index that makes the cache valid
-    frame = pd.DataFrame(kept, columns=[*layout.ITEM_COLUMNS, layout.AUDIO_COLUMN])
+    frame = pd.DataFrame(kept, columns=[*layout.ITEM_COLUMNS, layout.AUDIO_COLUMN, layout.DIGEST_COLUMN])
     write_text_atomic(output / layout.ITEMS_NAME, frame.to_csv(index=False))
     info = {
         "format": layout.FORMAT,

@@ -8,7 +8,8 @@ Layout of ``PREPARED/``:
   its presence means the cache is complete.
 * ``items.csv`` - columns ``id,speaker,text,cleaned,n_frames,seconds,split`` (``train``/``val``), and
   ``audio``: the recording's absolute path (caches made before it lack the column; ``evaluate``
-  then cannot score the recording itself).
+  then cannot score the recording itself), and ``audio_digest``: ``<size>:<blake2b>`` of the
+  recording's bytes, what a re-run's cache is keyed on (caches made before it recompute).
 * ``mels/<id>.npy`` - float32 ``[n_frames, n_mels]`` (see :mod:`tts_adapt.audio.features`).
 """
 
@@ -29,6 +30,7 @@ MELS_DIR = "mels"
 FORMAT = "tts-adapt-prepared"
 ITEM_COLUMNS = ("id", "speaker", "text", "cleaned", "n_frames", "seconds", "split")  # required
 AUDIO_COLUMN = "audio"  # optional
+DIGEST_COLUMN = "audio_digest"  # optional
 SPLITS = ("train", "val")
 
 
@@ -59,7 +61,8 @@ def read_items(prepared_dir: str | os.PathLike, split: str | None = None):
         raise UserError(f"{prepared_dir}: no {ITEMS_NAME}; run 'tts-adapt prepare'")
     items = pd.read_csv(
         path,
-        dtype={"id": str, "speaker": str, "text": str, "cleaned": str, "split": str, AUDIO_COLUMN: str},
+        dtype={"id": str, "speaker": str, "text": str, "cleaned": str, "split": str, AUDIO_COLUMN: str,
+               DIGEST_COLUMN: str},
         keep_default_na=False,
         encoding="utf-8",
     )
