@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 
 import pytest
 
+from cli_testing import hold_output_lock
 from tts_adapt.errors import UserError
-from tts_adapt.fsutil import atomic_output_dir, write_text_atomic
+from tts_adapt.fsutil import LOCK_NAME, atomic_output_dir, output_lock, write_text_atomic
 
 
 def test_atomic_dir_appears_only_on_success_with_umask_mode(tmp_path):
@@ -52,3 +54,26 @@ def test_data_reaches_the_disk_before_the_rename_that_publishes_it(tmp_path, mon
     kinds = [kind for kind, _ in events]
     assert kinds == ["fsync", "fsync", "replace", "fsync"]  # its file, itself, the rename, the parent
     assert events[0][1].endswith("a.npy") and events[3][1] == str(tmp_path)
+
+
+def test_a_locked_output_refuses_a_second_writer_naming_the_first(tmp_path):
+    holder = hold_output_lock(tmp_path / "out")
+    try:
+        with pytest.raises(UserError, match=f"in use by process {holder.pid};"):
+            with output_lock(tmp_path / "out"):
+                pass
+    finally:
+        holder.communicate("")
+    with output_lock(tmp_path / "out"):  # released when its holder ends
+        assert (tmp_path / "out" / LOCK_NAME).read_text() == f"{os.getpid()}\n"
+    assert not (tmp_path / "out").exists()  # made for the lock, still empty: removed again
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
+    holder = hold_output_lock(tmp_path / "out")
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert (tmp_path / "out" / LOCK_NAME).read_text() == f"{holder.pid}\n"  # left behind, stale
+    with output_lock(tmp_path / "out"):
+        (tmp_path / "out" / "work").write_text("x")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["work"]

@@ -1,8 +1,10 @@
-"""Atomic writes: a killed command never leaves a half-written output behind."""
+"""Atomic writes and output locks: a killed command never leaves a half-written output behind,
+and two commands never write into one output at once."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -10,6 +12,8 @@ from pathlib import Path
 from typing import Iterator
 
 from tts_adapt.errors import UserError
+
+LOCK_NAME = ".tts-adapt.lock"  # inside a locked output folder while a command writes there
 
 
 def _umask() -> int:
@@ -90,7 +94,7 @@ def check_fresh_output_dir(path: str | os.PathLike) -> Path:
     if path.exists():
         if not path.is_dir():
             raise UserError(f"output {path} exists and is not a directory")
-        if any(path.iterdir()):
+        if any(p.name != LOCK_NAME for p in path.iterdir()):
             raise UserError(f"output directory {path} is not empty; choose a new path")
     return path
 
@@ -112,3 +116,49 @@ def atomic_output_dir(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def output_lock(folder: str | os.PathLike) -> Iterator[Path]:
+    """Hold an advisory lock (``flock``) on an output folder while a command writes there.
+
+    Why: two prepares or two trains into one folder would each succeed and leave it corrupt;
+    the second gets a UserError naming the first's process instead. The kernel drops a dead
+    process's lock, so a lock left by a killed command is simply taken over. A folder made
+    here and still empty at the end is removed: a refused command leaves nothing behind.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"output {folder} exists and is not a directory")
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_NAME
+    fd = _acquire(lock, folder)
+    try:
+        yield folder
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()  # before the release: whoever opens the name next gets a fresh file
+        os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _acquire(lock: Path, folder: Path) -> int:
+    """Lock ``lock`` and write our pid into it; retry when a finishing holder unlinked it meanwhile."""
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise UserError(f"output {folder} is in use by process {holder or '(unknown)'}; "
+                            "wait for it to finish or choose another path") from None
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(fd), os.stat(lock)):
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+                return fd
+        os.close(fd)

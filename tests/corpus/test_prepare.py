@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+from cli_testing import hold_output_lock
 from corpus_testdata import LETTERS, write_voice
 
 from tts_adapt.audio.config import AudioConfig
@@ -236,3 +237,16 @@ def test_rerun_applies_new_duration_limits_to_reused_features(corpus, tmp_path):
     too_long = {s["id"] for s in again.skipped if s["reason"] == "too long"}
     assert too_long == {"bob_003", "alice_004", "bob_005", "bad_long"}  # 1.25, 1.4, 1.55 s of speech
     assert again.kept == 3 and all(not layout.mel_path(out, i).exists() for i in too_long)
+
+
+def test_a_second_prepare_into_the_same_output_is_refused_while_the_first_runs(corpus, tmp_path):
+    out = tmp_path / "out"
+    run(corpus, out)
+    before = (out / layout.ITEMS_NAME).read_bytes()
+    holder = hold_output_lock(out)  # another prepare, still running
+    try:
+        with pytest.raises(UserError, match=f"output {out} is in use by process {holder.pid}"):
+            run(corpus, out, PrepareOptions(audio=AudioConfig(n_mels=40), table=LETTERS))
+    finally:
+        holder.communicate("")
+    assert (out / layout.ITEMS_NAME).read_bytes() == before and (out / layout.INFO_NAME).is_file()

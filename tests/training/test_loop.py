@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cli_testing import run_cli
+from cli_testing import hold_output_lock, run_cli
 from tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch, make_prepared
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest
@@ -114,6 +114,19 @@ def test_train_refuses_a_non_empty_unrelated_output(prepared, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     code, _, err = run_cli(["train", "--data", prepared, "--output", tmp_path, "--preset", "tiny"], capsys)
     assert code == 2 and "not empty" in err
+
+
+def test_a_second_train_into_a_run_in_progress_is_refused(prepared, trained_run, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    shutil.copytree(trained_run, exp)
+    metrics = (exp / "metrics.csv").read_bytes()
+    holder = hold_output_lock(exp)  # the first train, still running
+    try:
+        code, _, err = run_cli(["train", "--data", prepared, "--output", exp, *TRAIN_FLAGS, "--steps", "6"], capsys)
+    finally:
+        holder.communicate("")
+    assert code == 2 and err.count("\n") == 1 and f"in use by process {holder.pid}" in err
+    assert (exp / "metrics.csv").read_bytes() == metrics and tf.train.latest_checkpoint(str(exp)).endswith("ckpt-4")
 
 
 class SignalAt(Reporter):

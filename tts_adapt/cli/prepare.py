@@ -26,6 +26,7 @@ Bad items (missing, unreadable or empty audio, silence, too short or long, text 
 --symbols table cannot encode) are skipped and listed, never fatal. Running again into
 the same OUTPUT reuses features whose audio file is unchanged (same path, same bytes;
 modification times are not trusted); a changed audio config recomputes everything.
+While one prepare writes OUTPUT, another into it is refused (exit 2, naming its process).
 
 examples:
   tts-adapt prepare --metadata LJSpeech-1.1/metadata.csv --wavs LJSpeech-1.1/wavs \\

@@ -22,7 +22,8 @@ logs (EXPDIR/logs: scalars, alignment and mel images). EXPDIR is itself a checkp
 directory: adapt, synthesize and verify take it as is.
 
 Running the same command again resumes from the newest checkpoint; raise --steps to
-train further. Ctrl-C or SIGTERM saves a checkpoint before exiting.
+train further. Ctrl-C or SIGTERM saves a checkpoint before exiting. While one run
+writes EXPDIR, a second command into it is refused (exit 2, naming its process).
 
 --strategy spreads each step over several devices or machines (TensorFlow's
 tf.distribute); checkpoints do not depend on it, so a run may resume under another.
@@ -88,8 +89,11 @@ def overrides(args: argparse.Namespace) -> dict:
 
 
 def execute(make_run, args: argparse.Namespace) -> int:
-    """Set TensorFlow up, build the run, train, report."""
+    """Set TensorFlow up, lock the output, build the run, train, report."""
+    import contextlib
+
     from tts_adapt.cli._output import console, print_json
+    from tts_adapt.fsutil import output_lock
     from tts_adapt.training.loop import train
     from tts_adapt.training.reporting import Reporter
     from tts_adapt.training.runtime import configure_threads
@@ -99,10 +103,13 @@ def execute(make_run, args: argparse.Namespace) -> int:
     configure_threads()
     placement = place(args.strategy)
     set_precision(args.precision)  # before the model is built: layers take the policy when created
+    # the chief writes --output (other workers write scratch): one run at a time may write there
+    lock = output_lock(args.output) if placement.chief else contextlib.nullcontext()
     try:
-        with placement.strategy.scope():
-            run = make_run(placement)
-        summary = train(run, Reporter(enabled=args.format == "text" and placement.chief), xla=args.xla)
+        with lock:
+            with placement.strategy.scope():
+                run = make_run(placement)
+            summary = train(run, Reporter(enabled=args.format == "text" and placement.chief), xla=args.xla)
     finally:
         placement.close()
     if args.format == "json":

@@ -24,7 +24,7 @@ from tts_adapt.audio.config import AudioConfig
 from tts_adapt.corpus import prepared as layout
 from tts_adapt.corpus.metadata import MetadataItem
 from tts_adapt.errors import UserError
-from tts_adapt.fsutil import atomic_file, write_text_atomic
+from tts_adapt.fsutil import LOCK_NAME, atomic_file, output_lock, write_text_atomic
 from tts_adapt.symbols.table import SymbolTable
 
 # benchmarks/prepare_throughput.py on the shared 2-core dev machine (600 utterances, 8-48 kHz,
@@ -108,11 +108,16 @@ def prepare(
     options: PrepareOptions,
     progress: Progress | None = None,
 ) -> PrepareSummary:
-    """Build (or bring up to date) the cache in ``output``; returns the summary."""
+    """Build (or bring up to date) the cache in ``output``, holding its lock throughout; returns the summary."""
+    with output_lock(output) as folder:
+        return _prepare(items, folder, options, progress)
+
+
+def _prepare(items: Sequence[MetadataItem], output: Path, options: PrepareOptions,
+             progress: Progress | None) -> PrepareSummary:
     from tts_adapt.symbols.frontend import clean_text
 
     started = time.perf_counter()
-    output = Path(output)
     previous = _previous_run(output, options.audio)
     (output / layout.MELS_DIR).mkdir(parents=True, exist_ok=True)
     (output / OWNER_MARK).touch()
@@ -200,13 +205,9 @@ def _previous_run(output: Path, cfg: AudioConfig) -> dict[str, dict[str, Any]]:
     written (its ``prepared.json`` is removed): an interrupted run can never leave features of
     two configurations under one index.
     """
-    if not output.exists():
-        return {}
-    if not output.is_dir():
-        raise UserError(f"output {output} exists and is not a directory")
     info_path = output / layout.INFO_NAME
     if not (output / OWNER_MARK).is_file() and not info_path.is_file():
-        if any(output.iterdir()):
+        if any(p.name != LOCK_NAME for p in output.iterdir()):
             raise UserError(f"output directory {output} is not empty and was not made by prepare; choose a new path")
         return {}
     if not info_path.is_file():
