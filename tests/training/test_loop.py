@@ -116,6 +116,14 @@ def test_train_refuses_a_non_empty_unrelated_output(prepared, tmp_path, capsys):
     assert code == 2 and "not empty" in err
 
 
+def test_a_dead_runs_leftovers_beside_a_users_file_are_refused_untouched(prepared, tmp_path, capsys):
+    (tmp_path / "metrics.csv").write_text("step\n")
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = run_cli(["train", "--data", prepared, "--output", tmp_path, "--preset", "tiny"], capsys)
+    assert code == 2 and "not empty" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv", "notes.txt"]
+
+
 def test_a_second_train_into_a_run_in_progress_is_refused(prepared, trained_run, tmp_path, capsys):
     exp = tmp_path / "exp"
     shutil.copytree(trained_run, exp)

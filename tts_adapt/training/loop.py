@@ -47,6 +47,7 @@ class TrainingRun:
     start_step: int = 0  # the step at which this run's schedules (learning rate, attention weight) begin
     cleaners: tuple[str, ...] | None = None  # None: the cleaners recorded by prepare
     placement: Placement | None = None  # None: one device (the default strategy)
+    notes: tuple[str, ...] = ()  # said once before the steps (and listed in the summary)
 
 
 def make_optimizer(config: TrainingConfig):
@@ -285,7 +286,8 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
         saved_at = step  # only once the save is complete
         return prefix
 
-    reporter.note(placement.describe(cfg.batch_size))
+    for note in (*run.notes, placement.describe(cfg.batch_size)):
+        reporter.note(note)
     reporter.start(first_step, target)
     with _StopRequest() as stop, board, reporter:
         try:
@@ -342,4 +344,5 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
         "exit_code": 128 + stop.signum if stop.signum else (128 + signal.SIGTERM if stopped_by_peer else 0),
         "train": last,
         "validation": validation,
+        "notes": list(run.notes),
     }

@@ -5,19 +5,23 @@ An experiment directory is also a checkpoint directory: ``ckpt-<step>.*``, the
 layout, audio, cleaners, and a ``training`` section with the training config and the
 step the run's schedules start from), ``metrics.csv`` and ``logs/``. Any command
 that takes a checkpoint (``adapt``, ``synthesize``, ``verify``) accepts it as is.
-A directory that already holds a run is resumed from its newest checkpoint.
+A directory that already holds a run is resumed from its newest checkpoint; one that holds
+only what a run of the same kind left when it died before its first checkpoint (``metrics.csv``,
+``logs/``, temporary or unpublished checkpoint files) is cleared and started afresh.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 from tts_adapt.checkpoint.own import restore_checkpoint, save_checkpoint
 from tts_adapt.corpus.prepared import check_same_features, read_info
 from tts_adapt.errors import UserError
-from tts_adapt.fsutil import check_fresh_output_dir
+from tts_adapt.fsutil import LOCK_NAME, check_fresh_output_dir
 from tts_adapt.manifest import new_manifest, read_manifest
 from tts_adapt.model.loading import model_from_manifest
 from tts_adapt.symbols.table import SymbolTable, load_symbol_table
@@ -29,12 +33,65 @@ from tts_adapt.training.runtime import set_seed
 FINETUNE_DEFAULTS = TrainingConfig(steps=1000, learning_rate=1e-4, lr_decay_at=(), checkpoint_every=250,
                                    val_every=100)
 _HEADER = {"format", "format_version", "tool_version", "step", "checkpoint", "dialect"}
+# what a run writes before its first complete checkpoint: logs, checkpoint files not yet listed in
+# the state file, SaveV2's temporary prefix, atomic_file's temporaries (manifest, state file, metrics)
+_LEFTOVER_FILE = re.compile(r"metrics\.csv|manifest\.json|ckpt-\d+\.(index|data-\d+-of-\d+)"
+                            r"|\.ckpt-\d+\.tmp-\d+\..+|\.(manifest|checkpoint|metrics)\..+")
 
 
 def holds_run(output: str | os.PathLike) -> bool:
     """True when ``output`` already has a checkpoint of a run (so a rerun resumes it)."""
     output = Path(output)
     return (output / "checkpoint").is_file() and (output / "manifest.json").is_file()
+
+
+def _fresh_output(output: Path, kind: str) -> tuple[str, ...]:
+    """Make ``output`` ready for a new ``kind`` run; returns a note when a dead run's leftovers were cleared.
+
+    Why: a run killed before its first checkpoint (out of memory, SIGKILL, a full disk) leaves
+    files that are only its own; refusing them as "not empty" would make the same command fail forever.
+    Anything else in the folder is the user's, and the folder is refused untouched.
+    """
+    leftovers = _dead_run_leftovers(output, kind)
+    if not leftovers:
+        check_fresh_output_dir(output)
+        return ()
+    for path in leftovers:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return (f"{output} held only what an earlier {kind} run left before its first checkpoint "
+            f"({', '.join(sorted(p.name for p in leftovers))}); cleared it, starting afresh",)
+
+
+def _dead_run_leftovers(output: Path, kind: str) -> list[Path]:
+    """Every entry of ``output`` (but our own lock) when all are a dead ``kind`` run's own, else []."""
+    if not output.is_dir():
+        return []
+    entries = [p for p in output.iterdir() if p.name != LOCK_NAME]
+    return entries if entries and all(_is_leftover(p, kind) for p in entries) else []
+
+
+def _is_leftover(path: Path, kind: str) -> bool:
+    if path.name == "logs":
+        return path.is_dir() and all(p.name.startswith("events.out.tfevents.") for p in path.iterdir())
+    if not path.is_file() or not _LEFTOVER_FILE.fullmatch(path.name):
+        return False
+    if path.name != "manifest.json":
+        return True
+    try:
+        return _run_kind(read_manifest(path.parent) or {}) == kind
+    except UserError:
+        return False
+
+
+def _run_kind(manifest: dict[str, Any]) -> str | None:
+    """``train`` or ``finetune`` for a training run's manifest; None for any other checkpoint."""
+    section = manifest.get("training") or {}
+    # an adapted checkpoint carries its source's "train" record: it is a starting point, not a run to continue
+    is_run = "config" in section and (section.get("kind") == "finetune" or "adaptation" not in manifest)
+    return section.get("kind") if is_run else None
 
 
 def _training_section(config: TrainingConfig, kind: str, data: Path, start_step: int, **extra: Any) -> dict:
@@ -52,10 +109,9 @@ def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: d
     """Continue the ``kind`` run in ``output`` from its newest checkpoint; flags given now override its settings."""
     manifest = read_manifest(output)
     section = manifest.get("training") or {}
-    # an adapted checkpoint carries its source's "train" record: it is a starting point, not a run to continue
-    is_run = "config" in section and (section.get("kind") == "finetune" or "adaptation" not in manifest)
-    if not is_run or section.get("kind") != kind:
-        what = f"a {section.get('kind')} run" if is_run else "a checkpoint that is not a training run"
+    found = _run_kind(manifest)
+    if found != kind:
+        what = f"a {found} run" if found else "a checkpoint that is not a training run"
         raise UserError(f"{output} holds {what}; 'tts-adapt {kind}' needs a new --output (or its own run to resume)")
     config = _overridden(TrainingConfig.from_dict(section["config"]), yaml_training or {}, overrides,
                          "training config")
@@ -106,8 +162,7 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
             raise UserError(f"{output} holds a run with another model config; resume without --config/--preset "
                             "or choose a new --output")
         return run
-    if placement.chief:
-        check_fresh_output_dir(output)
+    notes = _fresh_output(output, "train") if placement.chief else ()
     info = read_info(data)
     if symbols is not None:
         table = load_symbol_table(symbols)
@@ -128,7 +183,8 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
         audio=info["audio"], cleaners=list(info.get("cleaners") or ["english"]),
         training=_training_section(config, "train", data, 0),
     )
-    return TrainingRun(model, optimizer, config, output, data, table, speakers, manifest, placement=placement)
+    return TrainingRun(model, optimizer, config, output, data, table, speakers, manifest, placement=placement,
+                       notes=notes)
 
 
 def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_path: str | None = None,
@@ -156,8 +212,7 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
             raise UserError(f"{output} continues the fine-tuning of {base}, not of {prefix}; "
                             "give that checkpoint, or a new --output to fine-tune this one")
         return run
-    if placement.chief:
-        check_fresh_output_dir(output)
+    notes = _fresh_output(output, "finetune") if placement.chief else ()
     source = read_manifest(directory)
     if source is None or source.get("dialect") != "own":
         raise UserError(f"{directory}: finetune needs a checkpoint made or adapted by tts-adapt from a tts-adapt model "
@@ -181,4 +236,4 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     save_checkpoint(placement.output(output), model, optimizer, start, manifest, keep=config.keep)
     return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(source["symbols"]),
                        list(source["speakers"]), manifest, start_step=start,
-                       cleaners=tuple(manifest["cleaners"]), placement=placement)
+                       cleaners=tuple(manifest["cleaners"]), placement=placement, notes=notes)
