@@ -187,3 +187,27 @@ def test_ctrl_c_twice_during_a_periodic_save_loses_nothing(prepared, tmp_path, m
     assert calls == [2] and summary["step"] == 2 and summary["exit_code"] == 130
     assert tf.train.latest_checkpoint(str(tmp_path / "exp")).endswith("ckpt-2")
     assert summary["checkpoint"].endswith("ckpt-2")
+
+
+def checkpoint_is_finite(prefix: str) -> bool:
+    reader = tf.train.load_checkpoint(prefix)
+    return all(np.isfinite(reader.get_tensor(key)).all() for key, dtype in reader.get_variable_to_dtype_map().items()
+               if dtype.is_floating)
+
+
+@pytest.mark.parametrize("learning_rate, cause", [("1e30", "the loss became nan at step"),
+                                                  ("1e39", "the weights became non-finite by step 1")])
+def test_a_diverged_run_stops_in_one_line_and_saves_no_non_finite_checkpoint(prepared, tmp_path, capsys,
+                                                                             learning_rate, cause):
+    """1e30: a finite step of huge weights, then a nan loss; 1e39 is inf in float32: the first update is."""
+    exp = tmp_path / "exp"
+    code, _, err = run_cli(["train", "--data", prepared, "--output", exp, *TRAIN_FLAGS, "--steps", "6",
+                            "--checkpoint-every", "1", "--learning-rate", learning_rate], capsys)
+    assert code == 2 and "Traceback" not in err, err
+    last = err.splitlines()[-1]  # after the progress lines: the one line that says what happened
+    assert last.startswith("tts-adapt train: error: training diverged: " + cause) and "lower --learning-rate" in last
+    latest = tf.train.latest_checkpoint(str(exp))
+    assert (f"the last finite checkpoint, {os.path.basename(latest)}, is kept" if latest
+            else "no checkpoint was saved") in err
+    assert all(checkpoint_is_finite(str(p.with_suffix(""))) for p in exp.glob("ckpt-*.index"))
+    assert not [p for p in exp.iterdir() if p.name.startswith(".")]

@@ -24,6 +24,8 @@ directory: adapt, synthesize and verify take it as is.
 Running the same command again resumes from the newest checkpoint; raise --steps to
 train further. Ctrl-C or SIGTERM saves a checkpoint before exiting. While one run
 writes EXPDIR, a second command into it is refused (exit 2, naming its process).
+A loss that becomes nan or inf stops the run (exit 2); the newest checkpoint stays
+the last finite one.
 
 --strategy spreads each step over several devices or machines (TensorFlow's
 tf.distribute); checkpoints do not depend on it, so a run may resume under another.

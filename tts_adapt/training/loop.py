@@ -11,6 +11,10 @@ Signals become a flag checked between steps, never an exception: a Ctrl-C that l
 inside a save (periodic or final) cannot cut it short, and a second one cannot either.
 The summary names the signal, so the CLI exits 130 / 143 and a recipe never stamps an
 interrupted stage as done.
+
+A non-finite loss (or non-finite weights at a save) stops the run with a :class:`Diverged`
+error before anything of that step is logged or saved: the newest checkpoint stays the last
+finite one, and a rerun resumes from it.
 """
 
 from __future__ import annotations
@@ -48,6 +52,33 @@ class TrainingRun:
     cleaners: tuple[str, ...] | None = None  # None: the cleaners recorded by prepare
     placement: Placement | None = None  # None: one device (the default strategy)
     notes: tuple[str, ...] = ()  # said once before the steps (and listed in the summary)
+
+
+class Diverged(UserError):
+    """The run blew up (learning rate too high, bad data): stop, and never save the non-finite model."""
+
+
+def _check_loss(parts: dict, step: int, learning_rate: float, output: Path) -> None:
+    loss = float(parts["loss"])
+    if not math.isfinite(loss):
+        raise Diverged(_diverged(f"the loss became {loss} at step {step}", learning_rate, output))
+
+
+def _check_weights(model, step: int, learning_rate: float, output: Path) -> None:
+    """Before a save: a finite loss can still come with a step whose update overflowed the weights."""
+    import tensorflow as tf
+
+    if not bool(tf.reduce_all([tf.reduce_all(tf.math.is_finite(v.value)) for v in model.variables])):
+        raise Diverged(_diverged(f"the weights became non-finite by step {step}", learning_rate, output))
+
+
+def _diverged(what: str, learning_rate: float, output: Path) -> str:
+    import tensorflow as tf
+
+    last = tf.train.latest_checkpoint(str(output))
+    kept = f"the last finite checkpoint, {Path(last).name}, is kept" if last else "no checkpoint was saved"
+    return (f"training diverged: {what} (learning rate {learning_rate:g}); {kept}; "
+            "lower --learning-rate and run the same command again")
 
 
 def make_optimizer(config: TrainingConfig):
@@ -277,11 +308,13 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
     last: dict[str, float] = {}
     validation: dict[str, float] = {}
     saved_at = None
-    stopped_by_peer = False
+    stopped_by_peer = diverged = False
+    lr = cfg.learning_rate_at(step - run.start_step)
 
     def checkpoint() -> str:
         nonlocal saved_at, step
         step = int(run.optimizer.iterations.numpy())
+        _check_weights(run.model, step, lr, output)
         prefix = save_checkpoint(output, run.model, run.optimizer, step, run.manifest, keep=cfg.keep)
         saved_at = step  # only once the save is complete
         return prefix
@@ -302,6 +335,7 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
                     timed_steps += 1
                     step_seconds += time.perf_counter() - step_started
                 step += 1
+                _check_loss(parts, step, lr, output)
                 speed = timed_steps / step_seconds if timed_steps else float("nan")
                 if step % cfg.log_every == 0 or step == target:
                     last = {k: float(v) for k, v in parts.items()}
@@ -322,12 +356,16 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
                 if step >= target or flagged or (stop.requested and placement.workers == 1):
                     stopped_by_peer = flagged and not stop.requested
                     break
-        finally:  # also on an error: the steps done so far are kept
-            if saved_at != int(run.optimizer.iterations.numpy()):
-                prefix = checkpoint()
-            else:
-                prefix = str(output / f"ckpt-{step}")
-            reporter.finish(step, prefix, stop.requested or stopped_by_peer)
+        except Diverged:
+            diverged = True
+            raise
+        finally:  # also on an error: the steps done so far are kept (never a diverged model's)
+            if not diverged:
+                if saved_at != int(run.optimizer.iterations.numpy()):
+                    prefix = checkpoint()
+                else:
+                    prefix = str(output / f"ckpt-{step}")
+                reporter.finish(step, prefix, stop.requested or stopped_by_peer)
     elapsed = time.perf_counter() - started
     return {
         "output": str(run.output),
