@@ -293,9 +293,24 @@ def _run_jobs(jobs: list[_Job], workers: int, progress: Progress | None):
 
 
 def _init_worker() -> None:
+    """One BLAS thread; and a watch that ends this worker when prepare's process ends, however it ends.
+
+    Why: workers are the forkserver's children, and it outlives them by design; a prepare killed
+    by SIGTERM or SIGKILL left its workers extracting features for minutes (700 MB).
+    """
+    import multiprocessing
+    import threading
+
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
+    parent = multiprocessing.parent_process()  # joinable: its sentinel closes when prepare's process ends
+    threading.Thread(target=_exit_after, args=(parent,), daemon=True, name="exit-with-prepare").start()
+
+
+def _exit_after(parent) -> None:
+    parent.join()
+    os._exit(1)
 
 
 def process_item(job: _Job) -> dict[str, Any]:
