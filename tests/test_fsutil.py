@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -77,3 +79,25 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
     with output_lock(tmp_path / "out"):
         (tmp_path / "out" / "work").write_text("x")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["work"]
+
+
+WRITE_AND_WAIT = ("import sys\nfrom tts_adapt.fsutil import atomic_output_dir\n"
+                  "with atomic_output_dir(sys.argv[1]) as tmp:\n    print(tmp, flush=True)\n    sys.stdin.read()\n")
+
+
+def test_a_killed_writers_partial_is_removed_by_the_next_and_a_live_ones_is_not(tmp_path):
+    out = tmp_path / "out"
+    writers = [subprocess.Popen([sys.executable, "-c", WRITE_AND_WAIT, str(out)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    killed, live = writers
+    partials = [tmp_path / w.stdout.readline().strip() for w in writers]
+    assert all(p.is_dir() and p.name.startswith(".out.partial-") for p in partials)
+    killed.kill()
+    killed.wait()
+    try:
+        with atomic_output_dir(out) as tmp:
+            assert not partials[0].exists() and partials[1].is_dir()
+            (tmp / "done").write_text("x")
+    finally:
+        live.communicate("")
+    assert (out / "done").is_file() and not partials[1].exists()  # its owner cleaned up after itself

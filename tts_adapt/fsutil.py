@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -101,10 +103,15 @@ def check_fresh_output_dir(path: str | os.PathLike) -> Path:
 
 @contextlib.contextmanager
 def atomic_output_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary directory beside ``path``; rename it into place only on success."""
+    """Yield a temporary directory beside ``path``; rename it into place only on success.
+
+    The temporary's name says which process on which machine owns it: a killed command's
+    ``.NAME.partial-PID@HOST-*`` is removed by the next command writing ``path`` on that machine.
+    """
     path = check_fresh_output_dir(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    _remove_stale_partials(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-{os.getpid()}@{_host()}-", dir=path.parent))
     try:
         yield tmp
         _default_mode(tmp, directory=True)
@@ -116,6 +123,30 @@ def atomic_output_dir(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64]
+
+
+def _remove_stale_partials(path: Path) -> None:
+    """Partials of ``path`` whose owner (a process on this machine) is gone: nothing else would remove them."""
+    owned = re.compile(re.escape(f".{path.name}.partial-") + r"(\d+)@" + re.escape(_host()) + r"-[^-]+")
+    for entry in path.parent.iterdir():
+        match = owned.fullmatch(entry.name)
+        if match and entry.is_dir() and not _alive(int(match[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @contextlib.contextmanager

@@ -50,7 +50,7 @@ def digest(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def test_sigkill_during_adapt_leaves_no_output(tmp_path):
+def test_sigkill_during_adapt_leaves_no_output_and_a_rerun_removes_its_partial(tmp_path):
     source = build(tmp_path)
     before = digest(source)
     out = tmp_path / "adapted"
@@ -73,3 +73,8 @@ def test_sigkill_during_adapt_leaves_no_output(tmp_path):
     assert process.returncode == -signal.SIGKILL
     assert not out.exists()  # nothing half-written where the user looks
     assert digest(source) == before
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".adapted.partial-")]  # the killed one's, stale
+    rerun = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adapted", "layout.yaml", "src", "symbols.txt"]
