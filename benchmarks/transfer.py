@@ -174,12 +174,17 @@ def data_subset(prepared: Path, minutes: float, output: Path) -> Path:
 # -- one start: fine-tune to each evaluated step, evaluate there -----------------------------------
 
 
+VOCODER: str | None = None  # --vocoder: griffin-lim or a folder (None: the bundled vocoder, else Griffin-Lim)
+
+
 def evaluate_at(checkpoint: Path, heldout: Path, speaker: str | None = None) -> dict:
     from tts_adapt.evaluation.evaluate import evaluate
 
-    report = evaluate(checkpoint, heldout, split=None, speaker=speaker, plots=0).report
+    report = evaluate(checkpoint, heldout, split=None, speaker=speaker, plots=0, vocoder=VOCODER).report
     heard = report["intelligibility"]
-    return {"cer": heard["cer"], "wer": heard["wer"], "mcd": report["summary"]["mcd"], "f0_rmse": heard["f0_rmse"],
+    return {"cer": heard["cer"], "cer_low": heard["cer_low"], "cer_high": heard["cer_high"], "wer": heard["wer"],
+            "vocoder": heard["vocoder"], "items": report["items"], "mcd": report["summary"]["mcd"],
+            "f0_rmse": heard["f0_rmse"],
             "voicing_error": heard["voicing_error"], "stopped": report["summary"]["stopped"],
             "length_ratio": report["summary"]["length_ratio"]}
 
@@ -259,6 +264,13 @@ def goals(result: dict, ranked: list[str], reference_cer: float) -> dict:
                   for e in s["evals"] if e["step"] == evaluation["step"]]
         per_step[evaluation["step"]] = all(evaluation["cer"] <= c for c in others)
     out["fold_lowest_cer_at_each_step"] = per_step
+    # Only a difference whose bootstrap 95% intervals do not overlap is one the held-out sentences can tell.
+    from tts_adapt.evaluation.intelligibility import intervals_separate
+
+    last = fold["evals"][-1] if fold["evals"] else {}
+    out["fold_last_cer_separates_from"] = {
+        name: intervals_separate(last, s["evals"][-1]) for name, s in starts.items()
+        if name != f"surgery_fold_{ranked[0]}" and s["evals"] and "cer_low" in s["evals"][-1] and "cer_low" in last}
     zero = next((e["cer"] for e in fold["evals"] if e["step"] == 0), None)
     out["fold_step0_cer"] = zero
     out["pretrained_folded_speaker_cer"] = reference_cer
@@ -298,13 +310,18 @@ def markdown(result: dict) -> str:
     def cell(value, digits=2):
         return "-" if value is None else f"{value:.{digits}f}"
 
+    def cer(evaluation: dict) -> str:
+        if evaluation.get("cer_low") is None:
+            return cell(evaluation.get("cer"))
+        return f"{evaluation['cer']:.2f} ({evaluation['cer_low']:.2f}-{evaluation['cer_high']:.2f})"
+
     lines = ["| start | steps to scratch's final loss | final val loss | CER at 0 / last | MCD dB | F0 RMSE Hz | "
              "wall |", "|---|---|---|---|---|---|---|"]
     for name, start in result["starts"].items():
         first = next((e for e in start["evals"] if e["step"] == 0), {})
         reached = start["steps_to_target"]
         lines.append(f"| `{name}` ({start['description']}) | {'never' if reached is None else reached} | "
-                     f"{cell(start['final_val_loss'], 3)} | {cell(first.get('cer'))} / {cell(start['cer'])} | "
+                     f"{cell(start['final_val_loss'], 3)} | {cer(first)} / {cer(start['evals'][-1] if start['evals'] else {})} | "
                      f"{cell(start['mcd'])} | {cell(start['f0_rmse'], 0)} | {start['wall_s'] / 60:.0f} min |")
     for minutes, row in (result.get("data_efficiency") or {}).items():
         lines.append(f"| ranked-first fold on {minutes} min of audio | - | {cell(row['final_val_loss'], 3)} | "
@@ -326,10 +343,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED, help="fine-tuning seed (data order, dropout)")
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "transfer.json")
     parser.add_argument("--markdown", action="store_true", help="print the table of --json's results and stop")
+    parser.add_argument("--vocoder", help="griffin-lim or a vocoder folder for the scored audio "
+                                          "(default: the bundled vocoder, else Griffin-Lim)")
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown(json.loads(args.json.read_text())))
         return 0
+    global VOCODER
+    VOCODER = args.vocoder
     eval_steps = sorted({int(s) for s in args.evals.split(",")} | {args.steps})
     if eval_steps[-1] > args.steps:
         parser.error("--evals beyond --steps")
@@ -384,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         result["goals"] = goals(result, ranked, reference["cer"])
         result["settings"] = {"steps": args.steps, "evals": eval_steps, "val_every": args.val_every, "seed": args.seed,
                               "learning_rate": 1e-4, "data": str(data.relative_to(REPO)) if data.is_relative_to(REPO)
-                              else str(data), "heldout_items": 10}
+                              else str(data), "heldout_items": reference.get("items"), "vocoder": reference.get("vocoder")}
         atomic_json(args.json, result)
         plot(result, args.json.with_suffix(".png"))
 

@@ -20,7 +20,7 @@ PACKAGES = ("asterisk-core-sounds-en", "asterisk-core-sounds-en-g722")
                     reason="needs the Debian packages asterisk-core-sounds-en asterisk-core-sounds-en-g722")
 def test_allison_recipe_end_to_end(tmp_path):
     env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path)}
-    command = [str(RECIPES / "allison" / "run.sh"), "--steps", "20", "--samples", "2"]
+    command = [str(RECIPES / "allison" / "run.sh"), "--steps", "20", "--vocoder-steps", "20", "--samples", "2"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
     assert result.returncode == 0, result.stderr[-4000:]
     exp = tmp_path / "exp" / "allison"
@@ -31,5 +31,9 @@ def test_allison_recipe_end_to_end(tmp_path):
     assert page.count("<audio") == 6  # 2 sentences x (recording, before, after)
     verify = json.loads((exp / "verify.json").read_text())
     assert verify["ok"] and verify["max_rel_diff"] <= 1e-5  # the folded model computes what the source did
-    for stage in range(9):
+    for stage in range(10):
         assert (exp / "stamps" / f"stage{stage}.done").is_file()
+    if (REPO / "data" / "pretrained" / "vocoder" / "vocoder.json").is_file():  # the voice's vocoder renders "after"
+        assert json.loads((exp / "vocoder" / "vocoder.json").read_text())["steps"] > 0
+        after = json.loads((exp / "samples" / "evaluate_after.json").read_text())["intelligibility"]
+        assert after["vocoder"].startswith("vocoder allison/vocoder")

@@ -67,6 +67,7 @@ def test_training_lowers_the_loss_and_writes_a_bundle(trained):
     with open(trained / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["step"]) for r in rows] == [15, 30]
+    assert (trained / "training.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert float(rows[-1]["val_mel_own"]) < float(rows[0]["val_mel_own"])
     assert float(rows[-1]["val_mel_predicted"]) > 0  # the teacher's mels were scored too
     card = json.loads((trained / CARD_NAME).read_text())
@@ -136,7 +137,7 @@ def test_synthesize_and_evaluate_use_the_chosen_vocoder(voice, trained, tmp_path
                               "--output", tmp_path / "a.wav", "--mel-output", tmp_path / "a.npy",
                               "--max-seconds", "0.5", "--format", "json"], capsys)
     assert code == 0, err
-    assert json.loads(out)["vocoder"].startswith(f"vocoder {trained.name}")
+    assert json.loads(out)["vocoder"].startswith(f"vocoder {trained.parent.name}/{trained.name}")
     wav, _ = sf.read(tmp_path / "a.wav", dtype="float32")
     expected = load_renderer(str(trained), AudioConfig())(np.load(tmp_path / "a.npy"))
     np.testing.assert_allclose(wav, expected, atol=1 / 32768 + 1e-6)  # 16-bit PCM
@@ -150,7 +151,7 @@ def test_synthesize_and_evaluate_use_the_chosen_vocoder(voice, trained, tmp_path
     assert code == 0, err
     heard = json.loads(out)["intelligibility"]
     if heard["scored"]:
-        assert heard["vocoder"].startswith(f"vocoder {trained.name}")
+        assert heard["vocoder"].startswith(f"vocoder {trained.parent.name}/{trained.name}")
 
 
 def _damaged(trained: Path, tmp_path: Path, how: str) -> Path:
@@ -197,3 +198,22 @@ def test_vocoder_errors_name_the_problem(voice, trained, tmp_path, capsys):
         output = trained if "--init" not in extra else tmp_path / "x"
         code, _, err = run_cli(["vocoder", "train", voice / "prepared", "--output", output, *extra], capsys)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_relative_phase_loss_sees_phase_not_level_or_offset():
+    import tensorflow as tf
+
+    from tts_adapt.vocoder.losses import relative_phase_loss
+
+    audio, rng = AudioConfig(), np.random.default_rng(0)
+    t = np.arange(6400) / audio.sample_rate
+    tone = (0.1 * np.sin(2 * np.pi * 220 * t) + 0.05 * np.sin(2 * np.pi * 660 * t + 1)).astype(np.float32)[None]
+    same = float(relative_phase_loss(tone, tone, audio))
+    louder = float(relative_phase_loss(3 * tone, tone, audio))  # a level change keeps every phase
+    later = float(relative_phase_loss(np.roll(tone, 37, axis=1), tone, audio))  # so does an offset of a tone
+    noise = tf.Variable(rng.normal(0, 0.05, tone.shape).astype(np.float32))
+    with tf.GradientTape() as tape:
+        wrong = relative_phase_loss(noise, tone, audio)
+    gradient = tape.gradient(wrong, noise).numpy()
+    assert max(same, louder, later) < 1e-3 < 0.05 < float(wrong)
+    assert np.isfinite(gradient).all() and np.abs(gradient).max() > 0

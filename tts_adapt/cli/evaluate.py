@@ -178,6 +178,10 @@ def _say_intelligibility(listening: dict) -> None:
         out.print(f"intelligibility not scored: {listening['reason']}", markup=False)
         return
     out.print(listening["sentence"], markup=False)
+    if listening.get("vocoder"):
+        out.print(f"  audio rendered by {listening['vocoder']}"
+                  + (f" ({listening['vocoder_note']})" if listening.get("vocoder_note") else ""), markup=False)
     rows = {"this model": listening, **listening.get("ceilings", {}), **listening.get("by_speaker", {})}
     for name, value in rows.items():
-        out.print(f"  {name}: WER {value['wer']:.2f}, CER {value['cer']:.2f}", markup=False)
+        interval = f" (95% interval {value['cer_low']:.2f}-{value['cer_high']:.2f})" if "cer_low" in value else ""
+        out.print(f"  {name}: WER {value['wer']:.2f}, CER {value['cer']:.2f}{interval}", markup=False)

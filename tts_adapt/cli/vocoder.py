@@ -43,6 +43,8 @@ def register(subparsers) -> None:
     train.add_argument("--learning-rate", type=finite_float, help="peak Adam learning rate (default 5e-4)")
     train.add_argument("--predicted-share", type=finite_float,
                        help="share of pairs with the teacher's mel, 0..1 (default 0.5)")
+    train.add_argument("--phase-weight", type=finite_float,
+                       help="weight of the relative-phase loss (group delay, instantaneous frequency; default 0)")
     train.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")
     train.add_argument("--max-items", type=int, help="recordings loaded, a seeded sample (default 4000)")
     train.add_argument("--channels", type=int, help="network width for a new vocoder (default 256)")
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from tts_adapt.vocoder.network import NetworkConfig
 
     given = {"steps": args.steps, "learning_rate": args.learning_rate, "predicted_share": args.predicted_share,
-             "checkpoint_every": args.checkpoint_every, "max_items": args.max_items}
+             "checkpoint_every": args.checkpoint_every, "max_items": args.max_items, "phase_weight": args.phase_weight}
     config = VocoderTrainingConfig.from_dict({k: v for k, v in given.items() if v is not None})
     shape = {k: v for k, v in {"channels": args.channels, "blocks": args.blocks}.items() if v is not None}
     if shape and args.init:

@@ -22,10 +22,13 @@ from tts_adapt.audio.config import AudioConfig
 from tts_adapt.configfields import config_values
 from tts_adapt.corpus.prepared import read_info
 from tts_adapt.errors import UserError
+from tts_adapt.fsutil import atomic_file
 from tts_adapt.training.vocoder_pairs import SegmentSampler, add_teacher_forced, load_recordings
 
 METRICS_NAME = "metrics.csv"
-METRIC_COLUMNS = ("step", "loss", "stft_loss", "mel_loss", "steps_per_s", "val_mel_own", "val_mel_predicted")
+PLOT_NAME = "training.png"
+METRIC_COLUMNS = ("step", "loss", "stft_loss", "mel_loss", "phase_loss", "steps_per_s", "val_mel_own",
+                  "val_mel_predicted")
 VAL_ITEMS = 32  # validation recordings (the cache's val split): fixed segments, scored at every checkpoint
 
 
@@ -37,6 +40,7 @@ class VocoderTrainingConfig:
     learning_rate: float = 5e-4
     final_learning_rate: float = 5e-5  # cosine decay over `steps`
     predicted_share: float = 0.5  # share of pairs whose mel is the acoustic model's teacher-forced one
+    phase_weight: float = 0.0  # weight of the relative-phase loss (0: magnitude and mel losses only)
     checkpoint_every: int = 500
     max_items: int = 4000  # recordings loaded (a seeded sample of the cache): bounds memory and set-up time
     seed: int = 0
@@ -46,6 +50,8 @@ class VocoderTrainingConfig:
             raise UserError("vocoder training: steps, batch_size, segment_frames, checkpoint_every, max_items >= 1")
         if not 0 <= self.predicted_share <= 1 or self.learning_rate <= 0 or self.final_learning_rate < 0:
             raise UserError("vocoder training: predicted_share in [0, 1], learning rates positive")
+        if self.phase_weight < 0:
+            raise UserError("vocoder training: phase_weight must be >= 0")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: "VocoderTrainingConfig | None" = None) -> "VocoderTrainingConfig":
@@ -60,7 +66,7 @@ def train_vocoder(data: str | os.PathLike, output: str | os.PathLike, config: Vo
     import tensorflow as tf
 
     from tts_adapt.vocoder.bundle import VocoderCard, check_features, is_bundle, read_bundle, read_card, write_bundle
-    from tts_adapt.vocoder.losses import MelLoss, multi_resolution_stft_loss
+    from tts_adapt.vocoder.losses import MelLoss, multi_resolution_stft_loss, relative_phase_loss
     from tts_adapt.vocoder.network import NetworkConfig, build_generator, parameter_count
 
     output = Path(output)
@@ -79,7 +85,8 @@ def train_vocoder(data: str | os.PathLike, output: str | os.PathLike, config: Vo
     else:
         generator, history = build_generator(network or NetworkConfig(), audio), ()
     log(f"vocoder: {parameter_count(generator) / 1e6:.2f} M parameters"
-        + (f", starting from {init}" if init is not None else ", from scratch"))
+        + (f", the run in {output}" if resumed is not None else f", starting from {init}" if init is not None
+           else ", from scratch"))
 
     recordings = load_recordings(data, audio, "train", config.max_items, config.seed)
     validation = load_recordings(data, audio, "val", VAL_ITEMS, config.seed) if _has_val(data) else recordings[:8]
@@ -114,11 +121,12 @@ def train_vocoder(data: str | os.PathLike, output: str | os.PathLike, config: Vo
         with tf.GradientTape() as tape:
             generated = generator(mel)  # [batch, samples]
             stft, mel_l1 = multi_resolution_stft_loss(generated, wav), mel_loss(generated, wav)
-            loss = stft + mel_l1
+            phase = relative_phase_loss(generated, wav, audio) if config.phase_weight else tf.constant(0.0)
+            loss = stft + mel_l1 + config.phase_weight * phase
         grads = tape.gradient(loss, generator.trainable_variables)
         optimizer.apply_gradients(zip(grads, generator.trainable_variables))
         step_var.assign_add(1)
-        return loss, stft, mel_l1
+        return loss, stft, mel_l1, phase
 
     @tf.function(reduce_retracing=True)
     def val_loss(mel, wav):
@@ -142,6 +150,7 @@ def train_vocoder(data: str | os.PathLike, output: str | os.PathLike, config: Vo
         base = sum(h["to_step"] - h["from_step"] for h in runs)
         write_bundle(output, generator, VocoderCard(audio, generator.network, base, trained_on, runs))
         metrics.write(row)
+        plot_metrics(output / METRICS_NAME, output / PLOT_NAME)
         log(f"step {step}: val mel L1 own {row['val_mel_own']:.3f}"
             + (f", predicted {row['val_mel_predicted']:.3f}" if val_predicted is not None else "")
             + f"; saved {output}")
@@ -149,14 +158,16 @@ def train_vocoder(data: str | os.PathLike, output: str | os.PathLike, config: Vo
     row: dict[str, Any] = {}
     started, last_report = time.time(), time.time()
     for step in range(start + 1, config.steps + 1):
-        loss, stft, mel_l1 = (float(v) for v in train_step(*sampler.batch(config.batch_size)))
+        loss, stft, mel_l1, phase = (float(v) for v in train_step(*sampler.batch(config.batch_size)))
         if not math.isfinite(loss):
             raise UserError(f"vocoder training diverged at step {step} (loss {loss}); lower --learning-rate")
         speed = (step - start) / (time.time() - started)
-        row = {"step": step, "loss": loss, "stft_loss": stft, "mel_loss": mel_l1, "steps_per_s": speed}
+        row = {"step": step, "loss": loss, "stft_loss": stft, "mel_loss": mel_l1, "steps_per_s": speed,
+               **({"phase_loss": phase} if config.phase_weight else {})}
         if time.time() - last_report > 30 or step == config.steps:
             left = (config.steps - step) / speed
-            log(f"step {step}/{config.steps}: loss {loss:.3f} (stft {stft:.3f}, mel {mel_l1:.3f}), "
+            log(f"step {step}/{config.steps}: loss {loss:.3f} (stft {stft:.3f}, mel {mel_l1:.3f}"
+                + (f", phase {phase:.3f}" if config.phase_weight else "") + "), "
                 f"{speed:.2f} steps/s, {left / 60:.0f} min left")
             last_report = time.time()
         if step % config.checkpoint_every == 0 or step == config.steps:
@@ -191,6 +202,29 @@ class _MetricsCsv:
         with self.path.open("a", newline="", encoding="utf-8") as handle:
             csv.DictWriter(handle, METRIC_COLUMNS, extrasaction="ignore").writerow(
                 {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+
+def plot_metrics(metrics_csv: Path, path: Path) -> None:
+    """Training loss and validation mel error against steps: where a person looks first."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    rows = pd.read_csv(metrics_csv)
+    figure, (train_axis, val_axis) = plt.subplots(1, 2, figsize=(10, 3.5))
+    train_axis.plot(rows["step"], rows["loss"], marker=".")
+    train_axis.set(xlabel="step", ylabel="loss (STFT + mel)", title="Training loss at each checkpoint")
+    for column, label in (("val_mel_own", "recordings' own mels"), ("val_mel_predicted", "teacher-forced mels")):
+        if rows[column].notna().any():
+            val_axis.plot(rows["step"], rows[column], marker=".", label=label)
+    val_axis.set(xlabel="step", ylabel="log-mel L1 of the audio", title="Validation (held-out recordings)")
+    val_axis.legend()
+    figure.tight_layout()
+    with atomic_file(path) as tmp:
+        figure.savefig(tmp, dpi=90)
+    plt.close(figure)
 
 
 def log_to_stderr(text: str) -> None:

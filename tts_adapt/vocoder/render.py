@@ -89,4 +89,5 @@ def load_renderer(choice: str | None, audio: AudioConfig, model: str = "the mode
             raise
         return griffin_lim(audio, f"the default vocoder does not fit: {exc}; Griffin-Lim instead")
     generator, card = read_bundle(choice)
-    return Renderer(audio, f"vocoder {Path(choice).resolve().name} ({card.steps} steps)", generator)
+    folder = Path(choice).resolve()
+    return Renderer(audio, f"vocoder {folder.parent.name}/{folder.name} ({card.steps} steps)", generator)
