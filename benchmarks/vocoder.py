@@ -25,13 +25,13 @@ import numpy as np
 GRIFFIN_LIM_SETTINGS = ((1.5, 60), (1.0, 200))  # the toolkit's default; the best on real speech's mels
 
 
-def renderers(vocoders: list[str], audio):
+def renderers(vocoders: list[str], audio, griffin_lim_too: bool = True):
     from dataclasses import replace
 
     from tts_adapt.vocoder.render import griffin_lim, load_renderer
 
     chosen = [griffin_lim(replace(audio, power=p, griffin_lim_iters=n)) for p, n in GRIFFIN_LIM_SETTINGS]
-    return chosen + [load_renderer(v, audio) for v in vocoders]
+    return (chosen if griffin_lim_too else []) + [load_renderer(v, audio) for v in vocoders]
 
 
 def real_time_factor(render, mel: np.ndarray, hop: int, rate: int, repeats: int = 3) -> float:
@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--vocoder", action="append", default=[], help="vocoder folder (repeatable)")
     parser.add_argument("--model", help="also render this model's teacher-forced mels of the recordings")
     parser.add_argument("--max-items", type=int)
+    parser.add_argument("--no-griffin-lim", dest="griffin_lim", action="store_false",
+                        help="score only the vocoders (Griffin-Lim at 200 iterations takes minutes)")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
 
@@ -101,7 +103,7 @@ def main() -> None:
     results = {"items": len(recordings), "data": args.data, "threads": os.cpu_count(),
                "recordings": rate([r.wav for r in recordings]), "renderers": []}
     long_mel = np.concatenate([r.mel for r in recordings])[:800]  # 10 s of features
-    for render in renderers(args.vocoder, audio):
+    for render in renderers(args.vocoder, audio, args.griffin_lim):
         entry = {"name": render.name,
                  "real_time_factor": real_time_factor(render, long_mel, audio.hop_length, audio.sample_rate)}
         for source, pick in sources.items():

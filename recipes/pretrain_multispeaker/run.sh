@@ -117,7 +117,8 @@ stage_vocoder() {
 stage_vocoder_bundle() {
   fresh_dir "$exp/vocoder_bundle"
   mkdir -p "$exp/vocoder_bundle"
-  cp "$exp/vocoder/vocoder.json" "$exp/vocoder/vocoder.weights.npz" "$exp/vocoder/metrics.csv" "$exp/vocoder_bundle/"
+  cp "$exp/vocoder/vocoder.json" "$exp/vocoder/vocoder.weights.npz" "$exp/vocoder/metrics.csv" \
+    "$exp/vocoder/training.png" "$exp/vocoder_bundle/"
   echo "to ship it: rm -rf data/pretrained/vocoder && cp -r $exp/vocoder_bundle data/pretrained/vocoder"
   echo "(and update data/pretrained/vocoder/VOCODER_CARD.md)"
 }

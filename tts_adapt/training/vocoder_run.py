@@ -141,12 +141,13 @@ def train_vocoder(data: str | os.PathLike, output: str | os.PathLike, config: Vo
         if val_predicted is not None:
             row["val_mel_predicted"] = float(val_loss(*val_predicted))
         manager.save(checkpoint_number=step)
-        trained_on = (f"{data}: {len(recordings)} recordings ({seconds / 60:.0f} min)"
-                      + (f", {share:.0%} of pairs with {teacher}'s teacher-forced mels" if teacher else ""))
-        run = {"data": str(data), "teacher": str(teacher) if teacher else None, "init": str(init) if init else None,
+        trained_on = (f"{_shown(data)}: {len(recordings)} recordings ({seconds / 60:.0f} min)"
+                      + (f", {share:.0%} of pairs with {_shown(teacher)}'s teacher-forced mels" if teacher else ""))
+        run = {"data": _shown(data), "teacher": _shown(teacher) if teacher else None,
+               "init": _shown(init) if init else None,
                "from_step": start, "to_step": step, "config": asdict(config),
                "val_mel_own": row["val_mel_own"], "val_mel_predicted": row.get("val_mel_predicted")}
-        runs = tuple(h for h in history if h.get("from_step") != start or h.get("data") != str(data)) + (run,)
+        runs = tuple(h for h in history if h.get("from_step") != start or h.get("data") != run["data"]) + (run,)
         base = sum(h["to_step"] - h["from_step"] for h in runs)
         write_bundle(output, generator, VocoderCard(audio, generator.network, base, trained_on, runs))
         metrics.write(row)
@@ -175,6 +176,12 @@ def train_vocoder(data: str | os.PathLike, output: str | os.PathLike, config: Vo
     if not row:
         log(f"{output} is already at step {start} (>= {config.steps}); nothing to do")
     return row
+
+
+def _shown(path: str | os.PathLike) -> str:
+    """A path as the card shows it: relative to the working folder when inside it (no machine's absolute paths)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(Path.cwd())) if resolved.is_relative_to(Path.cwd()) else str(path)
 
 
 def _has_val(data) -> bool:
