@@ -60,12 +60,14 @@ def exp(tmp_path):
         np.save(samples / model / "p1.npy", np.random.default_rng(0).normal(size=(40, 80)).astype(np.float32))
         (samples / model / "p1.png").write_bytes(b"\x89PNG fake")
     (samples / "texts.csv").write_text("p1|please hold the line.\n")
-    ceilings = {"recording": {"wer": 0.1, "cer": 0.05}, "vocoded": {"wer": 0.25, "cer": 0.12}}
-    for model, mcd, wer in (("pretrained", 14.2, 0.8), ("before", 14.2, 0.8), ("after", 9.75, 0.4)):
+    recording = {"wer": 0.1, "cer": 0.05, "cer_low": 0.03, "cer_high": 0.08}
+    for model, mcd, wer, low, high, vocoder in (("before", 14.2, 0.8, 0.3, 0.5, "vocoder pretrained/vocoder (15 steps)"),
+                                                ("after", 9.75, 0.4, 0.12, 0.25, "vocoder voice/vocoder (20 steps)")):
+        ceilings = {"recording": recording, "vocoded": {"wer": 0.25, "cer": 0.12, "cer_low": 0.1, "cer_high": 0.2}}
         (samples / f"evaluate_{model}.json").write_text(json.dumps(
-            {"summary": {"mel_l1": 0.9, "mcd": mcd, "focus": 0.5, "items": 16},
+            {"items": 16, "summary": {"mel_l1": 0.9, "mcd": mcd, "focus": 0.5, "items": 16},
              "intelligibility": {"scored": True, "recogniser": "pocketsphinx en-us", "wer": wer, "cer": wer / 2,
-                                 "ceilings": ceilings}}))
+                                 "cer_low": low, "cer_high": high, "vocoder": vocoder, "ceilings": ceilings}}))
     return exp
 
 
@@ -91,12 +93,16 @@ def test_report_has_every_section_and_its_files(exp, tmp_path):
     assert (out / "loss.png").stat().st_size > 1000
     assert "val_loss                 step     90  0.0275" in page and "fr_focus" in page and "lr " not in page
     assert "please hold the line." in page
-    assert "<td>mel cepstral distortion (dB)</td><td>14.200</td><td>14.200</td><td>9.750</td><td>lower</td>" in page
-    assert "<td>the pretrained model as the folded speaker</td><td>0.80</td><td>0.40</td>" in page
+    assert "<td>mel cepstral distortion (dB)</td><td>14.200</td><td>9.750</td><td>lower</td>" in page
     assert "16 recordings that no model trained on" in page
     assert ("understood in the held-out sentences: before fine-tuning, 20%; after fine-tuning, 60% "
-            "(90% on the recordings themselves; 75% on the recordings&#x27; own mels through the vocoder)") in page
-    assert "<td>after fine-tuning</td><td>0.40</td><td>0.20</td>" in page
+            "(90% on the recordings themselves).") in page
+    assert "more intelligible: the 95% intervals separate" in page
+    assert ("<td>after fine-tuning</td><td>vocoder voice/vocoder (20 steps)</td><td>0.40</td>"
+            "<td>0.20 (0.12-0.25)</td>") in page
+    assert ("<td>the recordings&#x27; own mels (before fine-tuning&#x27;s renderer)</td>"
+            "<td>vocoder pretrained/vocoder (15 steps)</td><td>0.25</td><td>0.12 (0.10-0.20)</td>") in page
+    assert "Same 16 sentences in every row" in page
     assert page.index("Can it be understood?") < page.index("<h2>Data")  # the verdict comes first
     for model in ("reference", "before", "after"):
         assert f'src="samples/p1.{model}.wav"' in page and (out / "samples" / f"p1.{model}.wav").is_file()
@@ -130,3 +136,10 @@ def test_best_speaker_is_the_rankings_best():
     assert best.best_speaker({"best": "2", "ranking": []}) == "2"  # an unnamed speaker goes by its id
     with pytest.raises(SystemExit, match="no best speaker"):
         best.best_speaker({"ranking": []})
+
+
+def test_the_verdict_says_whether_the_intervals_separate():
+    before = {"cer": 0.17, "cer_low": 0.12, "cer_high": 0.24}
+    assert "less intelligible" in report._separation(before, {"cer": 0.3, "cer_low": 0.25, "cer_high": 0.35})
+    assert "cannot tell" in report._separation(before, {"cer": 0.26, "cer_low": 0.22, "cer_high": 0.31})
+    assert report._separation({"cer": 0.2}, before) == ""  # a run from before intervals: no claim
