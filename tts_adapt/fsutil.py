@@ -90,6 +90,24 @@ def check_output_file(path: str | os.PathLike, option: str = "--output") -> Path
     return path
 
 
+def check_outputs_apart(outputs: dict[str, str | os.PathLike | None], inputs: list[str | os.PathLike]) -> None:
+    """Before any work: no output may be an input file, sit inside an input folder, or be another output.
+
+    Why: a command that writes over what it reads (``--mel-output model/manifest.json``) destroys
+    the user's model and still exits 0; two outputs on one path leave one format under another's name."""
+    given = {option: Path(path).resolve() for option, path in outputs.items() if path}
+    seen: dict[Path, str] = {}
+    for option, target in given.items():
+        if target in seen:
+            raise UserError(f"{option} and {seen[target]} are the same file ({target.name}); give each its own path")
+        seen[target] = option
+        for source in map(Path, inputs):
+            inside = source.is_dir() and source.resolve() in target.parents
+            if target == source.resolve() or inside:
+                raise UserError(f"{option} {outputs[option]} would write into the input {source}; "
+                                "write it elsewhere")
+
+
 def check_fresh_output_dir(path: str | os.PathLike) -> Path:
     """An output directory must not exist yet, or be empty: nothing of the user's is overwritten."""
     path = Path(path)

@@ -58,3 +58,24 @@ def test_speakers_resolve_by_name_or_id():
     assert speaker_of(manifest, "7") == (2, "7")  # a name wins over an id
     with pytest.raises(UserError, match="speaker id 3 out of range.*0..2"):
         speaker_of(manifest, "3")
+
+
+@pytest.mark.parametrize("outputs, message", [
+    ({"--mel-output": "CKPT/manifest.json"}, "would write into the input"),
+    ({"--alignment-output": "OUT/a.wav"}, "are the same file"),
+    ({"--mel-output": "CKPT/../exp/new.npy"}, "would write into the input"),
+])
+def test_synthesis_never_writes_over_its_inputs_or_itself(checkpoint, tmp_path, capsys, outputs, message):
+    manifest = (checkpoint / "manifest.json").read_bytes()
+    extra = [value for option, path in outputs.items()
+             for value in (option, path.replace("CKPT", str(checkpoint)).replace("OUT", str(tmp_path)))]
+    code, _, err = run_cli(["synthesize", checkpoint, "--text", "bad", "--output", tmp_path / "a.wav", *extra], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert (checkpoint / "manifest.json").read_bytes() == manifest and not (tmp_path / "a.wav").exists()
+
+
+def test_synthesis_writes_every_output_or_none(checkpoint, tmp_path, capsys):
+    code, _, err = run_cli(["synthesize", checkpoint, "--text", "bad", "--max-seconds", "0.2", "--output",
+                            tmp_path / "a.wav", "--mel-output", "/proc/no-such-place.npy"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []  # the wav was not published without its mel

@@ -51,3 +51,12 @@ def resolve_checkpoint(path: str | os.PathLike) -> tuple[str, Path]:
     if not Path(text + ".index").is_file():
         raise UserError(f"{path}: no such checkpoint (expected a directory, a prefix or an .index file)")
     return text, Path(text).parent
+
+
+def checkpoint_files(path: str | os.PathLike) -> list[Path]:
+    """What a command reading the checkpoint at ``path`` must never write over: its folder when given
+    one, else the prefix's own files and the manifest and state file beside them."""
+    given = Path(path)
+    if given.is_dir():
+        return [given]
+    return sorted(given.parent.glob(given.name + "*")) + [given.parent / "manifest.json", given.parent / "checkpoint"]

@@ -40,14 +40,17 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
+    import os
+
     import numpy as np
     import soundfile as sf
 
     from tts_adapt.audio.config import AudioConfig
-    from tts_adapt.checkpoint.paths import resolve_checkpoint
+    from tts_adapt.checkpoint.paths import checkpoint_files, resolve_checkpoint
     from tts_adapt.cli._output import console, print_json
     from tts_adapt.errors import UserError
-    from tts_adapt.fsutil import atomic_file, check_output_file
+    from tts_adapt.fsutil import atomic_file, check_output_file, check_outputs_apart
     from tts_adapt.model.alignment_metrics import alignment_metrics
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.synthesis import plot_alignment, synthesize
@@ -56,24 +59,27 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.output.lower().endswith(".wav"):
         raise UserError(f"--output {args.output}: expected a .wav path")
-    for option, path in (("--output", args.output), ("--mel-output", args.mel_output),
-                         ("--alignment-output", args.alignment_output)):
+    outputs = {"--output": args.output, "--mel-output": args.mel_output, "--alignment-output": args.alignment_output}
+    for option, path in outputs.items():
         if path:
             check_output_file(path, option)
+    vocoder_folder = [args.vocoder] if args.vocoder and os.path.isdir(args.vocoder) else []
+    check_outputs_apart(outputs, checkpoint_files(args.checkpoint) + vocoder_folder)
     configure_threads()
     model, manifest = load_model(args.checkpoint)
     render = load_renderer(args.vocoder, AudioConfig.from_dict(manifest["audio"]), args.checkpoint,
                            resolve_checkpoint(args.checkpoint)[1])
     result = synthesize(model, manifest, args.text, args.speaker, args.seed, args.max_seconds, render)
-    with atomic_file(args.output) as tmp:
+    with contextlib.ExitStack() as published:  # every output is written first, then all are renamed into place
+        tmp = published.enter_context(atomic_file(args.output))
         sf.write(tmp, result.wav, result.sample_rate, subtype="PCM_16", format="WAV")
-    if args.mel_output:
-        with atomic_file(args.mel_output) as tmp, open(tmp, "wb") as handle:
-            np.save(handle, result.mel)
-    if args.alignment_output:
-        title = f"{args.text[:60]!r}" + (f" ({result.speaker})" if result.speaker else "")
-        with atomic_file(args.alignment_output) as tmp:
-            plot_alignment(result.alignment, result.symbols, tmp, title)
+        if args.mel_output:
+            with open(published.enter_context(atomic_file(args.mel_output)), "wb") as handle:
+                np.save(handle, result.mel)
+        if args.alignment_output:
+            title = f"{args.text[:60]!r}" + (f" ({result.speaker})" if result.speaker else "")
+            plot_alignment(result.alignment, result.symbols, published.enter_context(atomic_file(args.alignment_output)),
+                           title)
     metrics = alignment_metrics(result.alignment)
     report = {
         "output": args.output, "seconds": round(result.seconds, 3), "frames": int(result.mel.shape[0]),
