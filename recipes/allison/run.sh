@@ -16,7 +16,8 @@
 #   8 samples   held-out sentences before and after fine-tuning             -> exp/allison/samples
 #   9 report    one HTML page with all of the above                         -> exp/allison/report
 #
-# About 10 minutes (9.7-10.5 measured) on 2 CPU cores with the defaults; more --steps give a closer voice.
+# About 20 minutes (20 min 21 s measured on a 1.06 s/step machine; half that on a fast one) on 2 CPU cores
+# with the defaults; more --steps give a closer voice.
 # Run again to continue: finished stages are skipped while their inputs are unchanged.
 
 recipe=allison
