@@ -66,6 +66,17 @@ abs_path() {
   if [[ -z "$1" || "$1" == /* ]]; then echo "$1"; else echo "$CALLER_DIR/$1"; fi
 }
 
+# A digest of every file under the given folders (names and bytes): a stage that reads audio
+# passes it to --sig, so added, removed or re-recorded files rerun the stage even when their
+# modification times say otherwise (cp -p, rsync -t, tar).
+content_signature() {
+  local folder
+  for folder in "$@"; do
+    [[ -d "$folder" ]] || continue
+    (cd "$folder" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+  done | sha256sum | cut -c1-16
+}
+
 # Seconds as "1h02m03s" / "2m05s" / "7s".
 format_seconds() {
   local s=$1

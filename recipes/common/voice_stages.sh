@@ -186,7 +186,9 @@ run_voice_stages() {
   # The bundled model reads phonemes: espeak-ng turns the transcripts into them (prepare, synthesize).
   ensure_debian_packages espeak-ng
   run_stage 1 "prepare features" --in "$metadata" --in "$symbols" \
-    --out "$exp/prepared/prepared.json" --sig "pretrained=$pretrained heldout=$heldout_metadata" -- stage_prepare
+    --out "$exp/prepared/prepared.json" \
+    --sig "pretrained=$pretrained heldout=$heldout_metadata audio=$(content_signature "$wavs" "$reference_audio")" \
+    -- stage_prepare
   run_stage 2 "symbol report" --in "$metadata" --in "$symbols" --out "$exp/symbols/compare.html" \
     --sig "pretrained=$pretrained" -- stage_symbols
   run_stage 3 "suggest the speaker to fold" --in "$exp/prepared/prepared.json" \

@@ -100,3 +100,40 @@ def test_default_location_is_the_toolkits_recipes_folder():
     from tts_adapt.cli.new_voice import toolkit_recipes_dir
 
     assert toolkit_recipes_dir() == REPO / "recipes"
+
+
+def test_prepare_stage_reruns_when_the_audio_changes_under_an_old_date(tmp_path, capsys):
+    """A re-recorded file copied with its old modification time (cp -p, rsync -t) still reruns stage 1."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "audio"))
+    from audio_testdata import write_voice
+
+    data = tmp_path / "data"
+    lines = []
+    for i in range(3):
+        write_voice(data / "wavs" / f"u{i}.wav", 16000, seconds=1.0, f0=120 + 30 * i, seed=i)
+        lines.append(f"u{i}|a voice said this.|a voice said this.")
+    (data / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _new_voice(capsys, "myvoice", "--metadata", data / "metadata.csv", "--wavs", data / "wavs",
+                      "--output", tmp_path)[0] == 0
+    pretrained = tmp_path / "pretrained"
+    pretrained.mkdir()
+    (pretrained / "manifest.json").write_text(json.dumps(
+        {"format": "tts-adapt", "dialect": "own", "symbols": list(" abcdefghijklmnopqrstuvwxyz.,"),
+         "speakers": ["s1"], "audio": {}, "cleaners": ["english"]}))
+    env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path / "work")}
+    command = [str(tmp_path / "myvoice" / "run.sh"), "--stop-stage", "1", "--pretrained", str(pretrained)]
+
+    def run() -> str:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr + result.stdout
+        return result.stderr
+
+    run()
+    assert "stage 1: prepare features - up to date, skipped" in run()
+    wav = data / "wavs" / "u1.wav"
+    old = wav.stat()
+    write_voice(wav, 16000, seconds=1.2, f0=200, seed=9)  # re-recorded ...
+    os.utime(wav, ns=(old.st_atime_ns, old.st_mtime_ns))  # ... and copied keeping the old date
+    assert "stage 1: prepare features (log" in run()
