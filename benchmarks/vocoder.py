@@ -100,7 +100,7 @@ def main() -> None:
                  for r, w in zip(recordings, wavs)]
         return intelligibility.corpus_rates(pairs)
 
-    results = {"items": len(recordings), "data": args.data, "threads": os.cpu_count(),
+    results = {"items": len(recordings), "data": args.data, "cpus": os.cpu_count(),
                "recordings": rate([r.wav for r in recordings]), "renderers": []}
     long_mel = np.concatenate([r.mel for r in recordings])[:800]  # 10 s of features
     for render in renderers(args.vocoder, audio, args.griffin_lim):

@@ -102,10 +102,10 @@ def check_outputs_apart(outputs: dict[str, str | os.PathLike | None], inputs: li
             raise UserError(f"{option} and {seen[target]} are the same file ({target.name}); give each its own path")
         seen[target] = option
         for source in map(Path, inputs):
-            inside = source.is_dir() and source.resolve() in target.parents
-            if target == source.resolve() or inside:
-                raise UserError(f"{option} {outputs[option]} would write into the input {source}; "
-                                "write it elsewhere")
+            if target == source.resolve():
+                raise UserError(f"{option} {outputs[option]} is the input {source}; write it elsewhere")
+            if source.is_dir() and source.resolve() in target.parents:
+                raise UserError(f"{option} {outputs[option]} is inside the input {source}; write it elsewhere")
 
 
 def check_fresh_output_dir(path: str | os.PathLike) -> Path:

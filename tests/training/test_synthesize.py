@@ -61,9 +61,9 @@ def test_speakers_resolve_by_name_or_id():
 
 
 @pytest.mark.parametrize("outputs, message", [
-    ({"--mel-output": "CKPT/manifest.json"}, "would write into the input"),
+    ({"--mel-output": "CKPT/manifest.json"}, "inside the input"),
     ({"--alignment-output": "OUT/a.wav"}, "are the same file"),
-    ({"--mel-output": "CKPT/../exp/new.npy"}, "would write into the input"),
+    ({"--mel-output": "CKPT/../exp/new.npy"}, "inside the input"),
 ])
 def test_synthesis_never_writes_over_its_inputs_or_itself(checkpoint, tmp_path, capsys, outputs, message):
     manifest = (checkpoint / "manifest.json").read_bytes()

@@ -65,17 +65,17 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import os
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tts_adapt.errors import UserError
     from tts_adapt.evaluation.report import render_html, render_texts_html
-    from tts_adapt.fsutil import write_text_atomic
+    from tts_adapt.checkpoint.paths import checkpoint_files
+    from tts_adapt.fsutil import check_output_file, check_outputs_apart, write_text_atomic
 
-    from tts_adapt.fsutil import check_output_file
-
-    inputs = [args.checkpoint] + ([args.data] if args.data else [])
-    for path in filter(None, (args.output, args.save_audio)):
-        _check_not_inside_inputs(path, *inputs)
+    inputs = checkpoint_files(args.checkpoint) + [p for p in (args.data, args.vocoder) if p and os.path.isdir(p)]
+    check_outputs_apart({"--output": args.output, "--save-audio": args.save_audio}, inputs)
     if args.output:
         check_output_file(args.output)  # before the scoring work, not after it
     if args.texts and not args.listen:
@@ -119,20 +119,6 @@ def _evaluate_texts(args, progress):
         Path(args.save_audio).mkdir(parents=True, exist_ok=True)
     return evaluate_texts(args.checkpoint, texts, speakers, seed=args.seed, audio_dir=args.save_audio,
                           progress=progress, vocoder=args.vocoder)
-
-
-def _check_not_inside_inputs(output: str, *inputs: str) -> None:
-    """A report is never written into the checkpoint or the prepared data it describes."""
-    from pathlib import Path
-
-    from tts_adapt.errors import UserError
-
-    target = Path(output).resolve()
-    for given in inputs:
-        folder = Path(given).resolve()
-        folder = folder if folder.is_dir() else folder.parent
-        if folder == target or folder in target.parents:
-            raise UserError(f"--output {output} is inside the input {given}; write the report elsewhere")
 
 
 def render(report: dict) -> None:

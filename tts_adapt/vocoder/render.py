@@ -31,6 +31,7 @@ class Renderer:
     name: str
     generator: object | None = None  # None: Griffin-Lim
     note: str = ""
+    _graph: object | None = None  # the generator as one traced graph, made on first use
 
     def __call__(self, mel: np.ndarray) -> np.ndarray:
         """float32 waveform of ``frames * hop_length`` samples for a mel [frames, n_mels]."""
@@ -46,7 +47,7 @@ class Renderer:
     def _vocode(self, mel: np.ndarray) -> np.ndarray:
         import tensorflow as tf
 
-        if not hasattr(self, "_graph"):
+        if self._graph is None:
             self._graph = tf.function(lambda m: self.generator(m), reduce_retracing=True)
         hop, context = self.audio.hop_length, 32  # frames either side: more than the receptive field (~24)
         pieces = []
