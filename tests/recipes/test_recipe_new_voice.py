@@ -29,6 +29,19 @@ def _new_voice(capsys, *args) -> tuple[int, str, str]:
     return run_cli(["new-voice", *args], capsys)
 
 
+def _scaffold_and_command(capsys, data, tmp_path, stop_stage: int, **manifest) -> tuple[list[str], dict]:
+    """Scaffold 'myvoice' for ``data`` beside a stand-in pretrained manifest; the recipe's command and env."""
+    assert _new_voice(capsys, "myvoice", "--metadata", data / "metadata.csv", "--wavs", data / "wavs",
+                      "--output", tmp_path)[0] == 0
+    pretrained = tmp_path / "pretrained"
+    pretrained.mkdir()
+    (pretrained / "manifest.json").write_text(json.dumps(
+        {"format": "tts-adapt", "dialect": "own", "symbols": list(" abcdefghijklmnopqrstuvwxyz.,"), "audio": {},
+         **manifest}))
+    env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path / "work")}
+    return [str(tmp_path / "myvoice" / "run.sh"), "--stop-stage", str(stop_stage), "--pretrained", str(pretrained)], env
+
+
 def test_scaffold_fills_in_the_voice(voice, tmp_path, capsys):
     out = tmp_path / "recipes"
     code, stdout, _ = _new_voice(capsys, "myvoice", "--metadata", voice / "metadata.csv", "--wavs",
@@ -51,15 +64,7 @@ def test_scaffold_fills_in_the_voice(voice, tmp_path, capsys):
 
 
 def test_scaffolded_recipe_runs_its_first_stage(voice, tmp_path, capsys):
-    assert _new_voice(capsys, "myvoice", "--metadata", voice / "metadata.csv", "--wavs", voice / "wavs",
-                      "--output", tmp_path)[0] == 0
-    pretrained = tmp_path / "pretrained"
-    pretrained.mkdir()
-    (pretrained / "manifest.json").write_text(json.dumps(
-        {"format": "tts-adapt", "dialect": "own", "symbols": list(" abcdefghijklmnopqrstuvwxyz.,"),
-         "speakers": ["s1", "s2"], "audio": {}}))
-    env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path / "work")}
-    command = [str(tmp_path / "myvoice" / "run.sh"), "--stop-stage", "0", "--pretrained", str(pretrained)]
+    command, env = _scaffold_and_command(capsys, voice, tmp_path, 0, speakers=["s1", "s2"])
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr + result.stdout
     table = (tmp_path / "myvoice" / "conf" / "symbols.txt").read_text(encoding="utf-8").split("\n")[:-1]
@@ -115,15 +120,7 @@ def test_prepare_stage_reruns_when_the_audio_changes_under_an_old_date(tmp_path,
         write_voice(data / "wavs" / f"u{i}.wav", 16000, seconds=1.0, f0=120 + 30 * i, seed=i)
         lines.append(f"u{i}|a voice said this.|a voice said this.")
     (data / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert _new_voice(capsys, "myvoice", "--metadata", data / "metadata.csv", "--wavs", data / "wavs",
-                      "--output", tmp_path)[0] == 0
-    pretrained = tmp_path / "pretrained"
-    pretrained.mkdir()
-    (pretrained / "manifest.json").write_text(json.dumps(
-        {"format": "tts-adapt", "dialect": "own", "symbols": list(" abcdefghijklmnopqrstuvwxyz.,"),
-         "speakers": ["s1"], "audio": {}, "cleaners": ["english"]}))
-    env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path / "work")}
-    command = [str(tmp_path / "myvoice" / "run.sh"), "--stop-stage", "1", "--pretrained", str(pretrained)]
+    command, env = _scaffold_and_command(capsys, data, tmp_path, 1, speakers=["s1"], cleaners=["english"])
 
     def run() -> str:
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
