@@ -7,7 +7,7 @@ global batch, fed through ``strategy.experimental_distribute_dataset`` as ``trai
 * ``mirrored``: ``MirroredStrategy`` over every GPU, or on a CPU-only machine over two
   logical CPU devices that share its cores;
 * ``two_workers``: ``MultiWorkerMirroredStrategy``, two processes on 127.0.0.1 (``TF_CONFIG``
-  as in the README), each with one device; both time the same steps.
+  as in docs/distributed.md), each with one device; both time the same steps.
 
 Each setting runs in fresh processes, side by side in one run; the first steps (tracing)
 are not timed. ``--precision`` picks the Keras policy (``mixed_bfloat16`` / ``mixed_float16``

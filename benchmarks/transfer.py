@@ -31,7 +31,7 @@ checkpoint, so the benchmark can be stopped (Ctrl-C, SIGTERM) and started again.
         [--only scratch,surgery_fold_kal16] [--work exp/transfer] [--json benchmarks/results/transfer.json]
 
 Needs the Allison recipe's stages 0-3 (data, features, symbols, speaker ranking); they are
-run first when missing. About 95 minutes on 2 CPU cores with the defaults (one run, measured; README).
+run first when missing. Its duration, measured, is in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -90,11 +90,11 @@ def mean_speaker_vector(pretrained: Path, output: Path) -> Path:
     return path
 
 
-def _hand_made_manifest(source: dict, speakers: list[str], model) -> dict:
-    from tts_adapt.manifest import new_manifest
+def _hand_made_manifest(source, speakers: list[str], model):
+    from tts_adapt.manifest import Manifest
 
-    return new_manifest(symbols=source["symbols"], speakers=speakers, layout=model.layout().to_dict(),
-                        model=source["model"], audio=source["audio"], cleaners=source.get("cleaners"))
+    return Manifest(symbols=source.symbols, speakers=tuple(speakers), layout=model.layout().to_dict(),
+                    model=source.model, audio=source.audio, cleaners=source.cleaners)
 
 
 def hand_made_start(kind: str, pretrained: Path, output: Path, voice: str) -> None:
@@ -111,9 +111,9 @@ def hand_made_start(kind: str, pretrained: Path, output: Path, voice: str) -> No
     from tts_adapt.training.runtime import set_seed
 
     source = read_manifest(pretrained)
-    speakers = [*source["speakers"], voice] if kind == "new_speaker_row" else []
+    speakers = [*source.speakers, voice] if kind == "new_speaker_row" else []
     set_seed(SEED)
-    model = model_from_manifest({**source, "speakers": speakers}, kind)
+    model = model_from_manifest(source.replace(speakers=tuple(speakers)), kind)
     reader = load_reader(resolve_checkpoint(pretrained)[0])
     shapes = reader.get_variable_to_shape_map()
     variables = weight_variables(model)
@@ -306,7 +306,10 @@ def plot(result: dict, path: Path) -> None:
 
 
 def markdown(result: dict) -> str:
-    """The README's table: one row a start, the last evaluation's figures and the loss goal's columns."""
+    """docs/benchmarks.md's table: one row a start, the last evaluation's figures and the loss goal's columns.
+
+    Without a scratch run (``target_loss`` is null) there is no loss goal: its column says ``-``.
+    """
     def cell(value, digits=2):
         return "-" if value is None else f"{value:.{digits}f}"
 
@@ -319,7 +322,7 @@ def markdown(result: dict) -> str:
              "wall |", "|---|---|---|---|---|---|---|"]
     for name, start in result["starts"].items():
         first = next((e for e in start["evals"] if e["step"] == 0), {})
-        reached = start["steps_to_target"]
+        reached = "-" if result["target_loss"] is None else start["steps_to_target"]
         lines.append(f"| `{name}` ({start['description']}) | {'never' if reached is None else reached} | "
                      f"{cell(start['final_val_loss'], 3)} | {cer(first)} / {cer(start['evals'][-1] if start['evals'] else {})} | "
                      f"{cell(start['mcd'])} | {cell(start['f0_rmse'], 0)} | {start['wall_s'] / 60:.0f} min |")

@@ -69,6 +69,23 @@ def step_seconds(generator, audio, steps: int = 10) -> float:
     return (time.perf_counter() - started) / steps
 
 
+def markdown(results: dict) -> str:
+    """The results as a markdown table (docs/benchmarks.md renders the committed JSON with this)."""
+    def cell(value: dict) -> str:
+        return f"{value['cer']:.3f} ({value['cer_low']:.2f}-{value['cer_high']:.2f})"
+
+    sources = [key for key, value in results["renderers"][0].items() if isinstance(value, dict)]
+    lines = [f"{results['items']} held-out recordings of `{results['data']}`; the recordings themselves: CER "
+             f"{cell(results['recordings'])}.", "",
+             "| renderer | real-time factor | train step (s) | " + " | ".join(f"CER, {s}" for s in sources) + " |",
+             "|---|---|---|" + "---|" * len(sources)]
+    for e in results["renderers"]:
+        step = f"{e['train_step_s']:.3f}" if "train_step_s" in e else "-"
+        lines.append(f"| {e['name']} | {e['real_time_factor']:.4f} | {step} | "
+                     + " | ".join(cell(e[s]) for s in sources) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="prepared held-out recordings (all splits are scored)")
@@ -113,17 +130,7 @@ def main() -> None:
         results["renderers"].append(entry)
         print(json.dumps(entry), file=sys.stderr, flush=True)
 
-    def cell(value: dict) -> str:
-        return f"{value['cer']:.3f} ({value['cer_low']:.2f}-{value['cer_high']:.2f})"
-
-    print(f"{len(recordings)} held-out recordings of {args.data}; the recordings themselves: CER "
-          f"{cell(results['recordings'])}")
-    print(f"| renderer | real-time factor | train step (s) | " + " | ".join(f"CER, {s}" for s in sources) + " |")
-    print("|---|---|---|" + "---|" * len(sources))
-    for e in results["renderers"]:
-        step = f"{e['train_step_s']:.3f}" if "train_step_s" in e else "-"
-        print(f"| {e['name']} | {e['real_time_factor']:.4f} | {step} | "
-              + " | ".join(cell(e[s]) for s in sources) + " |")
+    print(markdown(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
