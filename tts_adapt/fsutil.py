@@ -4,6 +4,7 @@ and two commands never write into one output at once."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -16,6 +17,16 @@ from typing import Iterator
 from tts_adapt.errors import UserError
 
 LOCK_NAME = ".tts-adapt.lock"  # inside a locked output folder while a command writes there
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for a write that failed for want of space or quota.
+
+    TensorFlow's file writers (SaveV2, summaries) report it as ``ResourceExhaustedError``, the
+    type it also uses for running out of memory; only the OS's words tell the two apart."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return type(exc).__name__ == "ResourceExhaustedError" and "No space left on device" in str(exc)
 
 
 def _umask() -> int:
@@ -67,9 +78,11 @@ def atomic_file(path: str | os.PathLike, durable: bool = True) -> Iterator[Path]
         os.replace(tmp, path)
         if durable:
             sync(path.parent)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and is_disk_full(exc):  # a write() names no file: say which one it was
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
@@ -182,16 +195,24 @@ def output_lock(folder: str | os.PathLike) -> Iterator[Path]:
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / LOCK_NAME
-    fd = _acquire(lock, folder)
+    try:
+        fd = _acquire(lock, folder)
+    except BaseException:
+        _remove_if_made(folder, created)
+        raise
     try:
         yield folder
     finally:
         with contextlib.suppress(FileNotFoundError):
             lock.unlink()  # before the release: whoever opens the name next gets a fresh file
         os.close(fd)
-        if created:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        _remove_if_made(folder, created)
+
+
+def _remove_if_made(folder: Path, created: bool) -> None:
+    if created:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _acquire(lock: Path, folder: Path) -> int:
@@ -207,7 +228,12 @@ def _acquire(lock: Path, folder: Path) -> int:
                             "wait for it to finish or choose another path") from None
         with contextlib.suppress(FileNotFoundError):
             if os.path.samestat(os.fstat(fd), os.stat(lock)):
-                os.ftruncate(fd, 0)
-                os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+                try:
+                    os.ftruncate(fd, 0)
+                    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+                except OSError:  # a full disk: give the lock up and leave no lock file behind
+                    os.unlink(lock)
+                    os.close(fd)
+                    raise
                 return fd
         os.close(fd)

@@ -3,7 +3,8 @@
 Each module ``tts_adapt/cli/<name>.py`` defines ``register(subparsers)``, which adds
 its parser and sets ``func`` (``args -> exit code``); a command that never touches TensorFlow
 also sets ``needs_tensorflow=False`` so it starts fast. A :class:`UserError` anywhere
-becomes one line on stderr and exit code 2, never a traceback.
+becomes one line on stderr and exit code 2, never a traceback; so does an OS error (a full
+disk, a read-only folder), naming the path.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 
 from tts_adapt import __version__
 from tts_adapt.errors import UserError
+from tts_adapt.fsutil import is_disk_full
 from tts_adapt.tfquiet import import_tensorflow_quietly
 
 EPILOG = """\
@@ -68,10 +70,30 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"tts-adapt {args.command}: interrupted", file=sys.stderr)
         return 130
-    except OSError as exc:  # a read-only folder, a full disk, a file where a folder should be
+    except Exception as exc:
+        if is_disk_full(exc):  # OSError, or TensorFlow's ResourceExhaustedError from its own writers
+            print(f"tts-adapt {args.command}: error: no space left on device writing {_written(exc, args)}; "
+                  "nothing half-written was kept: free some space and run the same command again", file=sys.stderr)
+            return 2
+        if not isinstance(exc, OSError):
+            raise
+        # a read-only folder, a file where a folder should be
         where = f": {exc.filename}" if exc.filename else ""
         print(f"tts-adapt {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
+
+
+def _written(exc: Exception, args: argparse.Namespace) -> str:
+    """The path a failed write names to the user: the file when it lies in the output they gave, else that output.
+
+    Temporary names (an adapt's partial folder, a checkpoint's temporary prefix) mean nothing to them."""
+    import os
+
+    output = getattr(args, "output", None)
+    filename = getattr(exc, "filename", None)
+    if filename and (output is None or os.path.abspath(filename).startswith(os.path.abspath(output) + os.sep)):
+        return str(filename)
+    return str(output or "the output")
 
 
 if __name__ == "__main__":

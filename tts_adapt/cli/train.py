@@ -95,10 +95,11 @@ def execute(make_run, args: argparse.Namespace) -> int:
     import contextlib
 
     from tts_adapt.cli._output import console, print_json
-    from tts_adapt.fsutil import output_lock
+    from tts_adapt.fsutil import is_disk_full, output_lock
     from tts_adapt.training.loop import train
     from tts_adapt.training.reporting import Reporter
     from tts_adapt.training.runtime import configure_threads
+    from tts_adapt.training.session import discard_unfinished, holds_run
 
     from tts_adapt.training.distribute import place, set_precision
 
@@ -107,11 +108,17 @@ def execute(make_run, args: argparse.Namespace) -> int:
     set_precision(args.precision)  # before the model is built: layers take the policy when created
     # the chief writes --output (other workers write scratch): one run at a time may write there
     lock = output_lock(args.output) if placement.chief else contextlib.nullcontext()
+    new_run = placement.chief and not holds_run(args.output)
     try:
         with lock:
-            with placement.strategy.scope():
-                run = make_run(placement)
-            summary = train(run, Reporter(enabled=args.format == "text" and placement.chief), xla=args.xla)
+            try:
+                with placement.strategy.scope():
+                    run = make_run(placement)
+                summary = train(run, Reporter(enabled=args.format == "text" and placement.chief), xla=args.xla)
+            except Exception as exc:
+                if new_run and is_disk_full(exc):
+                    discard_unfinished(args.output, args.command)
+                raise
     finally:
         placement.close()
     if args.format == "json":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from tts_adapt.audio.config import AudioConfig
 from tts_adapt.corpus import prepared as layout
 from tts_adapt.corpus.metadata import MetadataItem
 from tts_adapt.errors import UserError
-from tts_adapt.fsutil import LOCK_NAME, atomic_file, output_lock, write_text_atomic
+from tts_adapt.fsutil import LOCK_NAME, atomic_file, is_disk_full, output_lock, write_text_atomic
 from tts_adapt.symbols.table import SymbolTable
 
 # benchmarks/prepare_throughput.py on the shared 2-core dev machine (600 utterances, 8-48 kHz,
@@ -108,9 +109,20 @@ def prepare(
     options: PrepareOptions,
     progress: Progress | None = None,
 ) -> PrepareSummary:
-    """Build (or bring up to date) the cache in ``output``, holding its lock throughout; returns the summary."""
+    """Build (or bring up to date) the cache in ``output``, holding its lock throughout; returns the summary.
+
+    A first run that fills the disk removes what it wrote: without its index none of it could be reused.
+    """
     with output_lock(output) as folder:
-        return _prepare(items, folder, options, progress)
+        first_run = not any(p.name != LOCK_NAME for p in folder.iterdir())
+        try:
+            return _prepare(items, folder, options, progress)
+        except Exception as exc:
+            if first_run and is_disk_full(exc):
+                for entry in folder.iterdir():
+                    if entry.name != LOCK_NAME:
+                        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            raise
 
 
 def _prepare(items: Sequence[MetadataItem], output: Path, options: PrepareOptions,
@@ -339,8 +351,12 @@ def process_item(job: _Job) -> dict[str, Any]:
 
 
 def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
+    import io
+
+    encoded = io.BytesIO()  # np.save into a file reports a full disk without errno ("N requested and M written")
+    np.save(encoded, array)
     with atomic_file(path, durable=False) as tmp:  # made durable together, before prepared.json publishes them
-        np.save(tmp, array)
+        tmp.write_bytes(encoded.getbuffer())
 
 
 # --- splits, summary, index ----------------------------------------------------

@@ -22,9 +22,11 @@ from tts_adapt.checkpoint.own import restore_checkpoint, save_checkpoint
 from tts_adapt.corpus.prepared import check_same_features, read_info
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import LOCK_NAME, check_fresh_output_dir
-from tts_adapt.manifest import new_manifest, read_manifest
+from tts_adapt import __version__
+from tts_adapt.audio.config import AudioConfig
+from tts_adapt.manifest import DEFAULT_CLEANERS, FORMAT_VERSION, Manifest, load_symbol_table, read_manifest
 from tts_adapt.model.loading import model_from_manifest
-from tts_adapt.symbols.table import SymbolTable, load_symbol_table
+from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.training.config import TrainingConfig, read_experiment_config
 from tts_adapt.training.distribute import Placement, place
 from tts_adapt.training.loop import TrainingRun, make_optimizer
@@ -32,7 +34,6 @@ from tts_adapt.training.runtime import set_seed
 
 FINETUNE_DEFAULTS = TrainingConfig(steps=1000, learning_rate=1e-4, lr_decay_at=(), checkpoint_every=250,
                                    val_every=100)
-_HEADER = {"format", "format_version", "tool_version", "step", "checkpoint", "dialect"}
 # what a run writes before its first complete checkpoint: logs, checkpoint files not yet listed in
 # the state file, SaveV2's temporary prefix, atomic_file's temporaries (manifest, state file, metrics)
 _LEFTOVER_FILE = re.compile(r"metrics\.csv|manifest\.json|ckpt-\d+\.(index|data-\d+-of-\d+)"
@@ -56,13 +57,25 @@ def _fresh_output(output: Path, kind: str) -> tuple[str, ...]:
     if not leftovers:
         check_fresh_output_dir(output)
         return ()
-    for path in leftovers:
+    _remove(leftovers)
+    return (f"{output} held only what an earlier {kind} run left before its first checkpoint "
+            f"({', '.join(sorted(p.name for p in leftovers))}); cleared it, starting afresh",)
+
+
+def discard_unfinished(output: str | os.PathLike, kind: str) -> None:
+    """Remove what a new ``kind`` run wrote before its first checkpoint, once it failed (a full disk).
+
+    Why: nothing half-written stays behind, and the space it took is free again for the rerun."""
+    if not holds_run(output):
+        _remove(_dead_run_leftovers(Path(output), kind))
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
         if path.is_dir():
             shutil.rmtree(path)
         else:
             path.unlink()
-    return (f"{output} held only what an earlier {kind} run left before its first checkpoint "
-            f"({', '.join(sorted(p.name for p in leftovers))}); cleared it, starting afresh",)
 
 
 def _dead_run_leftovers(output: Path, kind: str) -> list[Path]:
@@ -81,17 +94,10 @@ def _is_leftover(path: Path, kind: str) -> bool:
     if path.name != "manifest.json":
         return True
     try:
-        return _run_kind(read_manifest(path.parent) or {}) == kind
+        manifest = read_manifest(path.parent)
+        return manifest is not None and manifest.run_kind == kind
     except UserError:
         return False
-
-
-def _run_kind(manifest: dict[str, Any]) -> str | None:
-    """``train`` or ``finetune`` for a training run's manifest; None for any other checkpoint."""
-    section = manifest.get("training") or {}
-    # an adapted checkpoint carries its source's "train" record: it is a starting point, not a run to continue
-    is_run = "config" in section and (section.get("kind") == "finetune" or "adaptation" not in manifest)
-    return section.get("kind") if is_run else None
 
 
 def _training_section(config: TrainingConfig, kind: str, data: Path, start_step: int, **extra: Any) -> dict:
@@ -108,24 +114,23 @@ def resume(output: Path, data: Path, overrides: dict[str, Any], yaml_training: d
            placement: Placement | None = None) -> TrainingRun:
     """Continue the ``kind`` run in ``output`` from its newest checkpoint; flags given now override its settings."""
     manifest = read_manifest(output)
-    section = manifest.get("training") or {}
-    found = _run_kind(manifest)
+    section = dict(manifest.training or {})
+    found = manifest.run_kind
     if found != kind:
         what = f"a {found} run" if found else "a checkpoint that is not a training run"
         raise UserError(f"{output} holds {what}; 'tts-adapt {kind}' needs a new --output (or its own run to resume)")
     config = _overridden(TrainingConfig.from_dict(section["config"]), yaml_training or {}, overrides,
                          "training config")
-    check_same_features(manifest.get("audio"), data, str(output))
+    check_same_features(manifest.audio, data, str(output))
     model = model_from_manifest(manifest, str(output))
     optimizer = make_optimizer(config)
     restore_checkpoint(output, model, optimizer)
     set_seed(config.seed + int(optimizer.iterations.numpy()))  # fresh dropout masks, reproducible per resume
     section = {**section, "config": config.to_dict(), "data": str(data.resolve())}
-    manifest = {k: v for k, v in manifest.items() if k not in _HEADER}
-    return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(manifest["symbols"]),
-                       list(manifest["speakers"]), new_manifest(**{**manifest, "training": section}),
-                       start_step=int(section.get("start_step", 0)),
-                       cleaners=tuple(manifest.get("cleaners") or ()) or None, placement=placement)
+    return TrainingRun(model, optimizer, config, output, data, manifest.table(str(output)),
+                       list(manifest.speakers), manifest.replace(training=section),
+                       start_step=int(section.get("start_step", 0)), cleaners=manifest.text_cleaners,
+                       placement=placement)
 
 
 def _model_config(preset: str | None, yaml_model: dict, n_mels: int, source: str):
@@ -178,10 +183,10 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
     model = Tacotron(model_config, len(table), len(speakers))
     optimizer = make_optimizer(config)
     optimizer.build(model.trainable_variables)
-    manifest = new_manifest(
-        symbols=table.to_list(), speakers=speakers, layout=model.layout().to_dict(), model=model_config.to_dict(),
-        audio=info["audio"], cleaners=list(info.get("cleaners") or ["english"]),
-        training=_training_section(config, "train", data, 0),
+    manifest = Manifest(
+        symbols=tuple(table.to_list()), speakers=tuple(speakers), layout=model.layout().to_dict(),
+        model=model_config.to_dict(), audio=AudioConfig.from_dict(info["audio"]),
+        cleaners=tuple(info.get("cleaners") or DEFAULT_CLEANERS), training=_training_section(config, "train", data, 0),
     )
     return TrainingRun(model, optimizer, config, output, data, table, speakers, manifest, placement=placement,
                        notes=notes)
@@ -207,33 +212,31 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     placement = placement or place("default")
     if placement.agree(holds_run(output)):
         run = resume(output, data, overrides, experiment["training"], "finetune", placement)
-        base = (run.manifest.get("training") or {}).get("base")
+        base = (run.manifest.training or {}).get("base")
         if base and Path(base) != Path(prefix).resolve():
             raise UserError(f"{output} continues the fine-tuning of {base}, not of {prefix}; "
                             "give that checkpoint, or a new --output to fine-tune this one")
         return run
     notes = _fresh_output(output, "finetune") if placement.chief else ()
     source = read_manifest(directory)
-    if source is None or source.get("dialect") != "own":
+    if source is None or source.dialect != "own":
         raise UserError(f"{directory}: finetune needs a checkpoint made or adapted by tts-adapt from a tts-adapt model "
                         "(manifest.json with dialect 'own')")
-    check_same_features(source.get("audio"), data, str(directory))
+    check_same_features(source.audio, data, str(directory))
     config = _overridden(FINETUNE_DEFAULTS, experiment["training"], overrides, str(config_path or "training"))
     set_seed(config.seed)
     model = model_from_manifest(source, str(directory))
     optimizer = make_optimizer(config)
     restored = restore_checkpoint(prefix, model, optimizer)
     start = int(optimizer.iterations.numpy())
-    carried = {k: v for k, v in source.items() if k not in _HEADER and k != "training"}
-    manifest = new_manifest(**{
-        **carried,
-        "layout": model.layout().to_dict(),
-        "cleaners": source.get("cleaners") or (source.get("training") or {}).get("cleaners") or ["english"],
-        "training": _training_section(config, "finetune", data, start, base=str(Path(prefix).resolve()),
-                                      base_training=source.get("training"),
-                                      optimizer_state="restored" if restored.optimizer_restored else "fresh"),
-    })
+    manifest = source.replace(
+        format_version=FORMAT_VERSION, tool_version=__version__,
+        layout=model.layout().to_dict(), cleaners=source.text_cleaners,
+        training=_training_section(config, "finetune", data, start, base=str(Path(prefix).resolve()),
+                                   base_training=source.training,
+                                   optimizer_state="restored" if restored.optimizer_restored else "fresh"),
+    )
     save_checkpoint(placement.output(output), model, optimizer, start, manifest, keep=config.keep)
-    return TrainingRun(model, optimizer, config, output, data, SymbolTable.from_list(source["symbols"]),
-                       list(source["speakers"]), manifest, start_step=start,
-                       cleaners=tuple(manifest["cleaners"]), placement=placement, notes=notes)
+    return TrainingRun(model, optimizer, config, output, data, source.table(str(directory)),
+                       list(source.speakers), manifest, start_step=start,
+                       cleaners=manifest.text_cleaners, placement=placement, notes=notes)
