@@ -66,7 +66,7 @@ examples:
 def register(subparsers) -> None:
     p = subparsers.add_parser("symbols", help="compare symbol tables (the report) or suggest one from transcripts",
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.set_defaults(func=lambda args: _usage(p), needs_tensorflow=False)  # pure Python: skip the 4 s TF import
+    p.set_defaults(func=lambda args: _usage(p), needs_tensorflow=False)  # pure Python: skip TensorFlow's slow import
     commands = p.add_subparsers(dest="symbols_command", metavar="{compare,suggest}")
 
     c = commands.add_parser("compare", help="per-symbol report: kept / moved / added / removed, transcript coverage",

@@ -24,7 +24,7 @@ from tts_adapt.corpus import prepared as layout
 from tts_adapt.errors import UserError
 from tts_adapt.symbols.table import SymbolTable
 
-MAX_BUCKETS = 10  # 6 -> 82 %, 10 -> 88 %, 16 -> 92 % real (unpadded) frames on the pretraining corpus
+MAX_BUCKETS = 10  # more buckets, less padding, with diminishing returns (docs/benchmarks.md)
 BATCHES_PER_BUCKET = 4  # fewer items per bucket and batches would repeat their members every epoch
 MAX_LISTED = 5
 

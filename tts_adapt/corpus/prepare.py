@@ -28,9 +28,8 @@ from tts_adapt.errors import UserError
 from tts_adapt.fsutil import LOCK_NAME, atomic_file, is_disk_full, output_lock, write_text_atomic
 from tts_adapt.symbols.table import SymbolTable
 
-# benchmarks/prepare_throughput.py on the shared 2-core dev machine (600 utterances, 8-48 kHz,
-# fresh processes, median of 3): --jobs 1 4.6-5.3 s wall, --jobs 2 6.4-6.9 s. Two processes won
-# only when the machine was otherwise idle; the pool's start-up and the other work here eat the gain.
+# One warm process beat two on a shared 2-core machine: the pool's start-up and the other work
+# there eat the gain (benchmarks/prepare_throughput.py; the figures are in docs/benchmarks.md).
 DEFAULT_JOBS = 1
 
 Progress = Callable[[int, int], None]  # (done, total)

@@ -54,7 +54,7 @@ def normalise(text: str) -> str:
 
 
 class Recogniser:
-    """One loaded PocketSphinx decoder (about 0.3 s to load; ~0.1x real time per utterance on one core)."""
+    """One loaded PocketSphinx decoder, reused: loading costs more than hearing a short utterance."""
 
     def __init__(self) -> None:
         from pocketsphinx import Decoder, get_model_path

@@ -1,15 +1,15 @@
 """The model's shape: one typed config, saved in every checkpoint manifest, with named presets.
 
 ``tiny`` exists for tests (dims 8-16, builds and steps in milliseconds); ``small``
-(~1.2 M parameters) is what the bundled multi-speaker model uses — the feasibility
-trial aligned a model of this size in ~1,800 steps on 2 CPU cores; ``base``
+(~1.2 M parameters) is what the bundled multi-speaker model uses — small enough to align
+in a feasibility trial on 2 CPU cores; ``base``
 (~4.6 M) is the larger trial model. Parameter counts are for 80 mels, 60 symbols
 and 9 speakers.
 
 Cost per parameter differs by part: a postnet weight is used once per mel frame, an
 encoder weight once per symbol, a decoder LSTM weight once per decoder step (r frames).
-So ``base`` grows the LSTMs and keeps the postnet narrow (128 channels: 1.3 s/step
-against 2.1 s/step with 192, batch 32 on the shared 2-core machine).
+So ``base`` grows the LSTMs and keeps the postnet narrow (128 channels; the step times
+that chose it are in docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Which speaker's vector gets folded: a row of the speaker table (by id or name), the mean of its rows,
 or an external vector.
 
-The mean row is the pretrained model's "average voice": in benchmarks/transfer.py it started the
-Allison voice closer (MCD, validation loss) than the nearest single speaker, and stayed ahead.
+The mean row is the pretrained model's "average voice", a start that favours no single speaker;
+how it compares with the nearest single speaker is measured by benchmarks/transfer.py
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations

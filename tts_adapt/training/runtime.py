@@ -8,7 +8,7 @@ SMALL_MACHINE_CORES = 2
 
 
 def configure_threads() -> None:
-    """On small CPUs use 1 intra-op / 2 inter-op threads (0.38 vs 0.55 s/step measured on 2 cores).
+    """On small CPUs use 1 intra-op / 2 inter-op threads: faster steps there (docs/benchmarks.md).
 
     Must run before TensorFlow executes its first op; later calls are ignored.
     """

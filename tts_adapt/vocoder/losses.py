@@ -3,7 +3,7 @@
 Multi-resolution STFT loss (Parallel WaveGAN, arXiv 1910.11480): spectral convergence plus
 log-magnitude L1 at three window sizes, so neither time nor frequency detail wins alone; an L1
 between log-mels (HiFi-GAN, Vocos) weighs the bands the ear and the recogniser rely on. No
-discriminator: on two CPU cores one costs ~15x per step and collapses easily on small data.
+discriminator: on two CPU cores one multiplies the cost of a step and collapses easily on small data.
 
 Magnitude losses leave the phase to be learned only through consistency between resolutions;
 :func:`relative_phase_loss` trains it directly (after APNet, arXiv 2305.07952: group delay and
