@@ -1,7 +1,7 @@
 """The layout: which variables hold symbol rows and which kernels hold speaker rows.
 
 A model built by this toolkit writes its layout into its manifest; for other
-checkpoints the user writes it as YAML (see the README and ``inspect --diff``).
+checkpoints the user writes it as YAML (see docs/layout.md and ``inspect --diff``).
 """
 
 from __future__ import annotations
