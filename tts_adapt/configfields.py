@@ -10,7 +10,7 @@ from tts_adapt.errors import UserError
 
 
 def config_values(cls: type, data: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """The values of ``data`` coerced to the types of ``cls``'s fields (numbers, tuples of int/str)."""
+    """The values of ``data`` coerced to the types of ``cls``'s fields (numbers, str, bool, tuples of int/str)."""
     known = {f.name: f for f in fields(cls)}
     odd = [key for key in data if not isinstance(key, str)]
     if odd:
@@ -33,6 +33,11 @@ def _coerce(name: str, value: Any, kind: Any, source: str) -> Any:
             return tuple(item(v) for v in value)
         except (TypeError, ValueError):
             raise UserError(f"{source}: {name} must be a list of {item.__name__}s") from None
+    if kind in ("str", "bool"):  # a name or a switch: taken only as what it is, never converted
+        if type(value).__name__ != kind:
+            raise UserError(f"{source}: {name} must be {'a name' if kind == 'str' else 'true or false'}, "
+                            f"got {value!r}")
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UserError(f"{source}: {name} must be a number, got {value!r}")
     if not math.isfinite(value):  # YAML reads .inf and .nan as numbers

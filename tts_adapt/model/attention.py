@@ -6,6 +6,9 @@
 one bias is ``attention_bias``. That matters for speaker folding: the speaker
 part of the memory adds the same ``e W_m,spk`` at every text position, which is
 exactly a change of ``attention_bias``.
+
+The TF1 Tacotron-2 codebases give the location convolution a bias (``location_bias``);
+through the linear location layer it adds the same ``b_conv W_loc`` at every position.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ MASKED_ENERGY = -1e9
 
 
 class LocationSensitiveAttention(keras.layers.Layer):
-    def __init__(self, config: ModelConfig, **kwargs) -> None:
+    def __init__(self, config: ModelConfig, location_bias: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         dim = config.attention_dim
         self.memory_layer = keras.layers.Dense(dim, use_bias=False, name="memory_layer")
         self.query_layer = keras.layers.Dense(dim, use_bias=False, name="query_layer")
         self.location_conv = keras.layers.Conv1D(config.attention_filters, config.attention_kernel, padding="same",
-                                                 use_bias=False, name="location_conv")
+                                                 use_bias=location_bias, name="location_conv")
         self.location_layer = keras.layers.Dense(dim, use_bias=False, name="location_layer")
 
     def build(self, memory_dim: int, query_dim: int) -> None:  # type: ignore[override]
@@ -40,9 +43,13 @@ class LocationSensitiveAttention(keras.layers.Layer):
     def prepare(self, memory: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Per-utterance constants: keys W_m memory [batch, time, attention_dim], and the location
         convolution merged with the location layer into one kernel [kernel, 1, attention_dim]
-        (both are linear and bias-free, so one convolution per step does the work of two)."""
+        (both are linear, so one convolution per step does the work of two; a convolution bias
+        becomes a constant of the keys)."""
         location_kernel = tf.einsum("kif,fa->kia", self.location_conv.kernel, self.location_layer.kernel)
-        return self.memory_layer(memory), location_kernel
+        keys = self.memory_layer(memory)  # [batch, time, attention_dim]
+        if self.location_conv.use_bias:
+            keys = keys + tf.linalg.matvec(self.location_layer.kernel, self.location_conv.bias, transpose_a=True)
+        return keys, location_kernel
 
     def step(self, query: tf.Tensor, keys: tf.Tensor, location_kernel: tf.Tensor, memory: tf.Tensor,
              mask: tf.Tensor, cumulative: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

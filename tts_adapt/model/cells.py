@@ -42,3 +42,22 @@ class LSTMCell(keras.layers.Layer):
         c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
         h = tf.sigmoid(o) * tf.tanh(c)
         return h, c
+
+    def zoneout_step(self, projected_input: tf.Tensor, state: tuple[tf.Tensor, tf.Tensor], rate: float,
+                     training: bool = False) -> tuple[tf.Tensor, tuple[tf.Tensor, tf.Tensor]]:
+        """(output, state) of a zoneout LSTM (Krueger et al. 2016), as the TF1 Tacotron-2 codebases run it.
+
+        The output is the new h; the state carried to the next step keeps each unit's previous
+        value with probability ``rate`` in training, and is the fixed mix
+        ``(1 - rate) * new + rate * previous`` at inference.
+        """
+        h, c = self.step(projected_input, state)
+        if rate <= 0.0:
+            return h, (h, c)
+
+        def mix(new: tf.Tensor, old: tf.Tensor) -> tf.Tensor:
+            if training:
+                return old + tf.cast(tf.random.uniform(tf.shape(new)) >= rate, new.dtype) * (new - old)
+            return (1.0 - rate) * new + rate * old
+
+        return h, (mix(h, state[0]), mix(c, state[1]))

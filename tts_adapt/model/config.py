@@ -22,6 +22,10 @@ from tts_adapt.configfields import config_values
 from tts_adapt.errors import UserError
 
 
+DECODER_TOPOLOGIES = ("attention_lstm", "tacotron2_tf1")
+SPEAKER_INPUTS = ("table", "vector")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     embed_dim: int = 96
@@ -46,6 +50,15 @@ class ModelConfig:
     reduction: int = 3  # frames per decoder step
     max_decoder_steps: int = 400  # inference length guard (decoder steps: reduction frames each)
     stop_threshold: float = 0.5  # stop-token probability that ends free-running decoding
+    # The decoder of the TF1 Tacotron-2 codebases (Rayhane-mamah, Real-Time-Voice-Cloning), so their
+    # checkpoints import as the same network (docs/import-tf1.md); the defaults are the toolkit's own model.
+    decoder_topology: str = "attention_lstm"  # or "tacotron2_tf1": see model/tf1_decoder.py
+    decoder_lstm_layers: int = 2  # tacotron2_tf1 only: stacked LSTMs of decoder_lstm_units each
+    zoneout: float = 0.0  # every LSTM: the share of the previous state kept (a fixed mix at inference)
+    speaker_input: str = "table"  # "table": a learned row per speaker (if any); "vector": an external one
+    postnet_projection: bool = False  # every postnet convolution has postnet_channels, then a dense to n_mels
+    activation_before_norm: bool = False  # conv -> activation -> batch norm (Rayhane's default) instead of
+    batch_norm_epsilon: float = 1e-3  # conv -> batch norm -> activation
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -57,6 +70,14 @@ class ModelConfig:
                 raise UserError(f"model config: {name} must be in [0, 1)")
         if not 0.0 < self.stop_threshold < 1.0:
             raise UserError("model config: stop_threshold must be in (0, 1)")
+        if not 0.0 <= self.zoneout < 1.0:
+            raise UserError("model config: zoneout must be in [0, 1)")
+        if not self.batch_norm_epsilon > 0.0:
+            raise UserError("model config: batch_norm_epsilon must be > 0")
+        for name, allowed in (("decoder_topology", DECODER_TOPOLOGIES), ("speaker_input", SPEAKER_INPUTS)):
+            if getattr(self, name) not in allowed:
+                raise UserError(f"model config: {name} must be one of {', '.join(allowed)}, "
+                                f"got {getattr(self, name)!r}")
         for name in ("encoder_conv_kernel", "postnet_kernel", "attention_kernel"):
             if getattr(self, name) % 2 == 0:
                 raise UserError(f"model config: {name} must be odd (centred 'same' convolutions)")
@@ -64,6 +85,11 @@ class ModelConfig:
     @property
     def encoder_dim(self) -> int:
         return 2 * self.encoder_lstm_units
+
+    @property
+    def reads_speaker_vector(self) -> bool:
+        """The speaker comes in as a vector (from a speaker encoder), not as a row of the model's own table."""
+        return self.speaker_input == "vector"
 
     def memory_dim(self, multi_speaker: bool) -> int:
         """Width of the attention memory: encoder outputs, plus the speaker vector if any."""

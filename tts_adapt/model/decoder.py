@@ -54,7 +54,124 @@ class Prenet(keras.layers.Layer):
         return x
 
 
-class Decoder(keras.layers.Layer):
+class DecoderLoops(keras.layers.Layer):
+    """Runs a decoder step over whole utterances, teacher-forced or free-running.
+
+    The step is the subclass's (:class:`Decoder` here, the TF1 codebases' in
+    ``model/tf1_decoder.py``): ``_split_attention_kernel``, ``_initial_state`` and ``_step``.
+    Both feed ``[prenet output; previous context]`` to their first LSTM.
+    """
+
+    config: ModelConfig
+    prenet: Prenet
+
+    def speaker_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
+        """(kernel, first row fed by the context, bias that absorbs a constant) for each context-fed kernel.
+
+        The context is ``[encoder part; speaker part]``, so the speaker rows start at
+        ``first row + encoder_dim``.
+        """
+        raise NotImplementedError
+
+    def _split_attention_kernel(self) -> tuple[tf.Tensor, tf.Tensor]:
+        """The first LSTM's input kernel as (prenet rows, context rows)."""
+        raise NotImplementedError
+
+    def _initial_state(self, memory: tf.Tensor, mask: tf.Tensor):
+        """(LSTM states, context [batch, memory_dim], cumulative alignment [batch, time]) before the first step."""
+        raise NotImplementedError
+
+    def _step(self, projected_prenet, lstm_states, context, cumulative, attention, memory, mask, context_kernel,
+              training):
+        """One step: (LSTM states, context, cumulative, alignment, frames [batch, r * n_mels], stop [batch, r])."""
+        raise NotImplementedError
+
+    def teacher_forced(self, memory: tf.Tensor, mask: tf.Tensor, targets: tf.Tensor, training: bool = False):
+        """Decode with the true previous frames. ``targets`` [batch, steps * r, n_mels].
+
+        Returns frames [batch, steps * r, n_mels], stop logits [batch, steps * r],
+        alignments [batch, steps, time].
+        """
+        r, mels = self.config.reduction, self.config.n_mels
+        batch = tf.shape(targets)[0]
+        steps = tf.shape(targets)[1] // r
+        previous = targets[:, r - 1::r][:, :-1]  # the last frame of each step feeds the next: [batch, steps-1, mels]
+        previous = tf.concat([tf.zeros([batch, 1, mels]), previous], 1)  # "go" frame first: [batch, steps, mels]
+        prenet_kernel, context_kernel = self._split_attention_kernel()
+        projected = tf.matmul(self.prenet(previous, training=training), prenet_kernel)  # [batch, steps, 4 * units]
+        projected = tf.transpose(projected, [1, 0, 2])  # [steps, batch, 4 * units]
+        attention = self.attention.prepare(memory)
+        lstm_states, context, cumulative = self._initial_state(memory, mask)
+        arrays = [tf.TensorArray(tf.float32, size=steps) for _ in range(3)]
+
+        def body(t, lstm_states, context, cumulative, frames_ta, stop_ta, align_ta):
+            lstm_states, context, cumulative, alignment, frames, stop = self._step(
+                projected[t], lstm_states, context, cumulative, attention, memory, mask, context_kernel, training)
+            return (t + 1, lstm_states, context, cumulative,
+                    frames_ta.write(t, frames), stop_ta.write(t, stop), align_ta.write(t, alignment))
+
+        loop = tf.while_loop(lambda t, *_: t < steps, body,
+                             (tf.constant(0), lstm_states, context, cumulative, *arrays),
+                             maximum_iterations=steps)  # a bound XLA (jit_compile) can size its arrays by
+        frames_ta, stop_ta, align_ta = loop[4:]
+        frames = tf.reshape(tf.transpose(frames_ta.stack(), [1, 0, 2]), [batch, steps * r, mels])
+        stop = tf.reshape(tf.transpose(stop_ta.stack(), [1, 0, 2]), [batch, steps * r])
+        alignments = tf.transpose(align_ta.stack(), [1, 0, 2])  # [batch, steps, time]
+        return frames, stop, alignments
+
+    def free_running(self, memory: tf.Tensor, mask: tf.Tensor, max_steps: tf.Tensor, seed: tf.Tensor):
+        """Decode from the model's own frames until every item's stop token fires (with attention on
+        one of the last ``END_SYMBOLS`` symbols) or ``max_steps``.
+
+        The prenet's dropout mask at step t is a function of (``seed``, t), so a
+        seed gives the same output every time. Returns frames [batch, steps * r,
+        n_mels], stop logits [batch, steps * r], alignments [batch, steps, time],
+        lengths [batch] (frames up to and including the first that says stop).
+        """
+        r, mels = self.config.reduction, self.config.n_mels
+        threshold = self.config.stop_threshold
+        batch = tf.shape(memory)[0]
+        prenet_kernel, context_kernel = self._split_attention_kernel()
+        attention = self.attention.prepare(memory)
+        text_len = tf.reduce_sum(tf.cast(mask, tf.int32), -1)  # [batch]
+        lstm_states, context, cumulative = self._initial_state(memory, mask)
+        arrays = [tf.TensorArray(tf.float32, size=0, dynamic_size=True) for _ in range(3)]
+        lengths = tf.fill([batch], max_steps * r)
+        finished = tf.zeros([batch], tf.bool)
+        previous = tf.zeros([batch, mels])
+
+        def body(t, previous, lstm_states, context, cumulative, lengths, finished, frames_ta, stop_ta, align_ta):
+            step_seed = tf.stack([seed, t])
+            projected = tf.matmul(self.prenet(previous, seed=step_seed), prenet_kernel)
+            lstm_states, context, cumulative, alignment, frames, stop = self._step(
+                projected, lstm_states, context, cumulative, attention, memory, mask, context_kernel, False)
+            # the stop token counts only once attention has reached the last symbols: an early, unsure
+            # stop token must not cut a sentence short (its errors are not shown to it in training)
+            at_end = tf.argmax(alignment, -1, output_type=tf.int32) >= text_len - END_SYMBOLS  # [batch]
+            says_stop = tf.logical_and(tf.sigmoid(stop) > threshold, at_end[:, None])  # [batch, r]
+            first = tf.argmax(tf.cast(says_stop, tf.int32), axis=-1, output_type=tf.int32)
+            now = tf.logical_and(tf.reduce_any(says_stop, -1), tf.logical_not(finished))
+            lengths = tf.where(now, t * r + first + 1, lengths)
+            return (t + 1, frames[:, -mels:], lstm_states, context, cumulative, lengths,
+                    tf.logical_or(finished, now), frames_ta.write(t, frames), stop_ta.write(t, stop),
+                    align_ta.write(t, alignment))
+
+        loop = tf.while_loop(
+            lambda t, previous, s, c, cu, lengths, finished, *_: tf.logical_and(
+                t < max_steps, tf.logical_not(tf.reduce_all(finished))),
+            body,
+            (tf.constant(0), previous, lstm_states, context, cumulative, lengths, finished, *arrays),
+        )
+        steps = loop[0]
+        lengths = loop[5]
+        frames_ta, stop_ta, align_ta = loop[7:]
+        frames = tf.reshape(tf.transpose(frames_ta.stack(), [1, 0, 2]), [batch, steps * r, mels])
+        stop = tf.reshape(tf.transpose(stop_ta.stack(), [1, 0, 2]), [batch, steps * r])
+        alignments = tf.transpose(align_ta.stack(), [1, 0, 2])
+        return frames, stop, alignments, lengths
+
+
+class Decoder(DecoderLoops):
     def __init__(self, config: ModelConfig, multi_speaker: bool, **kwargs) -> None:
         super().__init__(**kwargs)
         self.config = config
@@ -77,11 +194,6 @@ class Decoder(keras.layers.Layer):
         self.stop_projection.build((None, c.decoder_lstm_units + self.memory_dim))
 
     def speaker_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
-        """(kernel, first row fed by the context, bias that absorbs a constant) for each context-fed kernel.
-
-        The context is ``[encoder part; speaker part]``, so the speaker rows start at
-        ``first row + encoder_dim``.
-        """
         c = self.config
         return [
             (self.attention.memory_layer.kernel, 0, self.attention.attention_bias),
@@ -101,15 +213,15 @@ class Decoder(keras.layers.Layer):
         uniform = tf.cast(mask, memory.dtype)
         uniform = uniform / tf.reduce_sum(uniform, -1, keepdims=True)  # [batch, time]
         return (
-            self.attention_lstm.zero_state(batch),
-            self.decoder_lstm.zero_state(batch),
+            (self.attention_lstm.zero_state(batch), self.decoder_lstm.zero_state(batch)),
             tf.matmul(uniform[:, None, :], memory)[:, 0, :],  # context [batch, memory_dim]
             tf.zeros([batch, time]),  # cumulative alignment
         )
 
-    def _step(self, projected_prenet, att_state, dec_state, context, cumulative, attention, memory, mask,
-              context_kernel):
+    def _step(self, projected_prenet, lstm_states, context, cumulative, attention, memory, mask, context_kernel,
+              training):
         """One decoder step from the prenet's share of the attention-LSTM input; see the module docstring."""
+        att_state, dec_state = lstm_states
         att_state = self.attention_lstm.step(projected_prenet + tf.matmul(context, context_kernel), att_state)
         alignment, context = self.attention.step(att_state[0], *attention, memory, mask, cumulative)
         dec_input = tf.concat([att_state[0], context], -1)  # [batch, attention_lstm_units + memory_dim]
@@ -117,93 +229,8 @@ class Decoder(keras.layers.Layer):
         out = tf.concat([dec_state[0], context], -1)  # [batch, decoder_lstm_units + memory_dim]
         frames = self.frame_projection(out)  # [batch, r * n_mels]
         stop = self.stop_projection(out)  # [batch, r]
-        return att_state, dec_state, context, cumulative + alignment, alignment, frames, stop
+        return (att_state, dec_state), context, cumulative + alignment, alignment, frames, stop
 
     def _split_attention_kernel(self):
         p = self.config.prenet_units
         return self.attention_lstm.kernel[:p], self.attention_lstm.kernel[p:]
-
-    def teacher_forced(self, memory: tf.Tensor, mask: tf.Tensor, targets: tf.Tensor, training: bool = False):
-        """Decode with the true previous frames. ``targets`` [batch, steps * r, n_mels].
-
-        Returns frames [batch, steps * r, n_mels], stop logits [batch, steps * r],
-        alignments [batch, steps, time].
-        """
-        r, mels = self.config.reduction, self.config.n_mels
-        batch = tf.shape(targets)[0]
-        steps = tf.shape(targets)[1] // r
-        previous = targets[:, r - 1::r][:, :-1]  # the last frame of each step feeds the next: [batch, steps-1, mels]
-        previous = tf.concat([tf.zeros([batch, 1, mels]), previous], 1)  # "go" frame first: [batch, steps, mels]
-        prenet_kernel, context_kernel = self._split_attention_kernel()
-        projected = tf.matmul(self.prenet(previous, training=training), prenet_kernel)  # [batch, steps, 4 * units]
-        projected = tf.transpose(projected, [1, 0, 2])  # [steps, batch, 4 * units]
-        attention = self.attention.prepare(memory)
-        att_state, dec_state, context, cumulative = self._initial_state(memory, mask)
-        arrays = [tf.TensorArray(tf.float32, size=steps) for _ in range(3)]
-
-        def body(t, att_state, dec_state, context, cumulative, frames_ta, stop_ta, align_ta):
-            att_state, dec_state, context, cumulative, alignment, frames, stop = self._step(
-                projected[t], att_state, dec_state, context, cumulative, attention, memory, mask, context_kernel)
-            return (t + 1, att_state, dec_state, context, cumulative,
-                    frames_ta.write(t, frames), stop_ta.write(t, stop), align_ta.write(t, alignment))
-
-        loop = tf.while_loop(lambda t, *_: t < steps, body,
-                             (tf.constant(0), att_state, dec_state, context, cumulative, *arrays),
-                             maximum_iterations=steps)  # a bound XLA (jit_compile) can size its arrays by
-        frames_ta, stop_ta, align_ta = loop[5:]
-        frames = tf.reshape(tf.transpose(frames_ta.stack(), [1, 0, 2]), [batch, steps * r, mels])
-        stop = tf.reshape(tf.transpose(stop_ta.stack(), [1, 0, 2]), [batch, steps * r])
-        alignments = tf.transpose(align_ta.stack(), [1, 0, 2])  # [batch, steps, time]
-        return frames, stop, alignments
-
-    def free_running(self, memory: tf.Tensor, mask: tf.Tensor, max_steps: tf.Tensor, seed: tf.Tensor):
-        """Decode from the model's own frames until every item's stop token fires (with attention on
-        one of the last ``END_SYMBOLS`` symbols) or ``max_steps``.
-
-        The prenet's dropout mask at step t is a function of (``seed``, t), so a
-        seed gives the same output every time. Returns frames [batch, steps * r,
-        n_mels], stop logits [batch, steps * r], alignments [batch, steps, time],
-        lengths [batch] (frames up to and including the first that says stop).
-        """
-        r, mels = self.config.reduction, self.config.n_mels
-        threshold = self.config.stop_threshold
-        batch = tf.shape(memory)[0]
-        prenet_kernel, context_kernel = self._split_attention_kernel()
-        attention = self.attention.prepare(memory)
-        text_len = tf.reduce_sum(tf.cast(mask, tf.int32), -1)  # [batch]
-        att_state, dec_state, context, cumulative = self._initial_state(memory, mask)
-        arrays = [tf.TensorArray(tf.float32, size=0, dynamic_size=True) for _ in range(3)]
-        lengths = tf.fill([batch], max_steps * r)
-        finished = tf.zeros([batch], tf.bool)
-        previous = tf.zeros([batch, mels])
-
-        def body(t, previous, att_state, dec_state, context, cumulative, lengths, finished, frames_ta, stop_ta,
-                 align_ta):
-            step_seed = tf.stack([seed, t])
-            projected = tf.matmul(self.prenet(previous, seed=step_seed), prenet_kernel)
-            att_state, dec_state, context, cumulative, alignment, frames, stop = self._step(
-                projected, att_state, dec_state, context, cumulative, attention, memory, mask, context_kernel)
-            # the stop token counts only once attention has reached the last symbols: an early, unsure
-            # stop token must not cut a sentence short (its errors are not shown to it in training)
-            at_end = tf.argmax(alignment, -1, output_type=tf.int32) >= text_len - END_SYMBOLS  # [batch]
-            says_stop = tf.logical_and(tf.sigmoid(stop) > threshold, at_end[:, None])  # [batch, r]
-            first = tf.argmax(tf.cast(says_stop, tf.int32), axis=-1, output_type=tf.int32)
-            now = tf.logical_and(tf.reduce_any(says_stop, -1), tf.logical_not(finished))
-            lengths = tf.where(now, t * r + first + 1, lengths)
-            return (t + 1, frames[:, -mels:], att_state, dec_state, context, cumulative, lengths,
-                    tf.logical_or(finished, now), frames_ta.write(t, frames), stop_ta.write(t, stop),
-                    align_ta.write(t, alignment))
-
-        loop = tf.while_loop(
-            lambda t, previous, a, d, c, cu, lengths, finished, *_: tf.logical_and(
-                t < max_steps, tf.logical_not(tf.reduce_all(finished))),
-            body,
-            (tf.constant(0), previous, att_state, dec_state, context, cumulative, lengths, finished, *arrays),
-        )
-        steps = loop[0]
-        lengths = loop[6]
-        frames_ta, stop_ta, align_ta = loop[8:]
-        frames = tf.reshape(tf.transpose(frames_ta.stack(), [1, 0, 2]), [batch, steps * r, mels])
-        stop = tf.reshape(tf.transpose(stop_ta.stack(), [1, 0, 2]), [batch, steps * r])
-        alignments = tf.transpose(align_ta.stack(), [1, 0, 2])
-        return frames, stop, alignments, lengths

@@ -11,7 +11,8 @@ from tts_adapt.model.normalization import GlobalBatchNormalization
 from tts_adapt.model.ops import dropout
 
 
-def run_lstms(cells: tuple[LSTMCell, LSTMCell], inputs: tuple[tf.Tensor, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+def run_lstms(cells: tuple[LSTMCell, LSTMCell], inputs: tuple[tf.Tensor, tf.Tensor], zoneout: float = 0.0,
+              training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
     """Outputs [batch, time, units] of two cells, each over its own input [batch, time, channels].
 
     One loop steps both (the forward and the backward direction): half the loop
@@ -23,8 +24,8 @@ def run_lstms(cells: tuple[LSTMCell, LSTMCell], inputs: tuple[tf.Tensor, tf.Tens
     arrays = tuple(tf.TensorArray(inputs[0].dtype, size=steps) for _ in cells)
 
     def body(t, states, arrays):
-        states = tuple(cell.step(p[t], state) for cell, p, state in zip(cells, projected, states))
-        return t + 1, states, tuple(a.write(t, state[0]) for a, state in zip(arrays, states))
+        steps = [cell.zoneout_step(p[t], state, zoneout, training) for cell, p, state in zip(cells, projected, states)]
+        return t + 1, tuple(state for _, state in steps), tuple(a.write(t, out) for a, (out, _) in zip(arrays, steps))
 
     _, _, arrays = tf.while_loop(lambda t, *_: t < steps, body,
                                  (tf.constant(0), tuple(cell.zero_state(batch) for cell in cells), arrays),
@@ -51,7 +52,7 @@ class Encoder(keras.layers.Layer):
                                 name=f"conv_{i}")
             for i in range(config.encoder_conv_layers)
         ]
-        self.norms = [GlobalBatchNormalization(name=f"batch_norm_{i}")
+        self.norms = [GlobalBatchNormalization(epsilon=config.batch_norm_epsilon, name=f"batch_norm_{i}")
                       for i in range(config.encoder_conv_layers)]
         self.forward_lstm = LSTMCell(config.encoder_lstm_units, name="forward_lstm")
         self.backward_lstm = LSTMCell(config.encoder_lstm_units, name="backward_lstm")
@@ -71,9 +72,13 @@ class Encoder(keras.layers.Layer):
         x = embedded * keep
         for conv, norm in zip(self.convs, self.norms):
             x = conv(x)  # [batch, time, channels]
-            x = tf.nn.relu(norm(x, training=training, mask=text_mask))
+            if self.config.activation_before_norm:
+                x = norm(tf.nn.relu(x), training=training, mask=text_mask)
+            else:
+                x = tf.nn.relu(norm(x, training=training, mask=text_mask))
             x = dropout(x, self.config.dropout, training) * keep
         reverse = lambda t: tf.reverse_sequence(t, lengths, seq_axis=1, batch_axis=0)  # noqa: E731
-        forward, backward = run_lstms((self.forward_lstm, self.backward_lstm), (x, reverse(x)))
+        forward, backward = run_lstms((self.forward_lstm, self.backward_lstm), (x, reverse(x)),
+                                      self.config.zoneout, training)
         backward = reverse(backward)  # [batch, time, units], like forward
         return tf.concat([forward, backward], -1) * keep  # [batch, time, 2 * units]
