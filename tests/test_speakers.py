@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from cli_testing import run_cli
 from tiny_checkpoints import make_source, save_model
 
+from tts_adapt.manifest import read_manifest
 from tts_adapt.errors import UserError
-from tts_adapt.speakers import resolve_speaker
+from tts_adapt.speakers import file_stem, resolve_speaker
 
 NAMES = ["b", "0", "a"]  # a speaker named "0" sits in row 1
 
@@ -33,8 +36,7 @@ def test_every_command_reads_a_numeric_name_the_same_way(tmp_path, capsys):
     source = save_model(tmp_path / "src", model, speakers=NAMES)
     code, _, err = run_cli(["adapt", source, "--output", tmp_path / "adapted", "--fold-speaker", "0"], capsys)
     assert code == 0, err
-    manifest = json.loads((tmp_path / "adapted" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["adaptation"]["folded_speaker"]["id"] == 1
+    assert read_manifest(tmp_path / "adapted").folded_speaker["id"] == 1
     code, out, err = run_cli(["verify", source, tmp_path / "adapted", "--speaker", "0", "--format", "json"], capsys)
     assert code == 0 and json.loads(out)["ok"], err
     code, out, _ = run_cli(["verify", source, tmp_path / "adapted", "--speaker", "#0", "--format", "json"], capsys)
@@ -43,3 +45,19 @@ def test_every_command_reads_a_numeric_name_the_same_way(tmp_path, capsys):
     texts.write_text("bad cab\n", encoding="utf-8")
     code, out, err = run_cli(["evaluate", source, "--texts", texts, "--speaker", "0,#0", "--format", "json"], capsys)
     assert code == 0 and json.loads(out)["speakers"] == ["0", "b"], err
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80), st.text(max_size=80))
+def test_speaker_file_stems_are_one_safe_component_and_never_shared(first, second):
+    for name in (first, second):
+        stem = file_stem(name)
+        assert stem and stem not in (".", "..") and "/" not in stem and "\0" not in stem
+        assert len(stem.encode("utf-8")) <= 64 and not stem.startswith(".")
+    if first != second:
+        assert file_stem(first) != file_stem(second)
+
+
+@pytest.mark.parametrize("name, stem", [("slt", "slt"), ("us_f2", "us_f2"), ("rp-m7", "rp-m7")])
+def test_safe_speaker_names_are_their_own_file_stems(name, stem):
+    assert file_stem(name) == stem

@@ -121,25 +121,25 @@ def check_outputs_apart(outputs: dict[str, str | os.PathLike | None], inputs: li
                 raise UserError(f"{option} {outputs[option]} is inside the input {source}; write it elsewhere")
 
 
-def check_fresh_output_dir(path: str | os.PathLike) -> Path:
+def check_fresh_output_dir(path: str | os.PathLike, option: str = "output") -> Path:
     """An output directory must not exist yet, or be empty: nothing of the user's is overwritten."""
     path = Path(path)
     if path.exists():
         if not path.is_dir():
-            raise UserError(f"output {path} exists and is not a directory")
+            raise UserError(f"{option} {path} exists and is not a directory")
         if any(p.name != LOCK_NAME for p in path.iterdir()):
-            raise UserError(f"output directory {path} is not empty; choose a new path")
+            raise UserError(f"{option} directory {path} is not empty; choose a new path")
     return path
 
 
 @contextlib.contextmanager
-def atomic_output_dir(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_output_dir(path: str | os.PathLike, option: str = "output") -> Iterator[Path]:
     """Yield a temporary directory beside ``path``; rename it into place only on success.
 
     The temporary's name says which process on which machine owns it: a killed command's
     ``.NAME.partial-PID@HOST-*`` is removed by the next command writing ``path`` on that machine.
     """
-    path = check_fresh_output_dir(path)
+    path = check_fresh_output_dir(path, option)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_partials(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-{os.getpid()}@{_host()}-", dir=path.parent))

@@ -133,6 +133,56 @@ def test_texts_mode_speaks_every_sentence_in_every_voice(world, capsys, tmp_path
     assert escape(doc["intelligibility"]["sentence"]) in html.read_text(encoding="utf-8")
 
 
+def model_with(world, folder, **manifest_changes):
+    """A copy of the 'src' model whose manifest.json says something else (speaker names, cleaners)."""
+    shutil.copytree(world / "src", folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, **manifest_changes}), encoding="utf-8")
+    return folder
+
+
+def test_save_audio_never_writes_into_a_folder_holding_files(world, capsys, tmp_path):
+    texts, audio = tmp_path / "texts.txt", tmp_path / "audio"
+    texts.write_text("bad cab\n", encoding="utf-8")
+    audio.mkdir()
+    (audio / "cy_001.wav").write_bytes(b"the user's own recording")
+    code, out, err = run_cli(["evaluate", world / "src", "--texts", texts, "--speaker", "cy", "--save-audio", audio],
+                             capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"--save-audio directory {audio} is not empty" in err
+    assert [p.name for p in audio.iterdir()] == ["cy_001.wav"]
+    assert (audio / "cy_001.wav").read_bytes() == b"the user's own recording"
+
+
+@pytest.mark.parametrize("cleaners, text, says", [
+    (["english"], "xyz", "cannot encode"),
+    pytest.param(["phonemes"], "---", "is empty after cleaning", marks=pytest.mark.skipif(
+        shutil.which("espeak-ng") is None, reason="needs espeak-ng (Debian package)")),
+])
+def test_a_sentence_that_cannot_be_spoken_is_named_before_any_is(world, capsys, tmp_path, cleaners, text, says):
+    model = model_with(world, tmp_path / "model", cleaners=cleaners)
+    texts, audio = tmp_path / "texts.txt", tmp_path / "audio"
+    good = "bad cab\na jab" if cleaners == ["english"] else "# comment\n"  # phonemes: no line of ours encodes
+    texts.write_text(f"{good}\n{text}\n", encoding="utf-8")
+    code, out, err = run_cli(["evaluate", model, "--texts", texts, "--save-audio", audio], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"--texts {texts}, line 3: " in err and says in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "texts.txt"]  # no audio, not even a partial
+
+
+def test_speaker_names_become_safe_file_names(world, capsys, tmp_path):
+    names = ["../../escaped", "a/b", "a_b"]
+    model = model_with(world, tmp_path / "deep" / "er" / "model", speakers=names)
+    texts, audio = tmp_path / "texts.txt", tmp_path / "deep" / "er" / "audio"
+    texts.write_text("bad cab\n", encoding="utf-8")
+    doc = evaluate(capsys, model, "--texts", texts, "--save-audio", audio)
+    written = sorted(p.name for p in audio.iterdir())
+    assert len(written) == 3 and [u["speaker"] for u in doc["utterances"]] == names
+    assert sorted(f"{u['id']}.wav" for u in doc["utterances"]) == written
+    assert "a_b_001.wav" in written and all("/" not in name and not name.startswith(".") for name in written)
+    assert [p for p in tmp_path.rglob("*.wav") if p.parent != audio] == []  # nothing outside the folder
+
+
 def test_human_table(world, capsys):
     code, out, _ = run_cli(["evaluate", world / "src", "--data", world / "prepared", "--plots", "0"], capsys)
     assert code == 0 and "MCD dB" in out and "mean" in out and "utt000" in out

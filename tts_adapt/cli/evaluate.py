@@ -57,7 +57,10 @@ def register(subparsers) -> None:
     p.add_argument("--plots", type=int, default=6, metavar="K", help="utterances plotted in the report (default 6)")
     p.add_argument("--no-listen", dest="listen", action="store_false",
                    help="skip the recogniser (intelligibility); the other metrics are unchanged")
-    p.add_argument("--save-audio", metavar="DIR", help="with --texts: write each synthesised sentence as DIR/<id>.wav")
+    p.add_argument("--save-audio", metavar="DIR",
+                   help="with --texts: write each synthesised sentence as DIR/<speaker>_<n>.wav; DIR must be new or "
+                        "empty (a folder holding files is refused, never written into), and appears only when "
+                        "every sentence was spoken")
     p.add_argument("--output", "-o", metavar="REPORT.html", help="write the HTML report here")
     add_vocoder_argument(p)
     add_format_argument(p)
@@ -72,7 +75,7 @@ def run(args) -> int:
     from tts_adapt.errors import UserError
     from tts_adapt.evaluation.report import render_html, render_texts_html
     from tts_adapt.checkpoint.paths import checkpoint_files
-    from tts_adapt.fsutil import check_output_file, check_outputs_apart, write_text_atomic
+    from tts_adapt.fsutil import check_fresh_output_dir, check_output_file, check_outputs_apart, write_text_atomic
 
     inputs = checkpoint_files(args.checkpoint) + [p for p in (args.data, args.vocoder) if p and os.path.isdir(p)]
     check_outputs_apart({"--output": args.output, "--save-audio": args.save_audio}, inputs)
@@ -82,6 +85,8 @@ def run(args) -> int:
         raise UserError("--texts scores intelligibility only; drop --no-listen")
     if args.save_audio and not args.texts:
         raise UserError("--save-audio applies to --texts")
+    if args.save_audio:
+        check_fresh_output_dir(args.save_audio, "--save-audio")
     unit = "sentences" if args.texts else "batches"
     columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
     with Progress(*columns, console=console(stderr=True), disable=args.format == "json", transient=True) as bar:
@@ -109,16 +114,18 @@ def run(args) -> int:
 
 
 def _evaluate_texts(args, progress):
-    from pathlib import Path
+    import contextlib
 
     from tts_adapt.evaluation.texts import evaluate_texts, read_texts
+    from tts_adapt.fsutil import atomic_output_dir
 
-    texts = read_texts(args.texts)
+    sentences = read_texts(args.texts)
     speakers = [name.strip() for name in args.speaker.split(",") if name.strip()] if args.speaker else None
-    if args.save_audio:
-        Path(args.save_audio).mkdir(parents=True, exist_ok=True)
-    return evaluate_texts(args.checkpoint, texts, speakers, seed=args.seed, audio_dir=args.save_audio,
-                          progress=progress, vocoder=args.vocoder)
+    # the audio is published as one folder at the end: a run that fails halfway leaves none of it
+    audio = atomic_output_dir(args.save_audio, "--save-audio") if args.save_audio else contextlib.nullcontext()
+    with audio as audio_dir:
+        return evaluate_texts(args.checkpoint, sentences, speakers, seed=args.seed, audio_dir=audio_dir,
+                              progress=progress, vocoder=args.vocoder)
 
 
 def render(report: dict) -> None:

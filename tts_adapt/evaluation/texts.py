@@ -8,6 +8,7 @@ text they never saw, and recordings of such text do not exist. Only the synthesi
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -15,53 +16,79 @@ from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility
 from tts_adapt.evaluation.evaluate import Evaluation, intelligibility_plan
 from tts_adapt.model.alignment_metrics import alignment_metrics
+from tts_adapt.speakers import file_stem
 
 ATTENTION_KEYS = ("focus", "monotonicity", "coverage", "reached_end")
 
 
-def read_texts(path: str | os.PathLike) -> list[str]:
-    """One sentence a line (blank lines and lines starting with '#' skipped); ``id|text`` lines take the text."""
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    where: str  # "FILE, line N": what a message about it names
+
+
+def read_texts(path: str | os.PathLike) -> list[Sentence]:
+    """One sentence a line (blank lines and lines starting with '#' skipped); ``id|text`` lines take the text.
+
+    Lines are split at newlines only, as editors number them (``splitlines`` also splits at form
+    feeds and U+2028, which would make every later line number wrong)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"--texts {path}: cannot read ({exc})") from None
-    texts = [line.split("|")[-1].strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    texts = [text for text in texts if text]
-    if not texts:
+    sentences = [Sentence(line.split("|")[-1].strip(), f"--texts {path}, line {number}")
+                 for number, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
+    sentences = [sentence for sentence in sentences if sentence.text]
+    if not sentences:
         raise UserError(f"--texts {path}: no sentences (one a line)")
-    return texts
+    return sentences
 
 
-def evaluate_texts(checkpoint: str | os.PathLike, texts: Sequence[str], speakers: Sequence[str] | None = None,
-                   seed: int = 0, audio_dir: str | os.PathLike | None = None,
+def check_speakable(sentences: Sequence[Sentence], loaded) -> None:
+    """Every sentence encodes to at least one symbol of the model, checked before any is spoken.
+
+    Why: one bad line found halfway would end the run after minutes of work, with part of the audio written."""
+    from tts_adapt.symbols.frontend import text_to_ids
+
+    for sentence in sentences:
+        try:
+            ids = text_to_ids(sentence.text, loaded.table, loaded.cleaners)
+        except UserError as exc:
+            raise UserError(f"{sentence.where}: {exc}") from None
+        if not ids:
+            raise UserError(f"{sentence.where}: {sentence.text!r} is empty after cleaning "
+                            f"({', '.join(loaded.cleaners)}); remove the line or write it out in words")
+
+
+def evaluate_texts(checkpoint: str | os.PathLike, sentences: Sequence[Sentence],
+                   speakers: Sequence[str] | None = None, seed: int = 0, audio_dir: str | os.PathLike | None = None,
                    progress: Callable[[int, int], None] | None = None, vocoder: str | None = None) -> Evaluation:
     """Every sentence in every requested speaker's voice (default: all of the model's), heard by the recogniser.
 
-    ``vocoder``: ``griffin-lim`` or a vocoder folder (None: the model's default)."""
-    from tts_adapt.audio.config import AudioConfig
+    ``vocoder``: ``griffin-lim`` or a vocoder folder (None: the model's default). Audio goes to
+    ``audio_dir/<speaker>_<n>.wav``, the speaker's name made a safe file name."""
     from tts_adapt.audio.io import save_wav
-    from tts_adapt.checkpoint.paths import resolve_checkpoint
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.synthesis import speaker_of, synthesize
     from tts_adapt.vocoder.render import load_renderer
 
-    model, manifest = load_model(checkpoint)
-    listening = intelligibility_plan(True, manifest.get("cleaners"))
+    loaded = load_model(checkpoint)
+    listening = intelligibility_plan(True, loaded.cleaners)
     if not listening["scored"]:
         raise UserError(f"--texts scores intelligibility only, and {listening['reason']}")
-    render = load_renderer(vocoder, AudioConfig.from_dict(manifest["audio"]), str(checkpoint),
-                           resolve_checkpoint(checkpoint)[1])
+    render = load_renderer(vocoder, loaded.audio, str(checkpoint), loaded.directory)
     listening |= {"vocoder": render.name, "vocoder_note": render.note}
-    names = [speaker_of(manifest, value)[1] for value in speakers] if speakers else \
-        list(manifest.get("speakers") or [None])
+    names = [speaker_of(loaded.speakers, value)[1] for value in speakers] if speakers else \
+        list(loaded.speakers or [None])
+    check_speakable(sentences, loaded)
     recogniser = intelligibility.shared_recogniser()
     records: list[dict[str, Any]] = []
-    total = len(names) * len(texts)
+    total = len(names) * len(sentences)
     for name in names:
-        for number, text in enumerate(texts, 1):
-            spoken = synthesize(model, manifest, text, speaker=name, seed=seed, render=render)
+        for number, text in enumerate((sentence.text for sentence in sentences), 1):
+            spoken = synthesize(loaded, text, speaker=name, seed=seed, render=render)
             heard = recogniser.score(spoken.wav, spoken.sample_rate, text)
-            utterance_id = f"{name}_{number:03d}" if name else f"{number:03d}"
+            utterance_id = f"{file_stem(name)}_{number:03d}" if name else f"{number:03d}"
             if audio_dir is not None:
                 save_wav(Path(audio_dir) / f"{utterance_id}.wav", spoken.wav, spoken.sample_rate)
             scores = alignment_metrics(spoken.alignment)
