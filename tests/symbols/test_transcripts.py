@@ -53,3 +53,21 @@ def test_bad_transcripts_are_user_errors(tmp_path, data, message):
     path.write_bytes(data)
     with pytest.raises(UserError, match=message):
         read_transcripts(path)
+
+
+@pytest.mark.parametrize("inside", ["\u2028", "\x0c", "\x0b", "\x85", "\x1e"])
+def test_line_separators_inside_a_sentence_stay_in_its_line(tmp_path, inside):
+    path = tmp_path / "t.csv"
+    path.write_text(f"u1|Hello{inside}world\nu2|Fine\r\nu3|Third\ru4|x|y\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"t.csv:4: 3 pipe-separated columns, but the first line has 2"):
+        read_transcripts(path)
+    path.write_text(f"u1|Hello{inside}world\n{inside}\nu2|Fine\n", encoding="utf-8")
+    t = read_transcripts(path)
+    assert [(u.id, u.text) for u in t.utterances] == [("u1", f"Hello{inside}world"), ("u2", "Fine")]
+
+
+def test_a_bad_byte_is_reported_on_the_line_an_editor_shows(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"u1|a\xe2\x80\xa8b\ru2|c\r\nu3|\xff\n")  # U+2028 in line 1, a bare CR ends it
+    with pytest.raises(UserError, match=r"t.csv:3: not valid UTF-8"):
+        read_transcripts(path)

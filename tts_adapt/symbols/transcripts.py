@@ -15,19 +15,18 @@ The utterance id is the first column as written (an id, or the audio path).
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import Sequence
 
 from tts_adapt.errors import UserError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aiff", ".sph", ".sln16", ".g722", ".raw")
 _SPEAKER_RE = re.compile(r"^\S{1,40}$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -51,31 +50,36 @@ def _looks_like_audio(value: str) -> bool:
     return value.lower().endswith(AUDIO_EXTENSIONS) or "/" in value
 
 
-def is_multispeaker(first: pd.Series, second: pd.Series) -> bool:
+def is_multispeaker(first: Sequence[str], second: Sequence[str]) -> bool:
     """The 3-column rule: audio paths in column 1 and speaker-like names in column 2, on every line."""
-    return bool(first.map(_looks_like_audio).all() and second.map(lambda s: bool(_SPEAKER_RE.match(s))).all())
+    return all(map(_looks_like_audio, first)) and all(_SPEAKER_RE.match(s) for s in second)
 
 
 def _decode(data: bytes, source: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = len(_LINE_BREAK_BYTES.split(data[: exc.start]))
         raise UserError(f"{source}:{line}: not valid UTF-8 (byte {exc.start})") from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _check_columns(text: str, source: str) -> None:
-    """Every line must have as many columns as the first: name the first one that does not."""
-    expected = None
-    for number, line in enumerate(text.splitlines(), start=1):
+def _rows(text: str, source: str) -> list[list[str]]:
+    """The pipe-separated columns of every non-blank line; name the first line whose count differs.
+
+    Lines end where a CSV reader ends them (``\\n``, ``\\r\\n``, ``\\r``): a form feed or a U+2028 line
+    separator pasted into a sentence stays inside its line (``str.splitlines`` would split there and
+    report a wrong column count on a line number that exists in no editor)."""
+    rows: list[list[str]] = []
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if not line.strip():
             continue
-        found = line.count("|") + 1
-        if expected is None:
-            expected = found
-        elif found != expected:
-            raise UserError(f"{source}:{number}: {found} pipe-separated columns, but the first line has {expected}")
+        row = line.split("|")
+        if rows and len(row) != len(rows[0]):
+            raise UserError(f"{source}:{number}: {len(row)} pipe-separated columns, but the first line has "
+                            f"{len(rows[0])}")
+        rows.append(row)
+    return rows
 
 
 def read_transcripts(path: str | os.PathLike) -> Transcripts:
@@ -86,23 +90,15 @@ def read_transcripts(path: str | os.PathLike) -> Transcripts:
     text = _decode(path.read_bytes(), str(path))
     if not text.strip():
         raise UserError(f"{path}: the transcripts file is empty")
-    _check_columns(text, str(path))
-    frame = pd.read_csv(io.StringIO(text), sep="|", header=None, quoting=csv.QUOTE_NONE, dtype=str,
-                        keep_default_na=False, skip_blank_lines=True)
-    columns = frame.shape[1]
+    rows = _rows(text, str(path))
+    columns = len(rows[0])
     if columns == 2:
-        form, ids, texts, speakers = "id_text", frame[0], frame[1], None
-    elif columns == 3 and is_multispeaker(frame[0], frame[1]):
-        form, ids, texts, speakers = "multispeaker", frame[0], frame[2], frame[1]
+        form, utterances = "id_text", [Utterance(i, t) for i, t in rows]
+    elif columns == 3 and is_multispeaker([r[0] for r in rows], [r[1] for r in rows]):
+        form, utterances = "multispeaker", [Utterance(audio, t, speaker) for audio, speaker, t in rows]
     elif columns == 3:
-        form, ids = "ljspeech", frame[0]
-        texts = frame[2].where(frame[2] != "", frame[1])
-        speakers = None
+        form, utterances = "ljspeech", [Utterance(i, normalized or raw) for i, raw, normalized in rows]
     else:
         raise UserError(f"{path}: {columns} pipe-separated columns; expected id|text, "
                         "id|text|normalized_text or audio|speaker|text")
-    utterances = tuple(
-        Utterance(i, t, None if speakers is None else speakers.iloc[n])
-        for n, (i, t) in enumerate(zip(ids, texts))
-    )
-    return Transcripts(str(path), form, utterances)
+    return Transcripts(str(path), form, tuple(utterances))
