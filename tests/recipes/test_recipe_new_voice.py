@@ -101,6 +101,30 @@ def test_data_without_audio_is_refused(voice, tmp_path, capsys):
     assert code == 2 and "no such metadata file" in err
 
 
+def test_audio_outside_the_folder_is_refused_without_naming_a_flag_new_voice_lacks(voice, tmp_path, capsys):
+    metadata = voice / "metadata.csv"
+    metadata.write_text("utt1|Hello.\n../elsewhere/utt2|Out of reach.\n", encoding="utf-8")
+    code, out, err = _new_voice(capsys, "myvoice", "--metadata", metadata, "--wavs", voice / "wavs",
+                                "--output", tmp_path)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "'../elsewhere/utt2' lies outside" in err and "--wavs" in err and "--allow-outside-audio" not in err
+    assert not (tmp_path / "myvoice").exists()
+
+
+def test_paths_holding_the_template_placeholders_are_kept_as_they_are(tmp_path, capsys):
+    data = tmp_path / "@NAME@ and @WAVS@"
+    (data / "wavs").mkdir(parents=True)
+    (data / "metadata.csv").write_text("utt1|Hello there.\n", encoding="utf-8")
+    sf.write(data / "wavs" / "utt1.wav", np.zeros(8000, dtype=np.float32), 16000)
+    assert _new_voice(capsys, "myvoice", "--metadata", data / "metadata.csv", "--wavs", data / "wavs",
+                      "--output", tmp_path / "recipes")[0] == 0
+    run = tmp_path / "recipes" / "myvoice" / "run.sh"
+    settings = subprocess.run(["bash", "-c", 'eval "$(sed -n "/^recipe=/,/^wavs=/p" "$1")"; '
+                               'printf "%s\\n" "$recipe" "$metadata" "$wavs"', "-", str(run)],
+                              capture_output=True, text=True, check=True).stdout.splitlines()
+    assert settings == ["myvoice", str(data / "metadata.csv"), str(data / "wavs")]
+
+
 def test_default_location_is_the_toolkits_recipes_folder():
     from tts_adapt.cli.new_voice import toolkit_recipes_dir
 

@@ -31,6 +31,7 @@ examples:
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 PLACEHOLDERS = ("@NAME@", "@METADATA@", "@WAVS@")
+_PLACEHOLDER = re.compile('"(' + "|".join(PLACEHOLDERS) + ')"|@NAME@')  # quoted, or the name bare
 COMMON_LINE = re.compile(r'^common="\$\(dirname "\$0"\)/\.\./common"', re.MULTILINE)
 
 
@@ -58,27 +59,34 @@ def toolkit_recipes_dir() -> Path:
 
 
 def fill_template(text: str, name: str, metadata: Path, wavs: Path, common: str) -> str:
-    """The template's run.sh with the voice filled in (values shell-quoted)."""
-    text = text.replace('"@METADATA@"', shlex.quote(str(metadata))).replace('"@WAVS@"', shlex.quote(str(wavs)))
-    text = text.replace('"@NAME@"', shlex.quote(name)).replace("@NAME@", name)
+    """The template's run.sh with the voice filled in (values shell-quoted).
+
+    One pass over the template: a filled-in value is never searched again, so a path that
+    itself holds ``@NAME@`` stays as it is. Only the name (a safe word) may appear unquoted."""
+    left = [p for p in PLACEHOLDERS if p in _PLACEHOLDER.sub("", text)]
+    if left:
+        raise UserError(f"recipe template holds {', '.join(left)} where it cannot be filled in (quote it)")
+    values = {"@NAME@": name, "@METADATA@": str(metadata), "@WAVS@": str(wavs)}
+    text = _PLACEHOLDER.sub(lambda m: shlex.quote(values[m[1]]) if m[1] else name, text)
     if common:
         text = COMMON_LINE.sub(lambda _: f"common={shlex.quote(common)}", text, count=1)
-    left = [p for p in PLACEHOLDERS if p in text]
-    if left:
-        raise UserError(f"recipe template still holds {', '.join(left)} after filling it in")
     return text
 
 
 def scaffold_recipe(name: str, metadata: Path, wavs: Path, output: Path | None = None) -> Scaffold:
     """Copy the template to OUTPUT/NAME (default: the toolkit's recipes/NAME), filled in for this voice."""
-    from tts_adapt.corpus.metadata import read_metadata
+    from tts_adapt.corpus.metadata import AudioOutsideFolder, read_metadata
     from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir
 
     if not NAME_PATTERN.fullmatch(name):
         raise UserError(f"voice name {name!r}: use lowercase letters, digits, '-' and '_' (it names exp/{name}/)")
     recipes = toolkit_recipes_dir()
     metadata, wavs = metadata.expanduser().resolve(), wavs.expanduser().resolve()
-    items = read_metadata(metadata, wavs, speaker=name)
+    try:
+        items = read_metadata(metadata, wavs, speaker=name)
+    except AudioOutsideFolder as exc:  # the recipe's prepare stage reads audio from --wavs only
+        raise UserError(f"{exc.metadata}: audio {exc.audio!r} lies outside {wavs} (absolute, or '..'); "
+                        "a voice recipe reads its audio from --wavs only: put the files there") from None
     if not items:
         raise UserError(f"{metadata}: no utterances")
     missing = [item.id for item in items if not item.audio.is_file()]

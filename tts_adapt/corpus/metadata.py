@@ -80,10 +80,19 @@ def read_metadata(
     return [_ljspeech_item(u.id, u.text, wavs, speaker) for u in transcripts.utterances]
 
 
+class AudioOutsideFolder(UserError):
+    """Metadata names audio by an absolute path or climbs out with ``..``; callers without
+    ``--allow-outside-audio`` (new-voice) say what their user can do instead."""
+
+    def __init__(self, metadata: Path, audio: str) -> None:
+        self.metadata, self.audio = metadata, audio
+        super().__init__(f"{metadata}: audio {audio!r} lies outside the audio folder (absolute, or '..'); "
+                         "pass --allow-outside-audio if that is meant")
+
+
 def _check_inside(audio: str, metadata: Path) -> None:
     if os.path.isabs(audio) or ".." in Path(audio).parts:
-        raise UserError(f"{metadata}: audio {audio!r} lies outside the audio folder (absolute, or '..'); "
-                        "pass --allow-outside-audio if that is meant")
+        raise AudioOutsideFolder(metadata, audio)
 
 
 def _ljspeech_item(name: str, text: str, wavs: Path, speaker: str) -> MetadataItem:
