@@ -49,6 +49,11 @@ parse_options() {
   done
   [[ "$stage" =~ ^[0-9]+$ && "$stop_stage" =~ ^[0-9]+$ ]] \
     || { echo "--stage and --stop-stage take stage numbers" >&2; exit 2; }
+  # --recipe names exp/<recipe>/, which stages clear and rewrite: '..' or a path would aim them at
+  # the folder the recipe runs in (a stage's fresh_dir "$exp/symbols" deleted ./symbols).
+  [[ "${recipe-x}" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ ]] \
+    || { echo "--recipe takes a plain name (letters, digits, '.', '_', '-'; it names exp/<recipe>/), got '$recipe'" >&2
+         exit 2; }
 }
 
 _set_option() {

@@ -43,10 +43,10 @@ stage_prepare() {
 yaml.safe_dump({"audio": json.load(open(sys.argv[1]))["audio"]}, open(sys.argv[2], "w"))' \
     "$pretrained/manifest.json" "$exp/audio.yaml"
   tts-adapt prepare --metadata "$metadata" --wavs "$wavs" --output "$exp/prepared" \
-    --speaker "$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)"
+    --speaker="$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)"
   if [[ -n "$heldout_metadata" ]]; then  # the held-out recordings, features made alike, never trained on
     tts-adapt prepare --metadata "$heldout_metadata" --wavs "$reference_audio" --output "$exp/prepared_heldout" \
-      --speaker "$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)" \
+      --speaker="$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)" \
       --min-seconds 0 --max-seconds 60
   fi
 }
@@ -83,7 +83,7 @@ stage_adapt() {
   fresh_dir "$exp/adapted"
   local speaker
   speaker=$(folded_speaker)
-  local args=("$pretrained" --output "$exp/adapted" --symbols "$symbols" --fold-speaker "$speaker")
+  local args=("$pretrained" --output "$exp/adapted" --symbols "$symbols" --fold-speaker="$speaker")
   tts-adapt adapt "${args[@]}" --dry-run --format json > "$exp/adapt_plan.json"
   tts-adapt adapt "${args[@]}" --dry-run | tee "$exp/adapt_plan.txt"
   tts-adapt adapt "${args[@]}"
@@ -94,7 +94,7 @@ stage_adapt() {
 stage_verify() {
   need_pretrained
   local status=0
-  tts-adapt verify "$pretrained" "$exp/adapted" --speaker "$(folded_speaker)" --format json \
+  tts-adapt verify "$pretrained" "$exp/adapted" --speaker="$(folded_speaker)" --format json \
     > "$exp/verify.json" || status=$?
   cat "$exp/verify.json"
   return "$status"
@@ -152,7 +152,7 @@ stage_samples() {
       [[ $model == after ]] && checkpoint=$exp/finetune
       mkdir -p "$exp/samples/$model"
       echo "$model fine-tuning: $id: $text"
-      tts-adapt synthesize "$checkpoint" --text "$text" --seed 0 --vocoder "$(vocoder_of "$model")" \
+      tts-adapt synthesize "$checkpoint" --text="$text" --seed 0 --vocoder "$(vocoder_of "$model")" \
         --output "$exp/samples/$model/$id.wav" \
         --mel-output "$exp/samples/$model/$id.npy" --alignment-output "$exp/samples/$model/$id.png"
     done
@@ -179,7 +179,7 @@ print(sys.argv[2] + ":", "MCD {mcd:.2f} dB, focus {focus:.2f}".format(**report["
 stage_report() {
   fresh_dir "$exp/report"
   python "$REPO_ROOT/recipes/common/make_report.py" --exp "$exp" --output "$exp/report" \
-    --title "$recipe" --about "$about"
+    --title="$recipe" --about="$about"
 }
 
 run_voice_stages() {

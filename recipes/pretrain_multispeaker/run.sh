@@ -93,7 +93,7 @@ for name, value in heard["by_speaker"].items():
     for speaker in $speakers; do
       mkdir -p "$exp/check/$speaker"
       echo "$speaker $i: $text"
-      tts-adapt synthesize "$exp/train" --text "$text" --speaker "$speaker" --seed 0 \
+      tts-adapt synthesize "$exp/train" --text="$text" --speaker="$speaker" --seed 0 \
         --output "$exp/check/$speaker/heldout$i.wav" \
         --mel-output "$exp/check/$speaker/heldout$i.npy" \
         --alignment-output "$exp/check/$speaker/heldout$i.png"

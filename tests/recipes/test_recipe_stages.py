@@ -141,6 +141,14 @@ def test_unknown_option_and_help(recipe):
     assert helped.returncode == 0 and "A dummy recipe for the tests." in helped.stdout
 
 
+@pytest.mark.parametrize("name", ["..", ".", "../x", "a/b", "", "-x"])
+def test_the_recipe_name_is_a_plain_name_never_a_path(recipe, name):
+    (recipe.work / "symbols").mkdir(parents=True)
+    refused = recipe("--recipe", name)
+    assert refused.returncode == 2 and "--recipe takes a plain name" in refused.stderr
+    assert sorted(p.name for p in recipe.work.iterdir()) == ["symbols"]  # nothing made, nothing removed
+
+
 def _up_to_date(tmp_path: Path, *args: str) -> bool:
     script = f". {RECIPES / 'common' / 'stages.sh'}; up_to_date \"$@\""
     env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path)}
