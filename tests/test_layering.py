@@ -1,5 +1,5 @@
-"""Imports run one way: foundations, then audio, symbols and checkpoints, then corpus, model and vocoder, then the three
-jobs (surgery, training, evaluation, which never import each other), then the command line.
+"""Imports run one way: foundations, then audio and symbols, the manifest, checkpoints, then corpus, model and
+vocoder, then the three jobs (surgery, training, evaluation, which never import each other), then the command line.
 
 A module may import from its own package or from a lower layer only. Read from the source
 (every ``import`` statement, top-level or inside a function), so a lazy import cannot hide a
@@ -18,10 +18,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tts_adapt"
 LAYERS = [
     {"__init__", "errors", "tfquiet", "testing"},
     {"fsutil", "configfields", "speakers", "htmlpage"},
+    {"audio", "symbols"},
     {"manifest"},
-    {"audio", "symbols", "checkpoint"},
+    {"checkpoint"},
     {"corpus", "model", "vocoder"},
-    {"surgery", "training", "evaluation"},
+    {"surgery", "importing", "training", "evaluation"},
     {"cli"},
     {"__main__"},
 ]

@@ -44,10 +44,11 @@ def audio_dict() -> dict:
 
 def save_model(directory: Path, model, symbols=SYMBOLS, speakers=SPEAKERS) -> Path:
     from tts_adapt.checkpoint.own import save_checkpoint
-    from tts_adapt.manifest import new_manifest
+    from tts_adapt.audio.config import AudioConfig
+    from tts_adapt.manifest import Manifest
 
-    manifest = new_manifest(symbols=list(symbols), speakers=list(speakers), layout=model.layout().to_dict(),
-                            model=model.config.to_dict(), audio=audio_dict())
+    manifest = Manifest(symbols=tuple(symbols), speakers=tuple(speakers), layout=model.layout().to_dict(),
+                        model=model.config.to_dict(), audio=AudioConfig.from_dict(audio_dict()))
     save_checkpoint(directory, model, None, 0, manifest)
     return directory
 

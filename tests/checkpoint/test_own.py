@@ -7,7 +7,8 @@ from tiny_model import N_SPEAKERS, N_SYMBOLS, TINY, make_batch
 from tts_adapt.checkpoint.own import restore_checkpoint, save_checkpoint
 from tts_adapt.checkpoint.own_keys import slot_key
 from tts_adapt.errors import UserError
-from tts_adapt.manifest import new_manifest, read_manifest
+from tts_adapt.audio.config import AudioConfig
+from tts_adapt.manifest import Manifest, read_manifest
 from tts_adapt.model.loading import load_model
 from tts_adapt.model.tacotron import Tacotron
 
@@ -30,8 +31,8 @@ def trained(n_speakers=N_SPEAKERS, steps=2):
 
 
 def manifest(model, speakers=SPEAKERS):
-    return new_manifest(symbols=SYMBOLS, speakers=speakers, layout=model.layout().to_dict(),
-                        model=model.config.to_dict())
+    return Manifest(symbols=tuple(SYMBOLS), speakers=tuple(speakers), layout=model.layout().to_dict(),
+                    model=model.config.to_dict(), audio=AudioConfig(n_mels=model.config.n_mels))
 
 
 def test_round_trip_is_exact_including_adam_slots(tmp_path):
@@ -42,7 +43,7 @@ def test_round_trip_is_exact_including_adam_slots(tmp_path):
     kernel = "tacotron/encoder/conv_0/kernel"
     assert {kernel, slot_key(kernel, "m"), slot_key(kernel, "v"), "optimizer/iterations",
             "tacotron/encoder/batch_norm_0/moving_mean"} <= set(keys)
-    assert read_manifest(tmp_path)["step"] == 2 and read_manifest(tmp_path)["dialect"] == "own"
+    assert read_manifest(tmp_path).step == 2 and read_manifest(tmp_path).dialect == "own"
 
     restored, fresh = Tacotron(TINY, N_SYMBOLS, N_SPEAKERS), keras.optimizers.Adam(1e-2)
     assert restore_checkpoint(tmp_path, restored, fresh).optimizer_restored
@@ -67,8 +68,9 @@ def test_keeps_the_last_k_and_state_file_lists_them(tmp_path):
 def test_load_model_builds_from_the_manifest(tmp_path):
     model, optimizer = trained(steps=1)
     save_checkpoint(tmp_path, model, optimizer, 1, manifest(model))
-    loaded, loaded_manifest = load_model(tmp_path)
-    assert loaded.n_speakers == N_SPEAKERS and loaded_manifest["symbols"] == SYMBOLS
+    restored = load_model(tmp_path)
+    loaded = restored.model
+    assert loaded.n_speakers == N_SPEAKERS and list(restored.manifest.symbols) == SYMBOLS
     batch = make_batch()
     np.testing.assert_array_equal(model(batch)["mel_post"].numpy(), loaded(batch)["mel_post"].numpy())
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from recipe_modules import RECIPES, load
 
 from tts_adapt.symbols.frontend import clean_text, unencodable_chars
-from tts_adapt.symbols.table import load_symbol_table
+from tts_adapt.manifest import load_symbol_table
 
 transcripts = load("allison/local/transcripts.py")
 make_data = load("allison/local/make_data.py")

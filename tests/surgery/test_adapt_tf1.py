@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tts_adapt.manifest import read_manifest
 from tts_adapt.testing import toy_tacotron as toy
 from cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 
@@ -120,18 +121,18 @@ def test_sharded_source(tmp_path, capsys, tf1_sharded_source, layouts, tables):
 
 def test_manifest_accounts_for_every_key(tmp_path, capsys, tf1_source, layouts, tables):
     adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--fold-speaker", "1")
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest = read_manifest(tmp_path / "out")
     source_keys = set(tf.train.load_checkpoint(str(tf1_source)).get_variable_to_shape_map())
-    actions = manifest["adaptation"]["actions"]
+    actions = manifest.adaptation["actions"]
     assert {a["key"] for a in actions} == source_keys
     assert len(actions) == len(source_keys)
-    assert manifest["symbols"] == NEW_SYMBOLS and manifest["speakers"] == []
-    assert manifest["adaptation"]["source_symbols"] == OLD_SYMBOLS
-    assert manifest["adaptation"]["folded_speaker"]["id"] == 1
-    assert manifest["dialect"] == "tf1" and manifest["layout"]["sites"] == []
-    for name, digest in manifest["adaptation"]["source"]["files"].items():
+    assert list(manifest.symbols) == NEW_SYMBOLS and manifest.speakers == ()
+    assert manifest.adaptation["source_symbols"] == OLD_SYMBOLS
+    assert manifest.folded_speaker["id"] == 1
+    assert manifest.dialect == "tf1" and manifest.layout["sites"] == []
+    for name, digest in manifest.adaptation["source"]["files"].items():
         assert hashlib.sha256((tf1_source / name).read_bytes()).hexdigest() == digest
-    assert len(manifest["adaptation"]["source"]["files"]) == 2  # index + one data shard
+    assert len(manifest.adaptation["source"]["files"]) == 2  # index + one data shard
 
 
 def test_dry_run_writes_nothing_and_json_plan_lists_every_key(tmp_path, capsys, tf1_source, layouts, tables):

@@ -109,7 +109,7 @@ def test_adapt_fold_auto_folds_the_first_ranked(world, capsys, tmp_path):
                             "--fold-speaker", "auto", "--data", root / "prepared"], capsys)
     assert code == 0, err
     assert f"nearest pretrained speaker is {SPEAKERS[TRUE_SPEAKER]}" in err
-    folded = read_manifest(tmp_path / "adapted")["adaptation"]["folded_speaker"]
+    folded = read_manifest(tmp_path / "adapted").folded_speaker
     assert folded["id"] == TRUE_SPEAKER and folded["name"] == SPEAKERS[TRUE_SPEAKER]
 
 
@@ -118,7 +118,7 @@ def test_the_python_api_folds_auto_as_the_cli_does(world, tmp_path):
 
     root = world["root"]
     adapt(root / "src", tmp_path / "adapted", None, fold_speaker="auto", data=root / "prepared")
-    assert read_manifest(tmp_path / "adapted")["adaptation"]["folded_speaker"]["id"] == TRUE_SPEAKER
+    assert read_manifest(tmp_path / "adapted").folded_speaker["id"] == TRUE_SPEAKER
     with pytest.raises(UserError, match="auto needs --data"):
         adapt(root / "src", tmp_path / "other", None, fold_speaker="auto")
 

@@ -116,14 +116,14 @@ def test_a_fold_missing_at_any_one_site_is_caught(source, capsys, tmp_path, site
     from tts_adapt.checkpoint.own import save_checkpoint
     from tts_adapt.model.loading import load_model
 
-    model, manifest = load_model(adapted(source, capsys, "1"))
-    source_model, source_manifest = load_model(source / "src")
-    sites = source_manifest["layout"]["sites"]
+    loaded, source_loaded = load_model(adapted(source, capsys, "1")), load_model(source / "src")
+    model, manifest, source_model = loaded.model, loaded.manifest, source_loaded.model
+    sites = source_loaded.manifest.layout["sites"]
     assert len(sites) == 5
     bias = sites[site]["fold_into"]
     unfolded = {v.path: v for v in source_model.variables}[bias].numpy()
     {v.path: v for v in model.variables}[bias].assign(unfolded)
-    save_checkpoint(tmp_path / "broken", model, None, manifest["step"], manifest)
+    save_checkpoint(tmp_path / "broken", model, None, manifest.step, manifest)
     code, result, _ = verify(capsys, source / "src", tmp_path / "broken")
     assert code == 1 and result["max_rel_diff"] > 1e-3, bias
 

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from tts_adapt.cli.main import main
-from tts_adapt.manifest import new_manifest, write_manifest
-from tts_adapt.symbols.table import load_symbol_table
+from tts_adapt.manifest import Manifest, write_manifest
+from tts_adapt.manifest import load_symbol_table
 
 from symbols_testdata import NEW, OLD, write_lines
 
@@ -34,7 +34,7 @@ def test_compare_prints_the_report(capsys, tables):
 
 
 def test_compare_reads_a_checkpoint_manifest(capsys, tmp_path, tables):
-    write_manifest(tmp_path / "ckpt", new_manifest(symbols=OLD))
+    write_manifest(tmp_path / "ckpt", Manifest(symbols=tuple(OLD)))
     code, out, _ = run(capsys, "symbols", "compare", str(tmp_path / "ckpt"), str(tables[1]), "--format", "json")
     assert code == 0
     assert json.loads(out)["summary"]["removed"] == 2
@@ -157,7 +157,7 @@ def test_a_phoneme_model_given_as_table_brings_its_front_end(capsys, tmp_path):
 
     transcripts = write_lines(tmp_path / "t.csv", ["a|The cat sat.", "b|Those cats."])
     phonemes = sorted(set(clean_text("The cat sat. Those cats.", ["phonemes"])))
-    write_manifest(tmp_path / "model", new_manifest(symbols=phonemes, cleaners=["phonemes"]))
+    write_manifest(tmp_path / "model", Manifest(symbols=tuple(phonemes), cleaners=("phonemes",)))
     code, out, _ = run(capsys, "symbols", "suggest", "--transcripts", str(transcripts), "--base",
                        str(tmp_path / "model"), "--format", "json")
     assert code == 0 and json.loads(out)["symbols"] == phonemes  # nothing appended: every phoneme is there

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tts_adapt.errors import UserError
-from tts_adapt.manifest import new_manifest, write_manifest
-from tts_adapt.symbols.table import format_table_text, load_symbol_table
+from tts_adapt.manifest import Manifest, write_manifest
+from tts_adapt.manifest import load_symbol_table
+from tts_adapt.symbols.table import format_table_text
 
 symbol = st.text(st.characters(codec="utf-8", blacklist_characters="\n\r"), min_size=1, max_size=4).map(
     lambda s: unicodedata.normalize("NFC", s)
@@ -64,7 +65,7 @@ def test_bad_table_files_name_the_line(tmp_path, data, message):
 
 
 def test_table_from_checkpoint_directory_prefix_and_index(tmp_path):
-    write_manifest(tmp_path, new_manifest(symbols=["_", "a", " "]))
+    write_manifest(tmp_path, Manifest(symbols=("_", "a", " ")))
     (tmp_path / "ckpt-5.index").write_bytes(b"")
     for given_path in (tmp_path, tmp_path / "ckpt-5", tmp_path / "ckpt-5.index"):
         assert load_symbol_table(given_path).to_list() == ["_", "a", " "]

@@ -99,8 +99,9 @@ def test_distributed_two_workers_train_together_and_the_chief_checkpoint_restore
     assert "2 replicas on 2 workers (this is worker 0, the chief)" in results[0][1]  # the chief's log says so
     assert sorted(p.name for p in output.glob("ckpt-*.index")) == ["ckpt-3.index"]  # written once, by the chief
     assert list(scratch.iterdir()) == []  # the other worker cleaned its scratch output
-    model, manifest = load_model(output)  # restores on one device
-    assert manifest["step"] == 3 and model.n_speakers == 2
+    loaded = load_model(output)  # restores on one device
+    model = loaded.model
+    assert loaded.manifest.step == 3 and model.n_speakers == 2
     resumed = subprocess.run([sys.executable, "-m", "tts_adapt", "train", "--data", str(prepared), "--output",
                               str(output), "--steps", "5", "--val-every", "1000"], capture_output=True, text=True,
                              env=ENV, timeout=300)

@@ -43,10 +43,10 @@ def test_finetune_starts_from_the_adapted_checkpoint_and_leaves_it_alone(adapted
     assert sorted(p.name for p in exp.glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
     assert sorted((p.name, p.stat().st_mtime_ns) for p in outputs["keep"].iterdir()) == before
     manifest = read_manifest(exp)
-    assert manifest["speakers"] == [] and manifest["symbols"][-1] == "z"
-    assert manifest["adaptation"]["folded_speaker"] and manifest["training"]["kind"] == "finetune"
-    assert manifest["training"]["optimizer_state"] == "restored"
-    model, _ = load_model(exp)
+    assert manifest.speakers == () and manifest.symbols[-1] == "z"
+    assert manifest.folded_speaker and manifest.run_kind == "finetune"
+    assert manifest.training["optimizer_state"] == "restored"
+    model = load_model(exp).model
     assert model.n_speakers == 0 and model.n_symbols == 10
 
 
@@ -72,7 +72,7 @@ def test_finetune_from_a_reset_optimizer_and_with_frozen_parts(adapted, tmp_path
         np.testing.assert_array_equal(start.get_tensor(key), end.get_tensor(key))
     key = "tacotron/decoder/decoder_lstm/kernel"
     assert not np.array_equal(start.get_tensor(key), end.get_tensor(key))
-    assert read_manifest(exp)["training"]["optimizer_state"] == "fresh"
+    assert read_manifest(exp).training["optimizer_state"] == "fresh"
 
 
 def test_finetune_errors_are_one_line(adapted, tmp_path, capsys):

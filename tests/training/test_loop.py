@@ -66,9 +66,9 @@ def test_train_writes_a_run(trained_run):
     assert tf.train.latest_checkpoint(str(exp)).endswith("ckpt-4")
     assert sorted(p.name for p in exp.glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
     manifest = read_manifest(exp)
-    assert manifest["speakers"] == ["ann", "bob"] and manifest["symbols"] == list("abcdefgh ")
-    assert manifest["step"] == 4 and manifest["model"]["n_mels"] == 8 and len(manifest["layout"]["sites"]) == 5
-    assert manifest["cleaners"] == ["basic"] and manifest["training"]["config"]["batch_size"] == 4
+    assert manifest.speakers == ("ann", "bob") and manifest.symbols == tuple("abcdefgh ")
+    assert manifest.step == 4 and manifest.model["n_mels"] == 8 and len(manifest.layout["sites"]) == 5
+    assert manifest.cleaners == ("basic",) and manifest.training["config"]["batch_size"] == 4
     with (exp / "metrics.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [r["step"] for r in rows if r["loss"]] == ["4"]  # log_every 10, and the last step
@@ -89,7 +89,7 @@ def test_a_rerun_resumes_where_the_run_stopped(prepared, trained_run, tmp_path, 
     assert code == 0, err
     resumed = json.loads(out)
     assert (resumed["steps_run"], resumed["step"]) == (2, 6)
-    assert read_manifest(exp)["training"]["config"]["steps"] == 6
+    assert read_manifest(exp).training["config"]["steps"] == 6
     code, out, _ = run_cli([*common, "--steps", "6"], capsys)
     assert code == 0 and json.loads(out)["steps_run"] == 0
 

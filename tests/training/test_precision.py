@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from tiny_model import N_SPEAKERS, N_SYMBOLS, TINY, make_batch
 from tts_adapt.checkpoint.own import restore_checkpoint, save_checkpoint
+from tts_adapt.manifest import Manifest
 from tts_adapt.model.tacotron import Tacotron
 from tts_adapt.training.config import TrainingConfig
 from tts_adapt.training.distribute import set_precision
@@ -45,7 +46,7 @@ def test_a_mixed_precision_run_trains_and_restores_in_float32(policy, precision,
     losses = [float(step(batch, tf.constant(1e-3), tf.constant(1.0))["loss"]) for _ in range(5)]
     assert all(np.isfinite(losses)) and losses[-1] < losses[0]
     assert any(not np.array_equal(b, v.numpy()) for b, v in zip(before, model.trainable_variables))
-    save_checkpoint(tmp_path, model, optimizer, 5, {"format": "test"})
+    save_checkpoint(tmp_path, model, optimizer, 5, Manifest())
 
     policy("float32")
     restored = Tacotron(STILL, N_SYMBOLS, N_SPEAKERS)

@@ -36,7 +36,7 @@ def test_synthesis_writes_a_wav_and_is_deterministic(checkpoint, tmp_path, capsy
     assert runs[0]["frames"] <= 0.2 * 16000 / 200 + 3 and runs[0]["speaker"] is None
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
     assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert read_manifest(checkpoint)["speakers"] == [] and read_manifest(checkpoint)["layout"]["sites"] == []
+    assert read_manifest(checkpoint).speakers == () and read_manifest(checkpoint).layout["sites"] == []
 
 
 @pytest.mark.parametrize("args, message", [
@@ -51,13 +51,13 @@ def test_synthesis_errors_are_one_line(checkpoint, tmp_path, capsys, args, messa
 
 
 def test_speakers_resolve_by_name_or_id():
-    manifest = {"speakers": ["ann", "bob", "7"]}
-    assert speaker_of(manifest, None) == (0, "ann")
-    assert speaker_of(manifest, "bob") == (1, "bob")
-    assert speaker_of(manifest, "1") == (1, "bob")
-    assert speaker_of(manifest, "7") == (2, "7")  # a name wins over an id
+    speakers = ("ann", "bob", "7")
+    assert speaker_of(speakers, None) == (0, "ann")
+    assert speaker_of(speakers, "bob") == (1, "bob")
+    assert speaker_of(speakers, "1") == (1, "bob")
+    assert speaker_of(speakers, "7") == (2, "7")  # a name wins over an id
     with pytest.raises(UserError, match="speaker id 3 out of range.*0..2"):
-        speaker_of(manifest, "3")
+        speaker_of(speakers, "3")
 
 
 @pytest.mark.parametrize("outputs, message", [

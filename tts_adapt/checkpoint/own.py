@@ -29,7 +29,7 @@ from tts_adapt.checkpoint.paths import data_files, resolve_checkpoint
 from tts_adapt.checkpoint.writer import write_checkpoint_state
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import sync
-from tts_adapt.manifest import write_manifest
+from tts_adapt.manifest import Manifest, write_manifest
 
 PREFIX_STEM = "ckpt"
 ADAM_SLOTS = ("m", "v")
@@ -83,7 +83,7 @@ def _state_paths(directory: Path) -> list[str]:
     return [Path(p).name for p in state.all_model_checkpoint_paths]
 
 
-def save_checkpoint(directory: str | os.PathLike, model, optimizer, step: int, manifest: dict[str, Any],
+def save_checkpoint(directory: str | os.PathLike, model, optimizer, step: int, manifest: Manifest,
                     keep: int = 3) -> str:
     """Write ``directory/ckpt-<step>`` (weights, Adam slots, counter) and ``manifest.json``; return the prefix.
 
@@ -112,7 +112,7 @@ def save_checkpoint(directory: str | os.PathLike, model, optimizer, step: int, m
     finally:
         for leftover in directory.glob(temporary.name + ".*"):
             leftover.unlink()
-    write_manifest(directory, {**manifest, "dialect": "own", "step": int(step), "checkpoint": name})
+    write_manifest(directory, manifest.replace(dialect="own", step=int(step), checkpoint=name))
     names = [n for n in _state_paths(directory) if n != name] + [name]
     kept, dropped = names[-max(keep, 1):], names[:-max(keep, 1)]
     write_checkpoint_state(directory, *kept)

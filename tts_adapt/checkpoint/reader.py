@@ -13,7 +13,7 @@ from tts_adapt.checkpoint import dialects, object_graph
 from tts_adapt.checkpoint.dialects import Dialect, Grouping, TensorEntry
 from tts_adapt.checkpoint.paths import data_files, resolve_checkpoint
 from tts_adapt.errors import UserError
-from tts_adapt.manifest import read_manifest
+from tts_adapt.manifest import Manifest, read_manifest
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Checkpoint:
     dialect: Dialect
     entries: dict[str, TensorEntry]
     grouping: Grouping
-    manifest: dict[str, Any] | None
+    manifest: Manifest | None
     _reader: Any
 
     def read(self, key: str) -> np.ndarray:
@@ -111,7 +111,7 @@ def open_checkpoint(path: str | os.PathLike) -> Checkpoint:
         key: TensorEntry(key, tuple(int(d) for d in shapes[key]), dtypes[key].name) for key in sorted(shapes)
     }
     manifest = read_manifest(directory)
-    dialect = dialects.detect_dialect(entries, (manifest or {}).get("dialect"))
+    dialect = dialects.detect_dialect(entries, manifest.dialect if manifest else None)
     checkpoint = Checkpoint(prefix, directory, dialect, entries, dialects.Grouping({}, {}), manifest, reader)
     if dialect == "tf2":
         graph = checkpoint.object_graph()

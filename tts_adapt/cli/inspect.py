@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
 
 def describe(ckpt) -> dict:
-    manifest = ckpt.manifest or {}
+    manifest = ckpt.manifest
     return {
         "checkpoint": ckpt.prefix,
         "dialect": ckpt.dialect,
@@ -47,13 +47,13 @@ def describe(ckpt) -> dict:
             {"key": key, "role": role, "shape": list(e.shape), "dtype": e.dtype}
             for key, (role, e) in ckpt.grouping.others.items()
         ],
-        "manifest": None if not manifest else {
-            "symbols": manifest.get("symbols"),
-            "speakers": manifest.get("speakers"),
-            "layout": manifest.get("layout"),
-            "step": manifest.get("step"),
-            "adaptation": None if not manifest.get("adaptation") else {
-                k: manifest["adaptation"].get(k) for k in ("created", "source", "folded_speaker", "summary")},
+        "manifest": None if manifest is None else {
+            "symbols": None if manifest.symbols is None else list(manifest.symbols),
+            "speakers": list(manifest.speakers),
+            "layout": manifest.layout,
+            "step": manifest.step,
+            "adaptation": None if not manifest.adaptation else {
+                k: manifest.adaptation.get(k) for k in ("created", "source", "folded_speaker", "summary")},
         },
     }
 

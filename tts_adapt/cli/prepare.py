@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from tts_adapt.corpus.metadata import read_metadata
     from tts_adapt.corpus.prepare import DEFAULT_JOBS, PrepareOptions
     from tts_adapt.symbols.frontend import clean_text
-    from tts_adapt.symbols.table import load_symbol_table
+    from tts_adapt.manifest import load_symbol_table
 
     output = Path(args.output)
     cleaners = tuple(name.strip() for name in args.cleaners.split(",") if name.strip())

@@ -111,15 +111,15 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _cleaners(text: str | None, model: str | None) -> list[str]:
     """--cleaners; else the front-end recorded by the checkpoint given as a table; else english."""
-    from tts_adapt.manifest import read_manifest
+    from tts_adapt.manifest import DEFAULT_CLEANERS, read_manifest
     from tts_adapt.symbols.frontend import clean_text
 
     if text is None:
         folder = Path(model) if model else None
         if folder is not None and not folder.is_dir():
             folder = folder.parent if folder.parent.joinpath("manifest.json").is_file() else None
-        recorded = (read_manifest(folder) or {}).get("cleaners") if folder is not None else None
-        return list(recorded or ["english"])
+        manifest = read_manifest(folder) if folder is not None else None
+        return list(manifest.text_cleaners if manifest else DEFAULT_CLEANERS)
     names = [n.strip() for n in text.split(",") if n.strip()]
     clean_text("", names)  # validates the names before any work
     return names
@@ -148,7 +148,8 @@ def run_compare(args) -> int:
     from tts_adapt.symbols.compare import compare_tables
     from tts_adapt.symbols.mapping import load_aliases
     from tts_adapt.symbols.render import RENDERERS, render_text
-    from tts_adapt.symbols.table import escape_symbol, load_symbol_table
+    from tts_adapt.manifest import load_symbol_table
+    from tts_adapt.symbols.table import escape_symbol
     from tts_adapt.symbols.transcripts import read_transcripts
 
     if args.output:
@@ -183,7 +184,8 @@ def run_suggest(args) -> int:
     import json
 
     from tts_adapt.symbols.suggest import suggest_table
-    from tts_adapt.symbols.table import escape_symbol, format_table_text, load_symbol_table
+    from tts_adapt.manifest import load_symbol_table
+    from tts_adapt.symbols.table import escape_symbol, format_table_text
     from tts_adapt.symbols.transcripts import read_transcripts
 
     if args.output:

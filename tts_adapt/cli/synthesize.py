@@ -46,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import soundfile as sf
 
-    from tts_adapt.audio.config import AudioConfig
-    from tts_adapt.checkpoint.paths import checkpoint_files, resolve_checkpoint
+    from tts_adapt.checkpoint.paths import checkpoint_files
     from tts_adapt.cli._output import console, print_json
     from tts_adapt.errors import UserError
     from tts_adapt.fsutil import atomic_file, check_output_file, check_outputs_apart
@@ -66,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
     vocoder_folder = [args.vocoder] if args.vocoder and os.path.isdir(args.vocoder) else []
     check_outputs_apart(outputs, checkpoint_files(args.checkpoint) + vocoder_folder)
     configure_threads()
-    model, manifest = load_model(args.checkpoint)
-    render = load_renderer(args.vocoder, AudioConfig.from_dict(manifest["audio"]), args.checkpoint,
-                           resolve_checkpoint(args.checkpoint)[1])
-    result = synthesize(model, manifest, args.text, args.speaker, args.seed, args.max_seconds, render)
+    loaded = load_model(args.checkpoint)
+    render = load_renderer(args.vocoder, loaded.audio, args.checkpoint, loaded.directory)
+    result = synthesize(loaded, args.text, args.speaker, args.seed, args.max_seconds, render)
     with contextlib.ExitStack() as published:  # every output is written first, then all are renamed into place
         tmp = published.enter_context(atomic_file(args.output))
         sf.write(tmp, result.wav, result.sample_rate, subtype="PCM_16", format="WAV")

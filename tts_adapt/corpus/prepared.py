@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from tts_adapt.audio.config import AudioConfig
 from tts_adapt.errors import UserError
 
 INFO_NAME = "prepared.json"
@@ -88,13 +89,10 @@ def load_mel(prepared_dir: str | os.PathLike, item_id: str, n_mels: int) -> np.n
     return mel.astype(np.float32, copy=False)
 
 
-def check_same_features(model_audio: dict[str, Any] | None, prepared_dir: str | os.PathLike, source: str) -> None:
+def check_same_features(ours: AudioConfig | None, prepared_dir: str | os.PathLike, source: str) -> None:
     """Scores mean nothing on features made another way than the model's (sample rate, mel scale, levels)."""
-    from tts_adapt.audio.config import AudioConfig
-
-    if model_audio is None:
+    if ours is None:
         return
-    ours = AudioConfig.from_dict(model_audio)
     theirs = AudioConfig.from_dict(read_info(prepared_dir)["audio"])
     if ours.feature_fingerprint() != theirs.feature_fingerprint():
         changed = sorted(k for k, v in ours.to_dict().items() if theirs.to_dict()[k] != v)

@@ -68,31 +68,23 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     the report says why when it does not. ``vocoder``: ``griffin-lim`` or a vocoder folder (None:
     the model's default, see :func:`tts_adapt.vocoder.render.default_vocoder`).
     """
-    from tts_adapt.audio.config import AudioConfig
-    from tts_adapt.corpus.prepared import read_info
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.teacher_forcing import teacher_forced_graph
-    from tts_adapt.symbols.table import SymbolTable
 
     if max_items is not None and max_items < 1:
         raise UserError(f"--max-items must be at least 1, got {max_items}")
-    model, manifest = load_model(checkpoint)
-    config = model.config
-    audio = AudioConfig.from_dict(read_info(prepared_dir)["audio"])
-    table = SymbolTable.from_list(manifest["symbols"], f"{checkpoint} symbols")
-    check_same_features(manifest.get("audio"), prepared_dir, str(checkpoint))
-    items, skipped = load_items(prepared_dir, table, config.n_mels, split, max_items, seed,
-                                manifest.get("cleaners"))
+    loaded = load_model(checkpoint)
+    model, config, audio = loaded.model, loaded.model.config, loaded.audio
+    check_same_features(audio, prepared_dir, str(checkpoint))
+    items, skipped = load_items(prepared_dir, loaded.table, config.n_mels, split, max_items, seed, loaded.cleaners)
     speaker_of = dict(zip((item.id for item in items),
-                          resolve_speakers(items, list(manifest.get("speakers") or []), model.n_speakers, speaker)))
-    listening = intelligibility_plan(listen, manifest.get("cleaners"))
+                          resolve_speakers(items, list(loaded.speakers), model.n_speakers, speaker)))
+    listening = intelligibility_plan(listen, loaded.cleaners)
     listener = None
     if listening["scored"]:
-        from tts_adapt.checkpoint.paths import resolve_checkpoint
         from tts_adapt.vocoder.render import load_renderer
 
-        renderer = load_renderer(vocoder, AudioConfig.from_dict(manifest["audio"]), str(checkpoint),
-                                 resolve_checkpoint(checkpoint)[1])
+        renderer = load_renderer(vocoder, audio, str(checkpoint), loaded.directory)
         listener = _Listener(renderer)
         listening |= {"vocoder": renderer.name, "vocoder_note": renderer.note}
     forward = teacher_forced_graph(model)
@@ -133,8 +125,10 @@ def _score(model, item: Item, speaker: int, mel_l1: float, seed: int, audio) -> 
 
     One at a time, because the seeded prenet dropout mask of a row depends on the batch it sits in.
     """
+    from tts_adapt.model.loading import decoder_step_limit
+
     r = model.config.reduction
-    max_steps = min(model.config.max_decoder_steps, math.ceil(2 * item.mel.shape[0] / r))
+    max_steps = decoder_step_limit(model.config, reference_frames=item.mel.shape[0])
     free = model.infer(item.ids[None], [len(item.ids)], [speaker], max_steps=max_steps, seed=seed)
     decoded = int(free["mel_len"][0])  # max_steps * r when the decoder never stopped
     length = max(min(decoded, 2 * item.mel.shape[0]), 1)

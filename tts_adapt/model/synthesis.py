@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
 from tts_adapt.errors import UserError
-from tts_adapt.symbols.table import SymbolTable
+from tts_adapt.model.loading import LoadedModel, decoder_step_limit
 
 
 @dataclass
@@ -33,9 +33,9 @@ class Synthesis:
         return 0.0 if self.wav is None else self.wav.size / self.sample_rate
 
 
-def speaker_of(manifest: dict[str, Any], value: str | None) -> tuple[int, str | None]:
+def speaker_of(speakers: Sequence[str], value: str | None) -> tuple[int, str | None]:
     """(id, name) of ``value`` (see :mod:`tts_adapt.speakers`) among the model's speakers; the first when None."""
-    speakers = list(manifest.get("speakers") or [])
+    speakers = list(speakers)
     if not speakers:
         if value is not None:
             raise UserError("this is a single-speaker model; --speaker does not apply")
@@ -48,25 +48,22 @@ def speaker_of(manifest: dict[str, Any], value: str | None) -> tuple[int, str | 
     return row, speakers[row]
 
 
-def synthesize(model, manifest: dict[str, Any], text: str, speaker: str | None = None, seed: int = 0,
+def synthesize(loaded: LoadedModel, text: str, speaker: str | None = None, seed: int = 0,
                max_seconds: float | None = None,
                render: Callable[[np.ndarray], np.ndarray] | None = None) -> Synthesis:
     """Decode ``text`` free-running; ``render`` (mel [frames, n_mels] -> waveform) makes the audio, if given."""
-    from tts_adapt.audio.config import AudioConfig
     from tts_adapt.symbols.frontend import text_to_ids
 
-    audio = AudioConfig.from_dict(manifest["audio"])
-    table = SymbolTable.from_list(manifest["symbols"], "the model's symbol table")
-    ids = text_to_ids(text, table, tuple(manifest.get("cleaners") or ("english",)))
+    model, audio, table = loaded.model, loaded.audio, loaded.table
+    ids = text_to_ids(text, table, loaded.cleaners)
     if not ids:
         raise UserError("the text is empty after cleaning")
-    speaker_id, speaker_name = speaker_of(manifest, speaker)
+    speaker_id, speaker_name = speaker_of(loaded.speakers, speaker)
     r = model.config.reduction
-    max_steps = model.config.max_decoder_steps
-    if max_seconds is not None:
-        if max_seconds <= 0:
-            raise UserError("--max-seconds must be positive")
-        max_steps = max(1, math.ceil(max_seconds * audio.sample_rate / audio.hop_length / r))
+    if max_seconds is not None and max_seconds <= 0:
+        raise UserError("--max-seconds must be positive")
+    max_steps = decoder_step_limit(
+        model.config, max_frames=None if max_seconds is None else max_seconds * audio.sample_rate / audio.hop_length)
     out = model.infer(np.array([ids], np.int32), np.array([len(ids)], np.int32), np.array([speaker_id], np.int32),
                       max_steps=max_steps, seed=seed)
     frames = int(out["mel_len"][0])

@@ -12,7 +12,8 @@ from tts_adapt.surgery.apply import apply_plan
 from tts_adapt.surgery.plan import AdaptOptions, Plan, make_plan, speaker_dim_of
 from tts_adapt.surgery.speaker import choose_speaker
 from tts_adapt.symbols.mapping import load_aliases
-from tts_adapt.symbols.table import SymbolTable, load_symbol_table
+from tts_adapt.manifest import load_symbol_table
+from tts_adapt.symbols.table import SymbolTable
 
 Path_ = str | os.PathLike
 
@@ -21,8 +22,8 @@ def source_layout(checkpoint: Checkpoint, layout_path: Path_ | None) -> Layout:
     """The layout file when given, else the one the source's manifest declares."""
     if layout_path is not None:
         return load_layout(layout_path)
-    if checkpoint.manifest and "layout" in checkpoint.manifest:
-        return layout_from_dict(checkpoint.manifest["layout"], f"{checkpoint.directory}/manifest.json layout")
+    if checkpoint.manifest and checkpoint.manifest.layout is not None:
+        return layout_from_dict(checkpoint.manifest.layout, f"{checkpoint.directory}/manifest.json layout")
     raise UserError(f"{checkpoint.prefix} has no manifest describing where speaker rows live; pass --layout "
                     "(tts-adapt inspect SRC --diff TARGET proposes one)")
 
@@ -30,8 +31,8 @@ def source_layout(checkpoint: Checkpoint, layout_path: Path_ | None) -> Layout:
 def source_symbols(checkpoint: Checkpoint, symbols_path: Path_ | None) -> SymbolTable | None:
     if symbols_path is not None:
         return load_symbol_table(symbols_path)
-    if checkpoint.manifest and checkpoint.manifest.get("symbols"):
-        return SymbolTable.from_list(checkpoint.manifest["symbols"], f"{checkpoint.directory}/manifest.json")
+    if checkpoint.manifest and checkpoint.manifest.symbols:
+        return checkpoint.manifest.table(f"{checkpoint.directory}/manifest.json")
     return None
 
 

@@ -22,12 +22,11 @@ from tts_adapt.checkpoint.object_graph import prune_object_graph
 from tts_adapt.checkpoint.writer import StreamingCheckpointWriter, write_checkpoint_state
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir
-from tts_adapt.manifest import new_manifest, write_manifest
+from tts_adapt.manifest import FORMAT_VERSION, Manifest, write_manifest
 from tts_adapt.surgery import rows
 from tts_adapt.surgery.plan import Action, Plan
 
 MIN_BUFFER_BYTES = 4 << 20  # small tensors are batched into shards of at least this size
-_HEADER_KEYS = {"format", "format_version", "tool_version"}
 
 
 class _FileHasher(threading.Thread):
@@ -78,15 +77,17 @@ def _transform(plan: Plan, action: Action, value: np.ndarray, contributions: dic
     return value
 
 
-def output_manifest(plan: Plan, source_files: dict[str, str], output_prefix: str) -> dict[str, Any]:
+def output_manifest(plan: Plan, source_files: dict[str, str], output_prefix: str) -> Manifest:
+    """The source's manifest (model, audio, cleaners, training record) with the new table, no speakers,
+    the new layout and the provenance of this adaptation."""
     ckpt = plan.checkpoint
-    carried = {k: v for k, v in (ckpt.manifest or {}).items() if k not in _HEADER_KEYS and k != "adaptation"}
-    symbols = plan.new_symbols.to_list() if plan.new_symbols else carried.get("symbols")
-    manifest = new_manifest(**carried)
-    manifest.update(
+    source = ckpt.manifest or Manifest()
+    return source.replace(
+        format_version=FORMAT_VERSION,
+        tool_version=__version__,
         dialect=ckpt.dialect,
-        symbols=symbols,
-        speakers=[],
+        symbols=tuple(plan.new_symbols.to_list()) if plan.new_symbols else source.symbols,
+        speakers=(),
         layout=plan.output_layout().to_dict(),
         checkpoint=output_prefix,
         adaptation={
@@ -96,10 +97,10 @@ def output_manifest(plan: Plan, source_files: dict[str, str], output_prefix: str
                 "path": str(Path(ckpt.prefix).resolve()),
                 "dialect": ckpt.dialect,
                 "files": source_files,
-                "manifest_adaptation": (ckpt.manifest or {}).get("adaptation"),
+                "manifest_adaptation": source.adaptation,
             },
             "source_symbols": plan.old_symbols.to_list() if plan.old_symbols else None,
-            "source_speakers": (ckpt.manifest or {}).get("speakers"),
+            "source_speakers": list(source.speakers) if ckpt.manifest else None,
             "source_layout": plan.layout.to_dict(),
             "folded_speaker": plan.speaker.to_json() if plan.speaker else None,
             "options": {"new_rows": plan.options.new_rows, "optimizer": plan.options.optimizer,
@@ -109,7 +110,6 @@ def output_manifest(plan: Plan, source_files: dict[str, str], output_prefix: str
             "actions": [a.to_json() for a in plan.actions],
         },
     )
-    return manifest
 
 
 def apply_plan(

@@ -35,7 +35,7 @@ class SpeakerChoice:
 
 
 def speaker_names(checkpoint: Checkpoint) -> list[str]:
-    return list((checkpoint.manifest or {}).get("speakers") or [])
+    return list(checkpoint.manifest.speakers) if checkpoint.manifest else []
 
 
 def _load_vector(path: str | os.PathLike, dim: int | None) -> np.ndarray:

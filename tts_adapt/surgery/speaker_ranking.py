@@ -33,18 +33,16 @@ def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.Pat
     from tts_adapt.corpus.items import batches, load_items, pad_batch
     from tts_adapt.corpus.prepared import check_same_features
     from tts_adapt.model.loading import load_model
-    from tts_adapt.symbols.table import SymbolTable
 
     if max_items < 1:
         raise UserError(f"--max-items must be at least 1, got {max_items}")
-    model, manifest = load_model(checkpoint_path)
-    names = list(manifest.get("speakers") or [])
+    loaded = load_model(checkpoint_path)
+    model, names = loaded.model, loaded.speakers
     if not model.n_speakers:
         raise UserError(f"{checkpoint_path} is a single-speaker model: there are no speakers to rank")
-    table = SymbolTable.from_list(manifest["symbols"], f"{checkpoint_path} symbols")
-    check_same_features(manifest.get("audio"), prepared_dir, str(checkpoint_path))
-    items, skipped = load_items(prepared_dir, table, model.config.n_mels, None, max_items, seed,
-                                manifest.get("cleaners"))
+    check_same_features(loaded.audio, prepared_dir, str(checkpoint_path))
+    items, skipped = load_items(prepared_dir, loaded.table, model.config.n_mels, None, max_items, seed,
+                                loaded.cleaners)
     groups = batches(items, BATCH_SIZE)
     forward = teacher_forced_graph(model)
     total, done = len(groups) * model.n_speakers, 0

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tts_adapt.manifest import Manifest
 from tts_adapt.errors import UserError
 from tts_adapt.speakers import resolve_speaker
 from tts_adapt.surgery.speaker import MEAN
@@ -54,13 +55,12 @@ def encode_batch(texts: list[list[str]], table: SymbolTable) -> tuple[np.ndarray
     return ids, lengths
 
 
-def default_speaker(adapted_manifest: dict[str, Any], adapted_path: str) -> int | str:
+def default_speaker(adapted_manifest: Manifest, adapted_path: str) -> int | str:
     """The speaker the adaptation folded (a row, or ``"mean"``), from the adapted manifest's provenance."""
-    adaptation = adapted_manifest.get("adaptation")
-    if not adaptation:
+    if not adapted_manifest.adaptation:
         raise UserError(f"{adapted_path} is not an adapted checkpoint (its manifest has no adaptation record); "
                         "name the source speaker to compare with --speaker")
-    folded = adaptation.get("folded_speaker")
+    folded = adapted_manifest.folded_speaker
     if folded and folded.get("id") is None and folded.get("name") == MEAN:
         return MEAN
     if not folded or folded.get("id") is None:
@@ -88,15 +88,15 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
     """Run both models on the same probe; the result is what ``tts-adapt verify --format json`` prints."""
     from tts_adapt.model.loading import load_model
 
-    source_model, source_manifest = load_model(source_path)
-    adapted_model, adapted_manifest = load_model(adapted_path)
+    source, adapted = load_model(source_path), load_model(adapted_path)
+    source_model, adapted_model = source.model, adapted.model
     if adapted_model.n_speakers:
         raise UserError(f"{adapted_path} is a multi-speaker model; verify compares a folded single-speaker "
                         "adaptation with its source")
-    source_speakers = list(source_manifest.get("speakers") or [])
+    source_speakers = list(source.speakers)
     mean = False
     if source_model.n_speakers:
-        chosen = default_speaker(adapted_manifest, str(adapted_path)) if speaker is None else speaker
+        chosen = default_speaker(adapted.manifest, str(adapted_path)) if speaker is None else speaker
         mean = chosen == MEAN and MEAN not in source_speakers
         speaker_id = 0 if mean else resolve_speaker(chosen, source_speakers, source_model.n_speakers)
         if mean:  # the source speaks with the mean of its rows: row 0 of this in-memory copy becomes it
@@ -110,8 +110,7 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
             source_model.config.reduction != adapted_model.config.reduction:
         raise UserError("the two models differ in n_mels or reduction factor; they cannot compute the same thing")
 
-    source_table = SymbolTable.from_list(source_manifest["symbols"], f"{source_path} symbols")
-    adapted_table = SymbolTable.from_list(adapted_manifest["symbols"], f"{adapted_path} symbols")
+    source_table, adapted_table = source.table, adapted.table
     shared = [s for s in adapted_table.symbols if s in source_table]
     config = source_model.config
     probe = make_probe(shared, config.n_mels, config.reduction, seed)
@@ -126,7 +125,7 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
     max_abs = max(d["max_abs_diff"] for d in per_output.values())
     max_rel = max(d["max_rel_diff"] for d in per_output.values())
     return {
-        "notes": provenance_notes(source_path, adapted_manifest),
+        "notes": provenance_notes(source_path, adapted.manifest),
         "source": str(source_path),
         "adapted": str(adapted_path),
         "speaker": None if speaker_id is None else ({"id": None, "name": MEAN} if mean else
@@ -142,13 +141,13 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
     }
 
 
-def provenance_notes(source_path: str | os.PathLike, adapted_manifest: dict[str, Any]) -> list[str]:
+def provenance_notes(source_path: str | os.PathLike, adapted_manifest: Manifest) -> list[str]:
     """Say so when ADAPTED records a different source checkpoint than SRC (a likely mix-up)."""
     from pathlib import Path
 
     from tts_adapt.checkpoint.paths import resolve_checkpoint
 
-    recorded = ((adapted_manifest.get("adaptation") or {}).get("source") or {}).get("path")
+    recorded = adapted_manifest.adaptation_source
     if not recorded:
         return []
     prefix, _ = resolve_checkpoint(source_path)

@@ -123,24 +123,9 @@ def parse_table_json(data: bytes, source: str) -> SymbolTable:
     return SymbolTable.from_list(items, source)
 
 
-def _is_checkpoint_file(path: Path) -> bool:
-    if path.name.endswith(".index") and path.is_file():
-        return True
-    return not path.exists() and Path(f"{path}.index").is_file()
-
-
-def load_symbol_table(path: str | os.PathLike) -> SymbolTable:
-    """Load a table from a text file, a JSON list, or a checkpoint's manifest (directory, prefix or .index)."""
+def load_table_file(path: str | os.PathLike) -> SymbolTable:
+    """A table from a text file (one symbol per line) or a JSON list; a checkpoint's table is read through its manifest."""
     path = Path(path)
-    if _is_checkpoint_file(path):
-        path = path.parent  # a checkpoint prefix or .index file: its manifest sits beside it
-    if path.is_dir():
-        from tts_adapt.manifest import read_manifest
-
-        manifest = read_manifest(path)
-        if manifest is None or "symbols" not in manifest:
-            raise UserError(f"{path}: a directory given as symbol table must hold a manifest.json with symbols")
-        return SymbolTable.from_list(manifest["symbols"], f"{path}/manifest.json")
     if not path.is_file():
         raise UserError(f"{path}: no such symbol table file")
     data = path.read_bytes()

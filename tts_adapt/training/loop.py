@@ -31,7 +31,9 @@ import numpy as np
 
 from tts_adapt.checkpoint.own import save_checkpoint
 from tts_adapt.errors import UserError
+from tts_adapt.manifest import Manifest
 from tts_adapt.model.alignment_metrics import alignment_metrics
+from tts_adapt.model.loading import decoder_step_limit
 from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.training.config import FREEZABLE_PARTS, TrainingConfig
 from tts_adapt.training.distribute import Placement, place
@@ -47,7 +49,7 @@ class TrainingRun:
     data: Path  # prepared feature cache
     table: SymbolTable
     speakers: list[str]  # the model's speakers; [] for a single-speaker model
-    manifest: dict[str, Any]  # written with every checkpoint (step and dialect are filled in)
+    manifest: Manifest  # written with every checkpoint (step and dialect are filled in)
     start_step: int = 0  # the step at which this run's schedules (learning rate, attention weight) begin
     cleaners: tuple[str, ...] | None = None  # None: the cleaners recorded by prepare
     placement: Placement | None = None  # None: one device (the default strategy)
@@ -240,7 +242,7 @@ def _free_running_check(model, batch) -> tuple[dict[str, float], np.ndarray, np.
     text_len = int(batch["text_len"][0])
     target_frames = int(batch["mel_len"][0])
     r = model.config.reduction
-    max_steps = min(model.config.max_decoder_steps, 2 * math.ceil(target_frames / r) + 10)
+    max_steps = decoder_step_limit(model.config, reference_frames=target_frames)
     result = model.infer(batch["text"][:1, :text_len], batch["text_len"][:1], batch["speaker"][:1],
                          max_steps=max_steps, seed=0)
     frames = int(result["mel_len"][0])
@@ -348,7 +350,7 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
                     metrics_log.write({"step": step, **validation})
                     board.scalars(step, validation, prefix="val")
                     board.images(step, images)
-                    board.audio(step, "free_running", images.get("mel_free_running"), run.manifest.get("audio"))
+                    board.audio(step, "free_running", images.get("mel_free_running"), run.manifest.audio)
                     reporter.validation(step, validation)
                 if step % cfg.checkpoint_every == 0:
                     checkpoint()

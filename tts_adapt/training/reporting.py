@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from tts_adapt.audio.config import AudioConfig
+
 METRIC_COLUMNS = (
     "step", "lr", "attention_weight", "steps_per_s", "loss", "mel_loss", "post_loss", "stop_loss",
     "attention_loss", "grad_norm", "val_loss", "val_mel_loss", "val_post_loss", "val_stop_loss",
@@ -104,17 +106,15 @@ class TensorBoardLog:
         self.writer.flush()
 
 
-    def audio(self, step: int, name: str, mel: np.ndarray | None, audio: dict[str, Any] | None) -> None:
+    def audio(self, step: int, name: str, mel: np.ndarray | None, audio: AudioConfig | None) -> None:
         """The mel as sound (Griffin-Lim), so a person can listen to what the model says at this step."""
         if self.writer is None or mel is None or audio is None or mel.shape[0] < 2:
             return
-        from tts_adapt.audio.config import AudioConfig
         from tts_adapt.audio.features import mel_to_wav
 
-        config = AudioConfig.from_dict(audio)
-        wav = mel_to_wav(mel, config)
+        wav = mel_to_wav(mel, audio)
         with self.writer.as_default(step=step):
-            self._tf.summary.audio(f"audio/{name}", wav[None, :, None], config.sample_rate)
+            self._tf.summary.audio(f"audio/{name}", wav[None, :, None], audio.sample_rate)
         self.writer.flush()
 
 

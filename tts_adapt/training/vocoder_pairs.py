@@ -69,14 +69,13 @@ def add_teacher_forced(recordings: list[Recording], model_dir: str | os.PathLike
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.teacher_forcing import teacher_forced_graph
     from tts_adapt.speakers import resolve_speaker
-    from tts_adapt.symbols.table import SymbolTable
 
-    model, manifest = load_model(model_dir)
-    table = SymbolTable.from_list(manifest["symbols"], f"{model_dir} symbols")
-    items, skipped = load_items(prepared_dir, table, model.config.n_mels, None, None, 0, manifest.get("cleaners"))
+    loaded = load_model(model_dir)
+    model = loaded.model
+    items, skipped = load_items(prepared_dir, loaded.table, model.config.n_mels, None, None, 0, loaded.cleaners)
     wanted = {r.id: r for r in recordings}
     items = [item for item in items if item.id in wanted]
-    names = list(manifest.get("speakers") or [])
+    names = list(loaded.speakers)
     fallback = resolve_speaker(speaker, names, len(names)) if speaker is not None and names else 0
     forward = teacher_forced_graph(model)
     groups = batches(items, batch_size)

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_adapt.manifest import read_manifest
 from tts_adapt.tfquiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 from tts_adapt.testing import toy_tacotron as toy  # noqa: E402
 
 exp = Path(sys.argv[1])
-manifest = json.loads((exp / "adapted" / "manifest.json").read_text())
-speaker = manifest["adaptation"]["folded_speaker"]["id"]
-old, new = manifest["adaptation"]["source_symbols"], manifest["symbols"]
+manifest = read_manifest(exp / "adapted")
+speaker = manifest.folded_speaker["id"]
+old, new = manifest.adaptation["source_symbols"], list(manifest.symbols)
 text = "hello world?"  # symbols of both tables
 import tensorflow as tf  # noqa: E402
 
