@@ -70,6 +70,21 @@ def test_bad_files_raise_with_a_reason(tmp_path, name, content, reason):
     assert error.value.reason == reason and name in str(error.value)
 
 
+def test_a_header_claiming_a_few_hertz_is_refused_before_any_resampling(tmp_path):
+    import tracemalloc
+
+    sf.write(tmp_path / "eight_hz.wav", voice(22050), 8)  # a second of speech, "at 8 Hz": 46 minutes at 22.05 kHz
+    tracemalloc.start()
+    try:
+        with pytest.raises(AudioLoadError) as error:
+            load_audio(tmp_path / "eight_hz.wav", CFG)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.value.reason == "implausible sample rate" and "8 Hz" in str(error.value)
+    assert peak < 5e6  # the file's own samples, not 46 minutes of them
+
+
 def test_silence_is_refused(tmp_path):
     sf.write(tmp_path / "zeros.wav", np.zeros(8000, dtype=np.float32), 8000)
     with pytest.raises(AudioLoadError) as error:

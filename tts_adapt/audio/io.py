@@ -19,6 +19,9 @@ from tts_adapt.errors import UserError
 from tts_adapt.fsutil import atomic_file
 
 SILENCE_PEAK = 1e-5  # -100 dBFS: a file this quiet holds no speech
+# Below this no speech band fits (telephone audio, the narrowest in use, is 8 kHz). A header claiming
+# less is damaged, and believing it is costly: 1 s of samples "at 8 Hz" resamples to 45 minutes of audio.
+MIN_SAMPLE_RATE = 4000
 
 
 class AudioLoadError(UserError):
@@ -44,6 +47,9 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         data, sr = _read_with_librosa(path, sf_error)
     if data.shape[0] == 0:
         raise AudioLoadError("empty audio", f"{path}: no samples")
+    if sr < MIN_SAMPLE_RATE:
+        raise AudioLoadError("implausible sample rate", f"{path}: the header claims {sr} Hz; speech needs at "
+                                                        f"least {MIN_SAMPLE_RATE} Hz (a damaged header?)")
     if not np.all(np.isfinite(data)):
         raise AudioLoadError("unreadable audio", f"{path}: holds NaN or infinite samples")
     return data, int(sr)
