@@ -163,6 +163,15 @@ def test_duplicate_symbol_in_new_table(tmp_path, capsys, tf1_source, tables, lay
     expect_error(capsys, args, "dup.txt:3: duplicate symbol", out)
 
 
+@pytest.mark.parametrize("name, content", [("empty.txt", ""), ("bom.txt", "\ufeff"), ("empty.json", "[]")])
+def test_an_empty_new_table_is_refused(tmp_path, capsys, tf1_source, tables, layouts, name, content):
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    args = common(tf1_source, tables, layouts, out)
+    args[args.index("--symbols") + 1] = tmp_path / name
+    expect_error(capsys, args, f"{name}: holds no symbols", out)
+
+
 def test_fold_needs_a_bias_for_every_site(tmp_path, capsys, tf1_source, tables):
     def drop_fold(d):
         del site(d, "memory")["fold_into"]

@@ -129,9 +129,10 @@ def load_table_file(path: str | os.PathLike) -> SymbolTable:
     if not path.is_file():
         raise UserError(f"{path}: no such symbol table file")
     data = path.read_bytes()
-    if path.suffix.lower() == ".json":
-        return parse_table_json(data, str(path))
-    return parse_table_text(data, str(path))
+    table = parse_table_json(data, str(path)) if path.suffix.lower() == ".json" else parse_table_text(data, str(path))
+    if not len(table):  # a model with no symbols can say nothing; adapt would still have written one
+        raise UserError(f"{path}: holds no symbols (one symbol a line, or a JSON list)")
+    return table
 
 
 def format_table_text(symbols: Sequence[str]) -> str:
