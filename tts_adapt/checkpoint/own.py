@@ -32,7 +32,6 @@ from tts_adapt.fsutil import sync
 from tts_adapt.manifest import Manifest, write_manifest
 
 PREFIX_STEM = "ckpt"
-ADAM_SLOTS = ("m", "v")
 ITERATIONS_KEY = optimizer_key("iterations")
 _SHOWN = 5  # names listed per problem in a restore error
 

@@ -92,8 +92,8 @@ def register(subparsers) -> None:
     s.add_argument("--transcripts", metavar="CSV", required=True, help="the new voice's transcripts")
     s.add_argument("--base", metavar="TABLE", help="table (file or checkpoint) whose order to keep")
     _add_cleaners(s)
-    s.add_argument("--format", choices=("table", "json"), default="table",
-                   help="table (default: the symbol-table file format) or json (with appended and unused symbols)")
+    s.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default: the symbol-table file format) or json (with appended and unused symbols)")
     s.add_argument("--output", "-o", metavar="FILE", help="write the table here (atomically) instead of stdout")
     s.set_defaults(func=run_suggest)
 

@@ -17,7 +17,6 @@ import yaml
 from tts_adapt.errors import UserError
 from tts_adapt.symbols.table import SymbolTable, escape_symbol
 
-NewRows = Literal["mean", "normal", "zero"]
 NEW_ROW_STRATEGIES: tuple[str, ...] = ("mean", "normal", "zero")
 
 

@@ -20,7 +20,6 @@ from tts_adapt.htmlpage import page
 from tts_adapt.symbols.compare import Comparison, SymbolRow
 from tts_adapt.symbols.table import escape_symbol
 
-FORMATS = ("text", "markdown", "csv", "json", "html")
 _STATUS_COLOURS = {"kept": "green", "moved": "yellow", "added": "cyan", "removed": "red"}
 
 
