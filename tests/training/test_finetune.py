@@ -91,6 +91,17 @@ def test_finetune_errors_are_one_line(adapted, tmp_path, capsys):
     assert code == 2 and "other audio parameters" in err and "fmax" in err
 
 
+def test_freezing_every_part_is_refused_before_the_output_is_made(adapted, tmp_path, capsys):
+    from tts_adapt.training.config import FREEZABLE_PARTS
+
+    data, outputs = adapted
+    exp = tmp_path / "exp"
+    code, out, err = run_cli(["finetune", outputs["keep"], "--data", data, "--output", exp, "--freeze",
+                              ",".join(FREEZABLE_PARTS)], capsys)
+    assert code == 2 and out == "" and "leaves nothing to train" in err and len(err.strip().splitlines()) == 1
+    assert not exp.exists()
+
+
 def test_train_and_finetune_do_not_resume_into_an_adapted_checkpoint(adapted, capsys):
     data, outputs = adapted
     for command in (["train"], ["finetune", outputs["reset"]]):

@@ -29,7 +29,7 @@ from tts_adapt.model.loading import model_from_manifest
 from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.training.config import TrainingConfig, read_experiment_config
 from tts_adapt.training.distribute import Placement, place
-from tts_adapt.training.loop import TrainingRun, make_optimizer
+from tts_adapt.training.loop import TrainingRun, make_optimizer, trainable_subset
 from tts_adapt.training.runtime import set_seed
 
 FINETUNE_DEFAULTS = TrainingConfig(steps=1000, learning_rate=1e-4, lr_decay_at=(), checkpoint_every=250,
@@ -226,6 +226,7 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     config = _overridden(FINETUNE_DEFAULTS, experiment["training"], overrides, str(config_path or "training"))
     set_seed(config.seed)
     model = model_from_manifest(source, str(directory))
+    trainable_subset(model, config.freeze)  # --freeze of every part: refused before the step-0 copy is written
     optimizer = make_optimizer(config)
     restored = restore_checkpoint(prefix, model, optimizer)
     start = int(optimizer.iterations.numpy())
