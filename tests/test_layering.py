@@ -1,5 +1,5 @@
 """Imports run one way: foundations, then audio and symbols, the manifest, checkpoints, then corpus, model and
-vocoder, then the three jobs (surgery, training, evaluation, which never import each other), then the command line.
+vocoder, then scoring, then the three jobs (surgery, training, evaluation, which never import each other), then the command line.
 
 A module may import from its own package or from a lower layer only. Read from the source
 (every ``import`` statement, top-level or inside a function), so a lazy import cannot hide a
@@ -22,6 +22,7 @@ LAYERS = [
     {"manifest"},
     {"checkpoint"},
     {"corpus", "model", "vocoder"},
+    {"scoring"},
     {"surgery", "importing", "training", "evaluation"},
     {"cli"},
     {"__main__"},

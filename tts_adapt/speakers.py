@@ -13,6 +13,7 @@ from typing import Sequence
 
 from tts_adapt.errors import UserError
 
+MEAN = "mean"  # --fold-speaker mean: the mean of the speaker table's rows (a speaker named "mean" wins)
 _UNSAFE_IN_FILE_NAMES = re.compile(r"[^\w-]+")
 
 

@@ -36,7 +36,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tts_adapt.surgery.speaker_ranking import rank_speakers
+    from tts_adapt.scoring.speaker_ranking import rank_speakers
 
     details: dict = {}
     columns = (TextColumn("scoring speakers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

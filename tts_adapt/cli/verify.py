@@ -43,7 +43,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from tts_adapt.surgery.verify import verify_equivalence
+    from tts_adapt.scoring.equivalence import verify_equivalence
 
     if not args.tolerance >= 0:
         raise UserError(f"--tolerance must be >= 0, got {args.tolerance}")

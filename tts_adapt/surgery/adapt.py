@@ -68,7 +68,7 @@ def nearest_speaker(source: Path_, data: Path_ | None) -> dict[str, Any]:
     """The pretrained speaker whose voice predicts the new voice's recordings best (``suggest-speaker``'s first)."""
     if data is None:
         raise UserError("--fold-speaker auto needs --data PREPARED (the new voice's prepared features)")
-    from tts_adapt.surgery.speaker_ranking import rank_speakers
+    from tts_adapt.scoring.speaker_ranking import rank_speakers
 
     return rank_speakers(source, data)[0]
 

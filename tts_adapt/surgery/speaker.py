@@ -16,11 +16,10 @@ import numpy as np
 
 from tts_adapt.checkpoint.reader import Checkpoint
 from tts_adapt.errors import UserError
-from tts_adapt.speakers import resolve_speaker
+from tts_adapt.speakers import MEAN, resolve_speaker
 from tts_adapt.checkpoint.layout import Layout
 
 
-MEAN = "mean"  # --fold-speaker mean: the mean of the speaker table's rows (a speaker named "mean" wins)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ import numpy as np
 
 from tts_adapt.manifest import Manifest
 from tts_adapt.errors import UserError
-from tts_adapt.speakers import resolve_speaker
-from tts_adapt.surgery.speaker import MEAN
+from tts_adapt.speakers import MEAN, resolve_speaker
 from tts_adapt.symbols.table import SymbolTable
 
 OUTPUTS = ("mel", "mel_post", "stop_logits", "alignment")

@@ -21,7 +21,7 @@ from tiny_checkpoints import (
 
 from tts_adapt.errors import UserError
 from tts_adapt.manifest import read_manifest
-from tts_adapt.surgery.speaker_ranking import rank_speakers
+from tts_adapt.scoring.speaker_ranking import rank_speakers
 
 TRUE_SPEAKER = 2
 
