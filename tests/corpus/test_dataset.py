@@ -7,7 +7,7 @@ import pytest
 from corpus_testdata import LETTERS, good_items
 
 from tts_adapt.audio.features import MEL_MIN
-from tts_adapt.corpus import prepared as layout
+from tts_adapt.corpus import prepared as cache
 from tts_adapt.corpus.dataset import make_dataset
 from tts_adapt.corpus.metadata import read_metadata
 from tts_adapt.corpus.prepare import PrepareOptions, prepare
@@ -35,7 +35,7 @@ def batches(prepared, **kwargs):
 
 
 def test_batches_are_padded_with_stop_targets(prepared):
-    items = layout.read_items(prepared, "train").set_index("id")
+    items = cache.read_items(prepared, "train").set_index("id")
     seen = 0
     for batch in batches(prepared):
         size, frames, n_mels = batch["mel"].shape
@@ -52,7 +52,7 @@ def test_batches_are_padded_with_stop_targets(prepared):
 
 
 def test_every_item_once_with_its_own_features_text_and_speaker(prepared):
-    items = layout.read_items(prepared, "train")
+    items = cache.read_items(prepared, "train")
     by_length = {}
     for batch in batches(prepared, shuffle=False):
         for b in range(len(batch["mel_len"])):
@@ -61,7 +61,7 @@ def test_every_item_once_with_its_own_features_text_and_speaker(prepared):
     assert len(by_length) == len(items)
     for row in items.to_dict("records"):
         mel, speaker = by_length[tuple(text_to_ids(row["text"], LETTERS))]
-        np.testing.assert_array_equal(mel, np.load(layout.mel_path(prepared, row["id"])))
+        np.testing.assert_array_equal(mel, np.load(cache.mel_path(prepared, row["id"])))
         assert speaker == SPEAKERS.index(row["speaker"])
 
 
@@ -105,7 +105,7 @@ def test_repeat_keeps_going_and_val_split_is_separate(prepared):
     train = make_dataset(prepared, LETTERS, SPEAKERS, batch_size=2, reduction=2)
     assert sum(1 for _ in train.take(20)) == 20  # more batches than one epoch holds
     val = batches(prepared, split="val", shuffle=False)
-    assert sum(len(b["mel_len"]) for b in val) == len(layout.read_items(prepared, "val")) > 0
+    assert sum(len(b["mel_len"]) for b in val) == len(cache.read_items(prepared, "val")) > 0
     assert isinstance(train, tf.data.Dataset)
 
 

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from tts_adapt.audio.features import MEL_MIN
-from tts_adapt.corpus import prepared as layout
+from tts_adapt.corpus import prepared
 from tts_adapt.errors import UserError
 from tts_adapt.symbols.table import SymbolTable
 
@@ -55,8 +55,8 @@ def load_split(
     """Encode every item of ``split``; errors name the items that do not fit ``table``/``speakers``."""
     from tts_adapt.symbols.frontend import UnencodableTextError, text_to_ids
 
-    info = layout.read_info(prepared_dir)
-    items = layout.read_items(prepared_dir, split)
+    info = prepared.read_info(prepared_dir)
+    items = prepared.read_items(prepared_dir, split)
     if len(items) == 0:
         raise UserError(f"{prepared_dir}: the {split!r} split is empty")
     cleaners = tuple(info.get("cleaners", ["english"]) if cleaners is None else cleaners)
@@ -82,7 +82,7 @@ def load_split(
             "re-run prepare with --symbols to skip them"
         )
 
-    mels = [layout.load_mel(prepared_dir, item_id, int(info["audio"]["n_mels"])) for item_id in items["id"]]
+    mels = [prepared.load_mel(prepared_dir, item_id, int(info["audio"]["n_mels"])) for item_id in items["id"]]
     return EncodedCorpus(
         ids=list(items["id"]),
         text_values=np.concatenate([np.asarray(t, dtype=np.int32) for t in texts]),

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from tts_adapt.audio.features import MEL_MIN
-from tts_adapt.corpus import prepared as layout
+from tts_adapt.corpus import prepared
 from tts_adapt.errors import UserError
 from tts_adapt.symbols.table import SymbolTable
 
@@ -41,11 +41,11 @@ def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int,
     """
     from tts_adapt.symbols.frontend import UnencodableTextError, text_to_ids
 
-    info = layout.read_info(prepared_dir)
+    info = prepared.read_info(prepared_dir)
     if int(info["audio"]["n_mels"]) != n_mels:
         raise UserError(f"{prepared_dir}: features have {info['audio']['n_mels']} mel bands, the model "
                         f"{n_mels}; re-run prepare with the model's audio settings")
-    rows = layout.read_items(prepared_dir, split)
+    rows = prepared.read_items(prepared_dir, split)
     if len(rows) == 0:
         raise UserError(f"{prepared_dir}: no items" + (f" in the {split!r} split" if split else ""))
     order = np.arange(len(rows))
@@ -61,7 +61,7 @@ def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int,
             skipped.append({"id": row["id"], "reason": f"cannot encode {' '.join(exc.chars)}"})
             continue
         items.append(Item(row["id"], row["speaker"], row["text"], np.asarray(ids, np.int32),
-                          layout.load_mel(prepared_dir, row["id"], n_mels), str(row.get(layout.AUDIO_COLUMN, ""))))
+                          prepared.load_mel(prepared_dir, row["id"], n_mels), str(row.get(prepared.AUDIO_COLUMN, ""))))
     if not items:
         raise UserError(f"{prepared_dir}: none of {len(order)} items can be encoded with the model's symbol table "
                         f"(first: {skipped[0]['id']}: {skipped[0]['reason']})")

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tts_adapt.audio.config import AudioConfig
-from tts_adapt.corpus import prepared as layout
+from tts_adapt.corpus import prepared
 from tts_adapt.corpus.metadata import MetadataItem
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import LOCK_NAME, atomic_file, is_disk_full, output_lock, write_text_atomic
@@ -130,7 +130,7 @@ def _prepare(items: Sequence[MetadataItem], output: Path, options: PrepareOption
 
     started = time.perf_counter()
     previous = _previous_run(output, options.audio)
-    (output / layout.MELS_DIR).mkdir(parents=True, exist_ok=True)
+    (output / prepared.MELS_DIR).mkdir(parents=True, exist_ok=True)
     (output / OWNER_MARK).touch()
 
     skipped: list[tuple[int, dict[str, str]]] = []  # (position in the metadata, entry)
@@ -149,7 +149,7 @@ def _prepare(items: Sequence[MetadataItem], output: Path, options: PrepareOption
             skipped.append((index, _skip(item.id, *reason)))
             continue
         row = {"id": item.id, "speaker": item.speaker, "text": item.text, "cleaned": cleaned,
-               layout.AUDIO_COLUMN: str(Path(item.audio).resolve())}
+               prepared.AUDIO_COLUMN: str(Path(item.audio).resolve())}
         cached = _reusable(previous.get(item.id), item, output)
         if cached is not None:
             reason = _duration_problem(cached["seconds"], options.min_seconds, options.max_seconds)
@@ -157,11 +157,11 @@ def _prepare(items: Sequence[MetadataItem], output: Path, options: PrepareOption
                 skipped.append((index, _skip(item.id, *reason)))
                 continue
             rows[item.id] = {**row, "n_frames": cached["n_frames"], "seconds": cached["seconds"],
-                             layout.DIGEST_COLUMN: cached["digest"]}
+                             prepared.DIGEST_COLUMN: cached["digest"]}
             reused += 1
             continue
         rows[item.id] = row
-        mel = layout.mel_path(output, item.id)
+        mel = prepared.mel_path(output, item.id)
         jobs.append(_Job(item.id, str(item.audio), str(mel), options.audio, options.min_seconds, options.max_seconds))
 
     for item_id, result in _run_jobs(jobs, options.jobs, progress):
@@ -216,22 +216,22 @@ def _previous_run(output: Path, cfg: AudioConfig) -> dict[str, dict[str, Any]]:
     written (its ``prepared.json`` is removed): an interrupted run can never leave features of
     two configurations under one index.
     """
-    info_path = output / layout.INFO_NAME
+    info_path = output / prepared.INFO_NAME
     if not (output / OWNER_MARK).is_file() and not info_path.is_file():
         if any(p.name != LOCK_NAME for p in output.iterdir()):
             raise UserError(f"output directory {output} is not empty and was not made by prepare; choose a new path")
         return {}
     if not info_path.is_file():
         return {}  # an interrupted first run: nothing is known to be valid
-    info = layout.read_info(output)
+    info = prepared.read_info(output)
     if info.get("audio_fingerprint") != cfg.feature_fingerprint():
         info_path.unlink()  # the audio config changed: every feature is recomputed
         return {}
-    items = layout.read_items(output)
+    items = prepared.read_items(output)
     return {  # rows without a digest (caches made before it) are recomputed
         str(r["id"]): {"n_frames": int(r["n_frames"]), "seconds": float(r["seconds"]),
-                       "audio": r.get(layout.AUDIO_COLUMN), "digest": r[layout.DIGEST_COLUMN]}
-        for r in items.to_dict("records") if r.get(layout.DIGEST_COLUMN)
+                       "audio": r.get(prepared.AUDIO_COLUMN), "digest": r[prepared.DIGEST_COLUMN]}
+        for r in items.to_dict("records") if r.get(prepared.DIGEST_COLUMN)
     }
 
 
@@ -239,7 +239,7 @@ def _reusable(previous: dict[str, Any] | None, item: MetadataItem, output: Path)
     """The earlier run's entry when its features came from this very file: same path, same bytes."""
     if previous is None or previous["audio"] != str(Path(item.audio).resolve()):
         return None
-    if not layout.mel_path(output, item.id).is_file():
+    if not prepared.mel_path(output, item.id).is_file():
         return None
     try:
         digest = audio_digest(item.audio)
@@ -263,7 +263,7 @@ def audio_digest(path: str | os.PathLike) -> str:
 
 def _remove_stale_features(output: Path, kept_ids: set[str]) -> None:
     """Feature files of items no longer kept would only mislead a reader of the cache."""
-    for path in (output / layout.MELS_DIR).glob("*.npy"):
+    for path in (output / prepared.MELS_DIR).glob("*.npy"):
         if path.stem not in kept_ids:
             path.unlink()
 
@@ -346,7 +346,7 @@ def process_item(job: _Job) -> dict[str, Any]:
         return {"reason": problem[0], "detail": problem[1]}
     mel = wav_to_mel(wav, job.cfg)
     _save_npy_atomic(Path(job.mel), mel)
-    return {"n_frames": int(mel.shape[0]), "seconds": round(seconds, 4), layout.DIGEST_COLUMN: digest}
+    return {"n_frames": int(mel.shape[0]), "seconds": round(seconds, 4), prepared.DIGEST_COLUMN: digest}
 
 
 def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
@@ -390,7 +390,7 @@ def _summarise(output, kept, skipped, computed, reused, elapsed) -> PrepareSumma
         kept=len(kept),
         hours=sum(r["seconds"] for r in kept) / 3600,
         speakers=dict(sorted(speakers.items())),
-        splits={s: sum(r["split"] == s for r in kept) for s in layout.SPLITS},
+        splits={s: sum(r["split"] == s for r in kept) for s in prepared.SPLITS},
         skipped=skipped,
         computed=computed,
         reused=reused,
@@ -403,10 +403,10 @@ def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: 
     import pandas as pd
 
     os.sync()  # every feature file on disk before the index that makes the cache valid
-    frame = pd.DataFrame(kept, columns=[*layout.ITEM_COLUMNS, layout.AUDIO_COLUMN, layout.DIGEST_COLUMN])
-    write_text_atomic(output / layout.ITEMS_NAME, frame.to_csv(index=False))
+    frame = pd.DataFrame(kept, columns=[*prepared.ITEM_COLUMNS, prepared.AUDIO_COLUMN, prepared.DIGEST_COLUMN])
+    write_text_atomic(output / prepared.ITEMS_NAME, frame.to_csv(index=False))
     info = {
-        "format": layout.FORMAT,
+        "format": prepared.FORMAT,
         "audio": options.audio.to_dict(),
         "audio_fingerprint": options.audio.feature_fingerprint(),
         "cleaners": list(options.cleaners),
@@ -416,4 +416,4 @@ def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: 
         "hours": round(summary.hours, 4),
         "skipped": skipped,
     }
-    write_text_atomic(output / layout.INFO_NAME, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(output / prepared.INFO_NAME, json.dumps(info, indent=2, ensure_ascii=False) + "\n")

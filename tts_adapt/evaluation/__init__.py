@@ -1,1 +1,2 @@
-"""Scoring a model on prepared data: speaker ranking, objective metrics, the evaluation report."""
+"""How well a model speaks: objective metrics on held-out recordings, intelligibility heard by a recogniser,
+sentences without recordings, and the page that shows them."""
