@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tts_adapt"
 
 LAYERS = [
     {"__init__", "errors", "tfquiet", "testing"},
-    {"fsutil", "configfields", "speakers", "htmlpage"},
+    {"fsutil", "configfields", "documents", "speakers", "htmlpage"},
     {"audio", "symbols"},
     {"manifest"},
     {"checkpoint"},

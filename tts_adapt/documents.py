@@ -1,0 +1,194 @@
+"""Run documents: the JSON one command writes and another reads, as typed dataclasses.
+
+A document crosses a seam (a command's ``--format json``, a file a recipe keeps, the report that
+reads it), so a field renamed on one side must fail on the other, once, naming the file and the
+field, rather than show as a blank. Each document is a dataclass deriving from :class:`Document`,
+owned by the module that writes it; ``from_json`` checks every field against its type hint
+(numbers, text, booleans, None, tuples, string-keyed mappings, nested dataclasses, named tuples)
+and ``to_json`` writes the same shape back, headed by the document's kind and schema version.
+
+A field's JSON key is its name unless ``field(metadata={"json": KEY})`` says otherwise; a class's
+``DERIVED`` names properties written for readers (a display form, a summary) and ignored on read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any, ClassVar, Mapping, TypeVar
+
+from tts_adapt.errors import UserError
+
+VERSION_KEY = "schema_version"
+D = TypeVar("D", bound="Document")
+
+
+class Document:
+    """Base of every run document: its kind, its schema version, the checks on read."""
+
+    KIND: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+    KIND_KEY: ClassVar[str] = "schema"
+    KIND_REQUIRED: ClassVar[bool] = False  # documents typed later than their first release may lack the kind
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.KIND_KEY: self.KIND, VERSION_KEY: self.VERSION, **encode(self)}
+
+    def to_text(self) -> str:
+        """The JSON as a file holds it and ``--format json`` prints it."""
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls: type[D], data: Any, source: str) -> D:
+        if not isinstance(data, dict):
+            raise UserError(f"{source}: not a {cls.KIND} document (expected a JSON object)")
+        kind = data.get(cls.KIND_KEY)
+        if kind != cls.KIND and (kind is not None or cls.KIND_REQUIRED):
+            raise UserError(f"{source}: not a {cls.KIND} document ({cls.KIND_KEY} is {kind!r})")
+        version = data.get(VERSION_KEY, 1)
+        if not _whole(version) or version < 1:
+            raise UserError(f"{source}: {VERSION_KEY} must be a whole number from 1, got {version!r}")
+        if version > cls.VERSION:
+            raise UserError(f"{source}: written by a newer tts-adapt ({cls.KIND} schema version {version}; "
+                            f"this one reads up to {cls.VERSION})")
+        body = {key: value for key, value in data.items() if key not in (cls.KIND_KEY, VERSION_KEY)}
+        return decode(cls, body, source)
+
+    @classmethod
+    def read(cls: type[D], path: str | os.PathLike) -> D:
+        """The document in ``path``; a missing, unreadable or malformed file is a UserError naming it."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise UserError(f"{path}: not a readable {cls.KIND} document ({str(exc)[:80]})") from None
+        return cls.from_json(data, str(path))
+
+
+def encode(value: Any) -> Any:
+    """A dataclass (and what it holds) as JSON-ready values, keys as ``decode`` expects them."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {_key(f): encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        for name in getattr(value, "DERIVED", ()):
+            out[name] = encode(getattr(value, name))
+        return out
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple: its fields by name
+        return {name: encode(item) for name, item in zip(value._fields, value)}
+    if isinstance(value, (list, tuple)):
+        return [encode(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): encode(item) for key, item in value.items()}
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+def decode(cls: type, data: Any, source: str, where: str = "") -> Any:
+    """``data`` as an instance of the dataclass ``cls``, every field checked against its type hint."""
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: {where or 'the document'} must be a mapping, got {_shown(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    keys = {_key(f) for f in fields}
+    unknown = sorted(set(data) - keys - set(getattr(cls, "DERIVED", ())))
+    if unknown:
+        raise UserError(f"{source}: unknown key {_join(where, unknown[0])} (known: {', '.join(sorted(keys))})")
+    values = {}
+    for f in fields:
+        key = _key(f)
+        if key not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise UserError(f"{source}: missing {_join(where, key)}")
+            continue
+        values[f.name] = _convert(data[key], hints[f.name], source, _join(where, key))
+    return cls(**values)
+
+
+def _convert(value: Any, hint: Any, source: str, where: str) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [arg for arg in args if arg is not type(None)]
+        for option in options[:-1]:
+            try:
+                return _convert(value, option, source, where)
+            except UserError:
+                continue
+        return _convert(value, options[-1], source, where)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise _wrong(source, where, "a list", value)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(item, args[0], source, f"{where}[{i}]") for i, item in enumerate(value))
+        if len(value) != len(args):
+            raise _wrong(source, where, f"a list of {len(args)}", value)
+        return tuple(_convert(item, arg, source, f"{where}[{i}]") for i, (item, arg) in enumerate(zip(value, args)))
+    if origin in (dict, Mapping, typing.Mapping) or hint is dict:
+        if not isinstance(value, dict):
+            raise _wrong(source, where, "a mapping", value)
+        item_hint = args[1] if args else Any
+        return {key: _convert(item, item_hint, source, f"{where}.{key}") for key, item in value.items()}
+    if dataclasses.is_dataclass(hint):
+        return decode(hint, value, source, where)
+    if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
+        if not isinstance(value, dict) or set(value) != set(hint._fields):
+            raise _wrong(source, where, f"a mapping of {', '.join(hint._fields)}", value)
+        item_hints = typing.get_type_hints(hint)
+        return hint(**{name: _convert(value[name], item_hints[name], source, f"{where}.{name}")
+                       for name in hint._fields})
+    if hasattr(hint, "from_dict"):
+        try:
+            return hint.from_dict(value)
+        except UserError as exc:
+            raise UserError(f"{source}: {where}: {exc}") from None
+    return _scalar(value, hint, source, where)
+
+
+def _scalar(value: Any, hint: Any, source: str, where: str) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _wrong(source, where, "true or false", value)
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise _wrong(source, where, "text", value)
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _wrong(source, where, "a whole number", value)
+        return value
+    if hint is float:  # NaN stands for "not measured" (an empty set of sentences): JSON's NaN is kept
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isinf(value):
+            raise _wrong(source, where, "a number", value)
+        return float(value)
+    raise TypeError(f"documents cannot hold {hint!r} ({where})")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _key(f: dataclasses.Field) -> str:
+    return f.metadata.get("json", f.name)
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _shown(value: Any) -> str:
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _wrong(source: str, where: str, expected: str, value: Any) -> UserError:
+    return UserError(f"{source}: {where} must be {expected}, got {_shown(value)}")
