@@ -133,7 +133,7 @@ def _listing(names: list[str]) -> str:
     return shown + (f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else "")
 
 
-def restore_checkpoint(path_or_dir: str | os.PathLike, model, optimizer=None) -> RestoreResult:
+def restore_checkpoint(checkpoint: str | os.PathLike, model, optimizer=None) -> RestoreResult:
     """Load a checkpoint into ``model`` (and ``optimizer``), strictly.
 
     Every model variable must be in the checkpoint with the same shape and every
@@ -144,7 +144,7 @@ def restore_checkpoint(path_or_dir: str | os.PathLike, model, optimizer=None) ->
     """
     from tts_adapt.checkpoint.reader import load_reader
 
-    prefix, _ = resolve_checkpoint(path_or_dir)
+    prefix, _ = resolve_checkpoint(checkpoint)
     reader = load_reader(prefix)
     shapes = {k: tuple(s) for k, s in reader.get_variable_to_shape_map().items()}
     weights = weight_variables(model)

@@ -20,7 +20,7 @@ from tts_adapt.model.teacher_forcing import teacher_forced_graph, teacher_forced
 BATCH_SIZE = 16
 
 
-def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.PathLike, max_items: int = 64,
+def rank_speakers(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, max_items: int = 64,
                   seed: int = 0, progress: Callable[[int, int], None] | None = None,
                   details: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """``[{"id", "name", "loss"}]`` for every speaker of the checkpoint, lowest loss (best) first.
@@ -36,11 +36,11 @@ def rank_speakers(checkpoint_path: str | os.PathLike, prepared_dir: str | os.Pat
 
     if max_items < 1:
         raise UserError(f"--max-items must be at least 1, got {max_items}")
-    loaded = load_model(checkpoint_path)
+    loaded = load_model(checkpoint)
     model, names = loaded.model, loaded.speakers
     if not model.n_speakers:
-        raise UserError(f"{checkpoint_path} is a single-speaker model: there are no speakers to rank")
-    check_same_features(loaded.audio, prepared_dir, str(checkpoint_path))
+        raise UserError(f"{checkpoint} is a single-speaker model: there are no speakers to rank")
+    check_same_features(loaded.audio, prepared_dir, str(checkpoint))
     items, skipped = load_items(prepared_dir, loaded.table, model.config.n_mels, None, max_items, seed,
                                 loaded.cleaners)
     groups = batches(items, BATCH_SIZE)
