@@ -1,0 +1,1 @@
+"""``tts-adapt import``: TF1 Tacotron-2 checkpoints (Rayhane-mamah, Real-Time-Voice-Cloning) as toolkit models."""
