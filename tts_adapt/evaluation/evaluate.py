@@ -24,12 +24,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tts_adapt.corpus.items import Item, batches, load_items, pad_batch
-from tts_adapt.corpus.prepared import check_same_features
+from tts_adapt.corpus.items import Item, batches, pad_batch
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility, metrics
 from tts_adapt.model.alignment_metrics import alignment_metrics
 from tts_adapt.model.teacher_forcing import masked_l1
+from tts_adapt.scoring.inputs import model_items
 
 BATCH_SIZE = 8
 METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_end", "length_ratio")
@@ -75,8 +75,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         raise UserError(f"--max-items must be at least 1, got {max_items}")
     loaded = load_model(checkpoint)
     model, config, audio = loaded.model, loaded.model.config, loaded.audio
-    check_same_features(audio, prepared_dir, str(checkpoint))
-    items, skipped = load_items(prepared_dir, loaded.table, config.n_mels, split, max_items, seed, loaded.cleaners)
+    items, skipped = model_items(loaded, prepared_dir, split, max_items, seed)
     speaker_of = dict(zip((item.id for item in items),
                           resolve_speakers(items, list(loaded.speakers), model.n_speakers, speaker)))
     listening = intelligibility_plan(listen, loaded.cleaners)

@@ -30,9 +30,9 @@ def rank_speakers(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike
     is called after each batch; ``details``, when given, receives the items scored
     and skipped.
     """
-    from tts_adapt.corpus.items import batches, load_items, pad_batch
-    from tts_adapt.corpus.prepared import check_same_features
+    from tts_adapt.corpus.items import batches, pad_batch
     from tts_adapt.model.loading import load_model
+    from tts_adapt.scoring.inputs import model_items
 
     if max_items < 1:
         raise UserError(f"--max-items must be at least 1, got {max_items}")
@@ -40,9 +40,7 @@ def rank_speakers(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike
     model, names = loaded.model, loaded.speakers
     if not model.n_speakers:
         raise UserError(f"{checkpoint} is a single-speaker model: there are no speakers to rank")
-    check_same_features(loaded.audio, prepared_dir, str(checkpoint))
-    items, skipped = load_items(prepared_dir, loaded.table, model.config.n_mels, None, max_items, seed,
-                                loaded.cleaners)
+    items, skipped = model_items(loaded, prepared_dir, None, max_items, seed)
     groups = batches(items, BATCH_SIZE)
     forward = teacher_forced_graph(model)
     total, done = len(groups) * model.n_speakers, 0

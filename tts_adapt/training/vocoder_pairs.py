@@ -65,14 +65,15 @@ def add_teacher_forced(recordings: list[Recording], model_dir: str | os.PathLike
 
     A multi-speaker model predicts each recording as its own speaker when the model knows the
     name (the pretraining corpus), else as ``speaker`` (default: the first)."""
-    from tts_adapt.corpus.items import batches, load_items, pad_batch
+    from tts_adapt.corpus.items import batches, pad_batch
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.teacher_forcing import teacher_forced_graph
+    from tts_adapt.scoring.inputs import model_items
     from tts_adapt.speakers import resolve_speaker
 
     loaded = load_model(model_dir)
     model = loaded.model
-    items, skipped = load_items(prepared_dir, loaded.table, model.config.n_mels, None, None, 0, loaded.cleaners)
+    items, skipped = model_items(loaded, prepared_dir)
     wanted = {r.id: r for r in recordings}
     items = [item for item in items if item.id in wanted]
     names = list(loaded.speakers)
