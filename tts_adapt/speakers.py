@@ -8,8 +8,12 @@ speaker named 7 everywhere, and ``#1`` as the second row.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from pathlib import Path
 from typing import Sequence
+
+import numpy as np
 
 from tts_adapt.errors import UserError
 
@@ -47,3 +51,28 @@ def file_stem(name: str) -> str:
         return name
     digest = hashlib.blake2b(encoded, digest_size=4).hexdigest()
     return f"{_UNSAFE_IN_FILE_NAMES.sub('_', name).strip('_')[:48] or 'speaker'}+{digest}"
+
+
+def load_speaker_vector(path: str | os.PathLike, dim: int | None) -> np.ndarray:
+    """A speaker vector [dim] from a .npy file (1-D, or [1, dim]): what a speaker encoder gave for a voice.
+
+    One reader for every command that takes ``--speaker-vector`` (adapt folds it, verify and
+    synthesize feed it to a model that reads one), so all refuse the same bad files the same way.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such speaker vector file")
+    try:
+        vector = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:  # EOFError: an empty or truncated file
+        raise UserError(f"{path}: not a .npy array ({exc or 'empty file'})") from None
+    vector = np.asarray(vector)
+    if vector.ndim == 2 and vector.shape[0] == 1:
+        vector = vector[0]
+    if vector.ndim != 1 or not np.issubdtype(vector.dtype, np.floating):
+        raise UserError(f"{path}: a speaker vector must be a 1-D float array, got {vector.dtype} {vector.shape}")
+    if dim is not None and vector.shape[0] != dim:
+        raise UserError(f"{path}: speaker vector has {vector.shape[0]} values, but speaker_dim is {dim}")
+    if not np.all(np.isfinite(vector)):
+        raise UserError(f"{path}: speaker vector holds NaN or infinite values")
+    return vector

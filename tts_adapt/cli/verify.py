@@ -23,7 +23,8 @@ exit status: 0 equivalent, 1 outputs differ beyond the tolerance, 2 bad input
 EPILOG = """\
 examples:
   tts-adapt verify data/pretrained/multispeaker exp/my_voice/adapted
-  tts-adapt verify data/pretrained/multispeaker exp/my_voice/adapted --speaker slt --format json"""
+  tts-adapt verify data/pretrained/multispeaker exp/my_voice/adapted --speaker slt --format json
+  tts-adapt verify exp/rtvc_imported exp/rtvc_voice --speaker-vector embed.npy"""
 
 
 def register(subparsers) -> None:
@@ -35,6 +36,9 @@ def register(subparsers) -> None:
     p.add_argument("--speaker", metavar="ID|NAME|mean",
                    help="source speaker to compare with (default: the speaker ADAPTED folded; mean: the mean of "
                         "the source's speaker rows)")
+    p.add_argument("--speaker-vector", metavar="FILE.npy",
+                   help="for a source that reads its speaker as a vector (an imported RTVC synthesizer): the "
+                        "vector ADAPTED folded")
     p.add_argument("--tolerance", type=finite_float, default=1e-5, metavar="REL",
                    help="largest max_rel_diff that counts as equivalent (default: 1e-5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random probe inputs (default 0)")
@@ -48,7 +52,7 @@ def run(args) -> int:
     if not args.tolerance >= 0:
         raise UserError(f"--tolerance must be >= 0, got {args.tolerance}")
     result = verify_equivalence(args.source, args.adapted, speaker=args.speaker, tolerance=args.tolerance,
-                                seed=args.seed)
+                                seed=args.seed, speaker_vector=args.speaker_vector)
     if args.format == "json":
         print_json(result)
     else:
@@ -63,6 +67,8 @@ def render(result: dict) -> None:
     speaker = result["speaker"]
     if speaker is None:
         who = "single-speaker source"
+    elif speaker.get("vector"):
+        who = f"speaker vector {speaker['vector']}"
     elif speaker["id"] is None:
         who = "the mean of its speaker rows"
     else:

@@ -18,7 +18,7 @@ import numpy as np
 
 from tts_adapt.manifest import Manifest
 from tts_adapt.errors import UserError
-from tts_adapt.speakers import MEAN, resolve_speaker
+from tts_adapt.speakers import MEAN, load_speaker_vector, resolve_speaker
 from tts_adapt.symbols.table import SymbolTable
 
 OUTPUTS = ("mel", "mel_post", "stop_logits", "alignment")
@@ -83,8 +83,12 @@ def compare_outputs(source: dict[str, Any], adapted: dict[str, Any]) -> dict[str
 
 def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.PathLike,
                        speaker: str | int | None = None, tolerance: float = DEFAULT_TOLERANCE,
-                       seed: int = 0) -> dict[str, Any]:
-    """Run both models on the same probe; the result is what ``tts-adapt verify --format json`` prints."""
+                       seed: int = 0, speaker_vector: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Run both models on the same probe; the result is what ``tts-adapt verify --format json`` prints.
+
+    A source that reads its speaker as a vector (an imported RTVC synthesizer) speaks with
+    ``speaker_vector`` (a .npy file): the vector the adaptation folded.
+    """
     from tts_adapt.model.loading import load_model
 
     source, adapted = load_model(source_path), load_model(adapted_path)
@@ -105,6 +109,14 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
         raise UserError(f"{source_path} is a single-speaker model; --speaker does not apply")
     else:
         speaker_id = None
+    vector = None
+    if source_model.config.reads_speaker_vector:
+        if speaker_vector is None:
+            raise UserError(f"{source_path} reads its speaker as a vector; pass --speaker-vector, the .npy file "
+                            "the adaptation folded")
+        vector = load_speaker_vector(speaker_vector, source_model.config.speaker_dim)
+    elif speaker_vector is not None:
+        raise UserError(f"{source_path} reads no speaker vector; --speaker-vector does not apply")
     if source_model.config.n_mels != adapted_model.config.n_mels or \
             source_model.config.reduction != adapted_model.config.reduction:
         raise UserError("the two models differ in n_mels or reduction factor; they cannot compute the same thing")
@@ -118,7 +130,10 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
     for model, table in ((source_model, source_table), (adapted_model, adapted_table)):
         text, text_len = encode_batch(probe.texts, table)
         speakers = np.full([len(probe.texts)], speaker_id or 0, np.int32)
-        result = model({"text": text, "text_len": text_len, "mel": probe.mel, "speaker": speakers}, training=False)
+        batch = {"text": text, "text_len": text_len, "mel": probe.mel, "speaker": speakers}
+        if vector is not None:
+            batch["speaker_vector"] = np.tile(vector.astype(np.float32), (len(probe.texts), 1))  # [batch, dim]
+        result = model(batch, training=False)
         outputs.append({k: v.numpy() for k, v in result.items()})
     per_output = compare_outputs(outputs[0], outputs[1])
     max_abs = max(d["max_abs_diff"] for d in per_output.values())
@@ -127,8 +142,7 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
         "notes": provenance_notes(source_path, adapted.manifest),
         "source": str(source_path),
         "adapted": str(adapted_path),
-        "speaker": None if speaker_id is None else ({"id": None, "name": MEAN} if mean else
-                                                     {"id": speaker_id, "name": _name(source_speakers, speaker_id)}),
+        "speaker": _speaker_record(speaker_id, mean, source_speakers, speaker_vector if vector is not None else None),
         "shared_symbols": len(shared),
         "inputs": {"batch": len(probe.texts), "max_text_len": int(max(len(t) for t in probe.texts)),
                    "frames": int(probe.mel.shape[1]), "seed": seed},
@@ -153,6 +167,15 @@ def provenance_notes(source_path: str | os.PathLike, adapted_manifest: Manifest)
     if Path(prefix).resolve() == Path(recorded).resolve():
         return []
     return [f"ADAPTED was made from {recorded}, not from {Path(prefix).resolve()}"]
+
+
+def _speaker_record(speaker_id: int | None, mean: bool, names: list[str],
+                    vector: str | os.PathLike | None) -> dict[str, Any] | None:
+    if vector is not None:
+        return {"id": None, "name": None, "vector": str(vector)}
+    if speaker_id is None:
+        return None
+    return {"id": None, "name": MEAN} if mean else {"id": speaker_id, "name": _name(names, speaker_id)}
 
 
 def _name(names: list[str], index: int) -> str | None:

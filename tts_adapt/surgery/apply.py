@@ -12,7 +12,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -89,6 +89,7 @@ def output_manifest(plan: Plan, source_files: dict[str, str], output_prefix: str
         symbols=tuple(plan.new_symbols.to_list()) if plan.new_symbols else source.symbols,
         speakers=(),
         layout=plan.output_layout().to_dict(),
+        model=_without_speaker_input(source.model),
         checkpoint=output_prefix,
         adaptation={
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -110,6 +111,13 @@ def output_manifest(plan: Plan, source_files: dict[str, str], output_prefix: str
             "actions": [a.to_json() for a in plan.actions],
         },
     )
+
+
+def _without_speaker_input(model: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """A toolkit model that read its speaker as a vector reads none once its speaker rows are gone."""
+    if model is None or model.get("speaker_input") != "vector":
+        return model
+    return {**model, "speaker_input": "table"}  # a table of no speakers: single-speaker
 
 
 def apply_plan(

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from tts_adapt.checkpoint.reader import Checkpoint
 from tts_adapt.errors import UserError
-from tts_adapt.speakers import MEAN, resolve_speaker
+from tts_adapt.speakers import MEAN, load_speaker_vector, resolve_speaker
 from tts_adapt.checkpoint.layout import Layout
-
-
 
 
 @dataclass(frozen=True)
@@ -37,26 +34,6 @@ def speaker_names(checkpoint: Checkpoint) -> list[str]:
     return list(checkpoint.manifest.speakers) if checkpoint.manifest else []
 
 
-def _load_vector(path: str | os.PathLike, dim: int | None) -> np.ndarray:
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such speaker vector file")
-    try:
-        vector = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:  # EOFError: an empty or truncated file
-        raise UserError(f"{path}: not a .npy array ({exc or 'empty file'})") from None
-    vector = np.asarray(vector)
-    if vector.ndim == 2 and vector.shape[0] == 1:
-        vector = vector[0]
-    if vector.ndim != 1 or not np.issubdtype(vector.dtype, np.floating):
-        raise UserError(f"{path}: a speaker vector must be a 1-D float array, got {vector.dtype} {vector.shape}")
-    if dim is not None and vector.shape[0] != dim:
-        raise UserError(f"{path}: speaker vector has {vector.shape[0]} values, the layout's speaker_dim is {dim}")
-    if not np.all(np.isfinite(vector)):
-        raise UserError(f"{path}: speaker vector holds NaN or infinite values")
-    return vector
-
-
 def choose_speaker(
     checkpoint: Checkpoint,
     layout: Layout,
@@ -69,7 +46,7 @@ def choose_speaker(
     if speaker_vector is not None:
         if wanted is not None:
             raise UserError("give either --fold-speaker or --speaker-vector, not both")
-        return SpeakerChoice(_load_vector(speaker_vector, speaker_dim), f"file {speaker_vector}")
+        return SpeakerChoice(load_speaker_vector(speaker_vector, speaker_dim), f"file {speaker_vector}")
     if wanted is None:
         return None
     if wanted == "auto":
