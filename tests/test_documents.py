@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import pytest
 
@@ -39,6 +39,7 @@ class Ranking(Document):
     spans: tuple[Span, ...] = ()
     by_name: dict[str, float] = field(default_factory=dict)
     done: bool = field(default=False, metadata={"json": "finished"})
+    mode: Literal["fast", "slow"] = "fast"
 
 
 RANKING = Ranking("ann", (Entry("ann", 0.25, 1), Entry("bob", 0.5)), (Span("k", (0, 4)),), {"ann": 0.25}, True)
@@ -60,6 +61,7 @@ def test_what_is_written_reads_back_the_same(tmp_path):
     (lambda d: d.update(role="slot"), "unknown key role"),
     (lambda d: d["spans"][0].update(rows=[1]), "spans[0].rows must be a list of 2"),
     (lambda d: d.update(finished=1), "finished must be true or false"),
+    (lambda d: d.update(mode="medium"), "mode must be one of fast, slow"),
     (lambda d: d.update(schema_version=2), "written by a newer tts-adapt"),
     (lambda d: d.update(schema="other"), "not a test-ranking document"),
 ])

@@ -8,7 +8,8 @@ owned by the module that writes it; ``from_json`` checks every field against its
 and ``to_json`` writes the same shape back, headed by the document's kind and schema version.
 
 A field's JSON key is its name unless ``field(metadata={"json": KEY})`` says otherwise; a class's
-``DERIVED`` names properties written for readers (a display form, a summary) and ignored on read.
+``DERIVED`` names properties or methods written for readers (a display form, a summary) and ignored
+on read.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {_key(f): encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
         for name in getattr(value, "DERIVED", ()):
-            out[name] = encode(getattr(value, name))
+            derived = getattr(value, name)
+            out[name] = encode(derived() if callable(derived) else derived)
         return out
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple: its fields by name
         return {name: encode(item) for name, item in zip(value._fields, value)}
@@ -114,6 +116,10 @@ def _convert(value: Any, hint: Any, source: str, where: str) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is Any:
         return value
+    if origin is typing.Literal:
+        if value not in args:
+            raise _wrong(source, where, "one of " + ", ".join(map(str, args)), value)
+        return value
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
@@ -124,6 +130,10 @@ def _convert(value: Any, hint: Any, source: str, where: str) -> Any:
             except UserError:
                 continue
         return _convert(value, options[-1], source, where)
+    if origin is list:
+        if not isinstance(value, list):
+            raise _wrong(source, where, "a list", value)
+        return [_convert(item, args[0], source, f"{where}[{i}]") for i, item in enumerate(value)]
     if origin is tuple:
         if not isinstance(value, list):
             raise _wrong(source, where, "a list", value)

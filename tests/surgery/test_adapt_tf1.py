@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tts_adapt.manifest import read_manifest
+from tts_adapt.surgery.plan import AdaptReport
 from tts_adapt.testing import toy_tacotron as toy
 from cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 
@@ -139,7 +140,9 @@ def test_dry_run_writes_nothing_and_json_plan_lists_every_key(tmp_path, capsys, 
     out = adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--fold-speaker", "1", "--dry-run",
                 "--format", "json")
     assert not (tmp_path / "out").exists()
-    plan = json.loads(out)["plan"]
+    document = json.loads(out)
+    assert AdaptReport.from_json(document, "adapt --format json").to_json() == document  # what readers get
+    plan = document["plan"]
     by_key = {a["key"]: a for a in plan["actions"]}
     assert by_key[N["speakers"]]["action"] == "delete"
     assert by_key[N["lstm_kernel"]]["action"] == "drop_rows"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tts_adapt.symbols.compare import compare_tables
+from tts_adapt.symbols.compare import Comparison, compare_tables
 from tts_adapt.symbols.render import render_csv, render_html, render_json, render_markdown, render_text
 from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.symbols.transcripts import read_transcripts
@@ -38,6 +38,7 @@ def test_json_schema(comparison):
     assert data["transcripts"]["oov"][0] == {"char": "q", "display": "q", "count": 7,
                                              "examples": ["u3", "u4", "u5", "u6", "u7"]}
     assert data["transcripts"]["unused"] == ["_", "é", "z"]
+    assert Comparison.from_json(data, "compare.json") == comparison  # the report reads back what was written
 
 
 def test_json_without_transcripts_has_null_counts():

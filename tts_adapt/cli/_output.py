@@ -12,6 +12,11 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+def print_document(document) -> None:
+    """A run document (:class:`tts_adapt.documents.Document`) as ``--format json`` prints it."""
+    sys.stdout.write(document.to_text())
+
+
 def console(stderr: bool = False):
     """A rich console; when not a terminal, wide enough that tables are not folded."""
     from rich.console import Console

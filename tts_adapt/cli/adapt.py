@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, print_json, shape
+from tts_adapt.cli._output import add_format_argument, console, print_document, shape
 from tts_adapt.symbols.mapping import NEW_ROW_STRATEGIES
 
 DESCRIPTION = """\
@@ -64,6 +64,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from tts_adapt.surgery.adapt import nearest_speaker, plan_adaptation
     from tts_adapt.surgery.apply import check_output_path
+    from tts_adapt.surgery.plan import AdaptReport
 
     fold = args.fold_speaker
     if fold == "auto":  # resolved here too, only to say which speaker and why
@@ -79,7 +80,7 @@ def run(args) -> int:
     check_output_path(plan, args.output)
     if args.dry_run:
         if args.format == "json":
-            print_json({"dry_run": True, "output": args.output, "plan": plan.to_json()})
+            print_document(AdaptReport(True, args.output, plan.record()))
         else:
             render_plan(plan, show_all=args.all)
             console().print("dry run: nothing written")
@@ -88,7 +89,7 @@ def run(args) -> int:
         render_plan(plan, show_all=args.all)
     result = _apply_with_progress(plan, args.output, show=args.format == "text")
     if args.format == "json":
-        print_json({"dry_run": False, **result, "plan": plan.to_json()})
+        print_document(AdaptReport(False, args.output, plan.record(), result["checkpoint"], result["seconds"]))
     else:
         console().print(f"wrote {result['checkpoint']} and manifest.json in {result['seconds']:.1f} s")
     return 0

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from tts_adapt.checkpoint.dialects import OBJECT_GRAPH_KEY, TensorEntry, VariableGroup
 from tts_adapt.checkpoint.reader import Checkpoint
 from tts_adapt.errors import UserError
 from tts_adapt.checkpoint.layout import Layout, SpeakerSite
+from tts_adapt.documents import Document, encode
 from tts_adapt.surgery.speaker import SpeakerChoice
 from tts_adapt.symbols.mapping import RowSource, map_symbols
 from tts_adapt.symbols.table import SymbolTable
@@ -25,35 +26,81 @@ Op = Literal["copy", "remap_rows", "drop_rows", "fold", "delete", "rewrite"]
 OPS: tuple[str, ...] = ("copy", "remap_rows", "drop_rows", "fold", "delete", "rewrite")
 
 
+class FoldSource(NamedTuple):
+    """A kernel's speaker rows whose contribution a ``fold`` adds to its bias."""
+
+    kernel: str  # tensor key
+    rows: tuple[int, int]
+
+
 @dataclass
 class Action:
     key: str  # tensor key in the source (and, unless deleted, in the output)
     variable: str  # the variable it belongs to, as `inspect` names it
     role: str  # "weight", "slot <name>", "optimizer", "counter" or "meta"
-    op: Op
+    op: Op = field(metadata={"json": "action"})
     shape_before: tuple[int, ...]
     shape_after: tuple[int, ...] | None
     dtype: str
     reason: str
     segments: tuple[tuple[int, int], ...] = ()  # drop_rows: speaker row ranges
-    fold_from: tuple[tuple[str, tuple[int, int]], ...] = ()  # fold: (kernel key, rows) added to this bias
+    fold_from: tuple[FoldSource, ...] = ()  # fold: contributions added to this bias
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "key": self.key,
-            "variable": self.variable,
-            "role": self.role,
-            "action": self.op,
-            "shape_before": list(self.shape_before),
-            "shape_after": None if self.shape_after is None else list(self.shape_after),
-            "dtype": self.dtype,
-            "reason": self.reason,
-        }
-        if self.segments:
-            out["segments"] = [list(s) for s in self.segments]
-        if self.fold_from:
-            out["fold_from"] = [{"kernel": k, "rows": list(r)} for k, r in self.fold_from]
-        return out
+        return encode(self)
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    variables: int
+    tensors: int
+    variables_by_action: dict[str, int]  # op -> count, in the order of OPS
+    tensors_by_action: dict[str, int]
+
+
+@dataclass(frozen=True)
+class FoldedSpeaker:
+    id: int | None  # the source's speaker row, None for a vector from elsewhere
+    name: str | None
+    vector_source: str  # human words: where the vector came from
+    dim: int
+
+
+@dataclass(frozen=True)
+class PlannedSymbol:
+    symbol: str
+    new_id: int
+    source: str = field(metadata={"json": "from"})  # copy | alias | a --new-rows strategy
+    old_id: int | None
+    alias: str | None
+    init: str  # as people read it
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """The plan as ``adapt --dry-run --format json`` shows it (the checkpoint it reads stays behind)."""
+
+    source: str
+    dialect: str
+    speaker: FoldedSpeaker | None
+    options: dict[str, str]
+    symbols: tuple[PlannedSymbol, ...] | None
+    summary: PlanSummary
+    notes: tuple[str, ...]
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class AdaptReport(Document):
+    """What ``tts-adapt adapt --format json`` prints: the plan, and the checkpoint once written."""
+
+    KIND = "tts-adapt-adapt"
+
+    dry_run: bool
+    output: str
+    plan: PlanRecord
+    checkpoint: str | None = None  # the written checkpoint's prefix (not on a dry run)
+    seconds: float | None = None
 
 
 @dataclass
@@ -87,6 +134,7 @@ class Plan:
                 raise ValueError(f"plan order: {action.key} folds {late[0]}, which comes after it")
 
     def summary(self) -> dict[str, Any]:
+        """The fields of :class:`PlanSummary` (the adapted manifest keeps them as a mapping)."""
         weights = Counter(a.op for a in self.actions if a.role == "weight")
         tensors = Counter(a.op for a in self.actions)
         return {
@@ -100,24 +148,20 @@ class Plan:
         """The adapted checkpoint's layout: its symbol table, no speakers left."""
         return Layout(symbol_embedding=self.layout.symbol_embedding)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "source": self.checkpoint.prefix,
-            "dialect": self.checkpoint.dialect,
-            "speaker": self.speaker.to_json() if self.speaker else None,
-            "options": {"new_rows": self.options.new_rows, "optimizer": self.options.optimizer},
-            "symbols": None
-            if self.row_sources is None
-            else [
-                {"symbol": s.symbol, "new_id": s.new_id, "from": s.kind, "old_id": s.old_id, "alias": s.alias,
-                 "init": s.describe()}
-                for s in self.row_sources
-            ],
-            "summary": self.summary(),
-            "notes": self.notes,
-            "actions": [a.to_json() for a in self.actions],
-        }
-
+    def record(self) -> PlanRecord:
+        speaker = self.speaker
+        return PlanRecord(
+            source=self.checkpoint.prefix,
+            dialect=self.checkpoint.dialect,
+            speaker=None if speaker is None else FoldedSpeaker(speaker.id, speaker.name, speaker.source,
+                                                               int(speaker.vector.shape[0])),
+            options={"new_rows": self.options.new_rows, "optimizer": self.options.optimizer},
+            symbols=None if self.row_sources is None else tuple(
+                PlannedSymbol(s.symbol, s.new_id, s.kind, s.old_id, s.alias, s.describe()) for s in self.row_sources),
+            summary=PlanSummary(**self.summary()),
+            notes=tuple(self.notes),
+            actions=tuple(self.actions),
+        )
 
 def _check_layout(checkpoint: Checkpoint, layout: Layout) -> int | None:
     """Every layout entry must name a real, well-shaped tensor; returns the speaker dimension."""
@@ -215,11 +259,12 @@ def make_plan(
                      "(use --fold-speaker to keep one)")
 
     segments: dict[str, list[tuple[int, int]]] = {}
-    folds: dict[str, list[tuple[str, tuple[int, int]]]] = {}
+    folds: dict[str, list[FoldSource]] = {}
     for site in layout.sites:
         segments.setdefault(site.kernel, []).append(site.speaker_rows)
         if speaker is not None and site.fold_into:
-            folds.setdefault(site.fold_into, []).append((variables[site.kernel].weight.key, site.speaker_rows))
+            folds.setdefault(site.fold_into, []).append(FoldSource(variables[site.kernel].weight.key,
+                                                                   site.speaker_rows))
 
     reset = options.optimizer == "reset"
     kernels: list[Action] = []
@@ -278,7 +323,7 @@ def _variable_action(
     layout: Layout,
     row_sources: list[RowSource] | None,
     segments: dict[str, list[tuple[int, int]]],
-    folds: dict[str, list[tuple[str, tuple[int, int]]]],
+    folds: dict[str, list[FoldSource]],
     speaker: SpeakerChoice | None,
 ) -> tuple[Action, tuple[Op, tuple[int, ...] | None, str]]:
     """The weight's action and the (op, shape, reason) its slots follow."""

@@ -9,9 +9,10 @@ tokeniser (:func:`split_symbols`), so "encodable" here means "encodable by the m
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
+from tts_adapt.documents import Document
 from tts_adapt.symbols.frontend import clean_text, split_symbols
 from tts_adapt.symbols.mapping import RowSource, map_symbols
 from tts_adapt.symbols.table import SymbolTable, escape_symbol
@@ -34,6 +35,8 @@ class SymbolRow:
     alias_reason: str | None = None
     count: int | None = None
 
+    DERIVED = ("display",)
+
     @property
     def display(self) -> str:
         return escape_symbol(self.symbol)
@@ -53,6 +56,12 @@ class OovChar:
     count: int
     examples: tuple[str, ...]
 
+    DERIVED = ("display",)
+
+    @property
+    def display(self) -> str:
+        return escape_symbol(self.char)
+
 
 @dataclass
 class TranscriptStats:
@@ -64,17 +73,24 @@ class TranscriptStats:
     oov: list[OovChar]
     unused: list[str]
 
+    DERIVED = ("encodable_share",)
+
     @property
     def encodable_share(self) -> float:
         return self.encodable / self.utterances if self.utterances else 1.0
 
 
 @dataclass
-class Comparison:
-    old_source: str
-    new_source: str
+class Comparison(Document):
+    """The report's document (``symbols compare --format json``): every symbol, then the transcripts' coverage."""
+
+    KIND = "tts-adapt-symbol-comparison"
+    DERIVED = ("summary",)
+
+    old_source: str = field(metadata={"json": "old"})
+    new_source: str = field(metadata={"json": "new"})
     new_rows: str
-    rows: list[SymbolRow]
+    rows: list[SymbolRow] = field(metadata={"json": "symbols"})
     transcripts: TranscriptStats | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -106,27 +122,6 @@ class Comparison:
             line += (f"; transcripts: {s['encodable_share']:.1%} of {s['utterances']} utterances encodable, "
                      f"{s['oov_chars']} character(s) not encodable, {s['unused_symbols']} symbol(s) unused")
         return line
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form of the report: every symbol with its status, ids and init, then the summary."""
-        symbols = [
-            {"symbol": r.symbol, "display": r.display, "status": r.status, "old_id": r.old_id,
-             "new_id": r.new_id, "init": r.init, "alias": r.alias, "alias_reason": r.alias_reason,
-             "count": r.count}
-            for r in self.rows
-        ]
-        transcripts = None
-        if self.transcripts is not None:
-            t = self.transcripts
-            transcripts = {
-                "path": t.path, "form": t.form, "cleaners": list(t.cleaners),
-                "utterances": t.utterances, "encodable": t.encodable, "encodable_share": t.encodable_share,
-                "oov": [{"char": o.char, "display": escape_symbol(o.char), "count": o.count,
-                         "examples": list(o.examples)} for o in t.oov],
-                "unused": list(t.unused),
-            }
-        return {"old": self.old_source, "new": self.new_source, "symbols": symbols,
-                "summary": self.summary(), "transcripts": transcripts}
 
 
 def _row(source: RowSource) -> SymbolRow:

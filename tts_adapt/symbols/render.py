@@ -7,16 +7,14 @@ everywhere people read them; JSON and CSV also carry the raw symbol.
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
-import json
 import re
 import warnings
 from typing import Callable
 
-from tts_adapt.htmlpage import page
+from tts_adapt.htmlpage import figure_image, page, shown_path
 from tts_adapt.symbols.compare import Comparison, SymbolRow
 from tts_adapt.symbols.table import escape_symbol
 
@@ -112,13 +110,13 @@ def render_csv(comparison: Comparison) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for item in comparison.to_json()["symbols"]:
-        writer.writerow(["" if item[c] is None else item[c] for c in CSV_COLUMNS])
+    for row in comparison.rows:
+        writer.writerow(["" if getattr(row, c) is None else getattr(row, c) for c in CSV_COLUMNS])
     return buffer.getvalue()
 
 
 def render_json(comparison: Comparison) -> str:
-    return json.dumps(comparison.to_json(), ensure_ascii=False, indent=2) + "\n"
+    return comparison.to_text()
 
 
 # --- html -------------------------------------------------------------------------
@@ -136,9 +134,8 @@ def _chart_label(symbol: str) -> str:
     return escape_symbol(symbol).replace("␠", "SP")
 
 
-def _chart_png(comparison: Comparison) -> str:
-    """Occurrences per symbol (with transcripts) or symbols per status (without), as base64 PNG."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def _chart(comparison: Comparison) -> str:
+    """Occurrences per symbol (with transcripts) or symbols per status (without), as an inline picture."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -149,26 +146,25 @@ def _chart_png(comparison: Comparison) -> str:
         values = [r.count or 0 for r in counted] + [o.count for o in stats.oov]
         colours = ["#4a7fb0"] * len(counted) + ["#c03030"] * len(stats.oov)
         title = "occurrences in the transcripts (red: not encodable)"
+        alt = "Bar chart: how often each symbol occurs in the transcripts, characters the table cannot encode in red"
     else:
         summary = comparison.summary()
         labels = ["kept", "moved", "added", "removed"]
         values = [summary[s] for s in labels]
         colours = ["#2a7d2a", "#a06a00", "#1a6fa0", "#b02020"]
         title = "symbols per status"
+        alt = "Bar chart: how many symbols are kept, moved, added and removed"
     figure = Figure(figsize=(max(6.0, 0.22 * len(labels)), 3.5), dpi=100)
-    FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.bar(range(len(values)), values, color=colours)
     axes.set_xticks(range(len(labels)), labels, fontsize=8, fontfamily="monospace")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title(title)
     axes.set_xlim(-0.6, len(values) - 0.4)
-    buffer = io.BytesIO()
     with warnings.catch_warnings():  # a symbol outside the font still gets its bar, drawn as a box
         warnings.simplefilter("ignore", UserWarning)
         figure.tight_layout()
-        figure.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+        return figure_image(figure, alt, dpi=100)
 
 
 def render_html(comparison: Comparison) -> str:
@@ -184,27 +180,28 @@ def render_html(comparison: Comparison) -> str:
         if has_counts:
             cells.append(f'<td class="num">{_count(row)}</td>')
         rows.append(f'<tr class="{row.status}">{"".join(cells)}</tr>')
-    title = f"Symbol tables: {comparison.old_source} -> {comparison.new_source}"
+    title = f"Symbol tables: {shown_path(comparison.old_source)} -> {shown_path(comparison.new_source)}"
     parts = [
-        f'<p class="summary">{esc(comparison.summary_line())}</p>',
-        f'<img alt="chart" src="data:image/png;base64,{_chart_png(comparison)}">',
-        "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>",
-        *rows, "</tbody></table>",
+        _chart(comparison),
+        '<div class="scroll"><table><thead><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>",
+        *rows, "</tbody></table></div>",
     ]
     stats = comparison.transcripts
     if stats is not None:
-        parts.append(f"<h2>Transcripts: {esc(stats.path)}</h2>")
+        parts.append(f"<h2>Transcripts: {esc(shown_path(stats.path))}</h2>")
         if stats.oov:
-            parts.append("<table><thead><tr><th>char</th><th>count</th><th>examples</th></tr></thead><tbody>")
+            parts.append('<div class="scroll"><table><thead><tr><th>character</th><th>count</th><th>examples</th>'
+                         "</tr></thead><tbody>")
             parts += [f'<tr><td class="sym">{esc(escape_symbol(o.char))}</td><td class="num">{o.count}</td>'
                       f"<td>{esc(', '.join(o.examples))}</td></tr>" for o in stats.oov]
-            parts.append("</tbody></table>")
+            parts.append("</tbody></table></div>")
         else:
             parts.append("<p>Every transcript character is encodable.</p>")
         if stats.unused:
             parts.append("<p>Symbols no transcript uses: <code>"
                          + esc(" ".join(escape_symbol(s) for s in stats.unused)) + "</code></p>")
-    return page(title, "\n".join(parts), extra_style=_CSS)
+    verdict = f'<p class="summary">{esc(comparison.summary_line())}</p>'
+    return page(title, "\n".join(parts), extra_style=_CSS, verdict=verdict)
 
 
 RENDERERS: dict[str, Callable[[Comparison], str]] = {
