@@ -226,6 +226,9 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     config = _overridden(FINETUNE_DEFAULTS, experiment["training"], overrides, str(config_path or "training"))
     set_seed(config.seed)
     model = model_from_manifest(source, str(directory))
+    if model.config.reads_speaker_vector:  # its training data would need a speaker vector per utterance
+        raise UserError(f"{directory} reads its speaker as a vector (an imported RTVC synthesizer); fold the new "
+                        "voice's vector first: tts-adapt adapt SRC --speaker-vector FILE.npy --output ADAPTED")
     trainable_subset(model, config.freeze)  # --freeze of every part: refused before the step-0 copy is written
     optimizer = make_optimizer(config)
     restored = restore_checkpoint(prefix, model, optimizer)
