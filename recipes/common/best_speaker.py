@@ -5,17 +5,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
-
-def best_speaker(document: dict) -> str:
-    best = document.get("best") if isinstance(document, dict) else None
-    if best in (None, ""):
-        raise SystemExit("the speaker ranking names no best speaker")
-    return str(best)
-
+from tts_adapt.errors import UserError
+from tts_adapt.scoring.speaker_ranking import SpeakerRanking
 
 if __name__ == "__main__":
-    print(best_speaker(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))))
+    try:
+        print(SpeakerRanking.read(sys.argv[1]).best)
+    except UserError as exc:
+        raise SystemExit(str(exc)) from None

@@ -21,7 +21,7 @@ from tiny_checkpoints import (
 
 from tts_adapt.errors import UserError
 from tts_adapt.manifest import read_manifest
-from tts_adapt.scoring.speaker_ranking import rank_speakers
+from tts_adapt.scoring.speaker_ranking import SkippedItem, SpeakerRanking, rank_speakers
 
 TRUE_SPEAKER = 2
 
@@ -54,11 +54,11 @@ def per_item_loss(model, speaker, texts, mels):
 
 def test_ranks_every_speaker_with_the_true_one_first(world):
     root = world["root"]
-    ranking = rank_speakers(root / "src", root / "prepared")
-    assert [r["id"] for r in ranking][0] == TRUE_SPEAKER
-    assert sorted(r["id"] for r in ranking) == [0, 1, 2]
-    assert {r["id"]: r["name"] for r in ranking} == dict(enumerate(SPEAKERS))
-    losses = [r["loss"] for r in ranking]
+    ranking = rank_speakers(root / "src", root / "prepared").ranking
+    assert [r.id for r in ranking][0] == TRUE_SPEAKER and [r.rank for r in ranking] == [1, 2, 3]
+    assert sorted(r.id for r in ranking) == [0, 1, 2]
+    assert {r.id: r.name for r in ranking} == dict(enumerate(SPEAKERS))
+    losses = [r.loss for r in ranking]
     assert losses == sorted(losses)
     assert losses[0] < 1e-4 < 1e-2 < losses[1]
 
@@ -67,22 +67,21 @@ def test_batched_losses_match_item_by_item(world):
     """Padding items of different lengths into one batch must not change any item's loss."""
     root = world["root"]
     assert len({m.shape[0] for m in world["mels"]}) > 1
-    for entry in rank_speakers(root / "src", root / "prepared"):
-        expected = per_item_loss(world["model"], entry["id"], NEW_VOICE_TEXTS, world["mels"])
-        assert entry["loss"] == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    for entry in rank_speakers(root / "src", root / "prepared").ranking:
+        expected = per_item_loss(world["model"], entry.id, NEW_VOICE_TEXTS, world["mels"])
+        assert entry.loss == pytest.approx(expected, rel=1e-4, abs=1e-6)
 
 
 def test_sample_is_seeded_and_unencodable_items_are_skipped(world, tmp_path):
     texts = [*NEW_VOICE_TEXTS, "zq"]  # z and q are not in the source table
     prepared = write_prepared(tmp_path / "prepared", texts, [*world["mels"], world["mels"][0]])
-    details: dict = {}
-    rank_speakers(world["root"] / "src", prepared, details=details)
-    assert details["skipped"] == [{"id": "utt006", "reason": "cannot encode z q"}]
-    assert len(details["items"]) == len(NEW_VOICE_TEXTS)
+    ranking = rank_speakers(world["root"] / "src", prepared)
+    assert ranking.items_skipped == (SkippedItem("utt006", "cannot encode z q"),)
+    assert len(ranking.items) == len(NEW_VOICE_TEXTS)
     picks = []
     for _ in range(2):
-        rank_speakers(world["root"] / "src", prepared, max_items=3, seed=1, details=details)
-        picks.append(details["items"] + [s["id"] for s in details["skipped"]])
+        ranking = rank_speakers(world["root"] / "src", prepared, max_items=3, seed=1)
+        picks.append(list(ranking.items) + [s.id for s in ranking.items_skipped])
     assert picks[0] == picks[1] and len(picks[0]) == 3
 
 
@@ -91,6 +90,7 @@ def test_cli_json_names_the_best_speaker(world, capsys):
     code, out, _ = run_cli(["suggest-speaker", root / "src", "--data", root / "prepared", "--format", "json"], capsys)
     assert code == 0
     doc = json.loads(out)
+    assert SpeakerRanking.from_json(doc, "suggest-speaker --format json").to_json() == doc  # what readers get
     assert doc["best"] == SPEAKERS[TRUE_SPEAKER] and doc["items_scored"] == len(NEW_VOICE_TEXTS)
     assert [r["rank"] for r in doc["ranking"]] == [1, 2, 3] and doc["ranking"][0]["id"] == TRUE_SPEAKER
 

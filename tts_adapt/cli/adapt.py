@@ -70,8 +70,8 @@ def run(args) -> int:
     if fold == "auto":  # resolved here too, only to say which speaker and why
         best = nearest_speaker(args.source, args.data)
         console(stderr=True).print(f"--fold-speaker auto: nearest pretrained speaker is "
-                                   f"{best.get('name') or best['id']} (loss {best['loss']:.4f})")
-        fold = f"#{best['id']}"
+                                   f"{best.label} (loss {best.loss:.4f})")
+        fold = f"#{best.id}"
     plan = plan_adaptation(
         args.source, args.symbols, source_symbols_path=args.source_symbols, layout_path=args.layout,
         fold_speaker=fold, speaker_vector=args.speaker_vector, new_rows=args.new_rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, print_json
+from tts_adapt.cli._output import add_format_argument, console, print_document
 
 DESCRIPTION = """\
 Rank the pretrained speakers of CKPT by how well the model, speaking as each of
@@ -38,40 +38,34 @@ def run(args) -> int:
 
     from tts_adapt.scoring.speaker_ranking import rank_speakers
 
-    details: dict = {}
     columns = (TextColumn("scoring speakers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console(stderr=True), disable=args.format == "json", transient=True) as bar:
         task = bar.add_task("score", total=None)
         ranking = rank_speakers(args.checkpoint, args.data, max_items=args.max_items, seed=args.seed,
-                                progress=lambda done, total: bar.update(task, completed=done, total=total),
-                                details=details)
-    ranked = [{"rank": i + 1, **entry} for i, entry in enumerate(ranking)]
+                                progress=lambda done, total: bar.update(task, completed=done, total=total))
     if args.format == "json":
-        best = ranked[0]
-        print_json({"checkpoint": args.checkpoint, "data": args.data, "items_scored": len(details["items"]),
-                    "items_skipped": details["skipped"], "best": best["name"] or str(best["id"]),
-                    "ranking": ranked})
-        return 0
-    render(ranked, len(details["items"]), details["skipped"])
+        print_document(ranking)
+    else:
+        render(ranking)
     return 0
 
 
-def render(ranked: list[dict], scored: int, skipped: list[dict]) -> None:
+def render(ranking) -> None:
     from rich.table import Table
 
     out = console()
-    out.print(f"speakers ranked by teacher-forced loss on {scored} utterances of the new voice")
+    out.print(f"speakers ranked by teacher-forced loss on {ranking.items_scored} utterances of the new voice")
     table = Table()
     for column in ("rank", "id", "speaker", "loss", "vs best"):
         table.add_column(column, justify="left" if column == "speaker" else "right")
-    best = ranked[0]["loss"]
-    for entry in ranked:
-        table.add_row(str(entry["rank"]), str(entry["id"]), entry["name"] or "-", f"{entry['loss']:.4f}",
-                      f"+{entry['loss'] - best:.4f}" if entry["rank"] > 1 else "")
+    best = ranking.ranking[0].loss
+    for entry in ranking.ranking:
+        table.add_row(str(entry.rank), str(entry.id), entry.name or "-", f"{entry.loss:.4f}",
+                      f"+{entry.loss - best:.4f}" if entry.rank > 1 else "")
     out.print(table)
+    skipped = ranking.items_skipped
     if skipped:
-        shown = ", ".join(f"{s['id']} ({s['reason']})" for s in skipped[:3])
+        shown = ", ".join(f"{s.id} ({s.reason})" for s in skipped[:3])
         out.print(f"skipped {len(skipped)} utterance(s) the model cannot encode: {shown}"
                   + (" ..." if len(skipped) > 3 else ""), markup=False)
-    first = ranked[0]
-    out.print(f"nearest: {first['name'] or first['id']}  (fold it with --fold-speaker {first['name'] or first['id']})")
+    out.print(f"nearest: {ranking.best}  (fold it with --fold-speaker {ranking.best})")

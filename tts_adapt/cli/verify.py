@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, finite_float, print_json
+from tts_adapt.cli._output import add_format_argument, console, finite_float, print_document
 from tts_adapt.errors import UserError
 
 DESCRIPTION = """\
@@ -54,37 +54,29 @@ def run(args) -> int:
     result = verify_equivalence(args.source, args.adapted, speaker=args.speaker, tolerance=args.tolerance,
                                 seed=args.seed, speaker_vector=args.speaker_vector)
     if args.format == "json":
-        print_json(result)
+        print_document(result)
     else:
         render(result)
-    return 0 if result["ok"] else 1
+    return 0 if result.ok else 1
 
 
-def render(result: dict) -> None:
+def render(result) -> None:
     from rich.table import Table
 
     out = console()
-    speaker = result["speaker"]
-    if speaker is None:
-        who = "single-speaker source"
-    elif speaker.get("vector"):
-        who = f"speaker vector {speaker['vector']}"
-    elif speaker["id"] is None:
-        who = "the mean of its speaker rows"
-    else:
-        who = f"speaker {speaker['id']}" + (f" ({speaker['name']})" if speaker["name"] else "")
-    inputs = result["inputs"]
-    out.print(f"source   {result['source']}  ({who})", markup=False)
-    out.print(f"adapted  {result['adapted']}", markup=False)
-    out.print(f"inputs   {inputs['batch']} random texts over {result['shared_symbols']} shared symbols "
-              f"(up to {inputs['max_text_len']}), {inputs['frames']} teacher-forced frames, seed {inputs['seed']}")
+    who = "single-speaker source" if result.speaker is None else result.speaker.describe()
+    inputs = result.inputs
+    out.print(f"source   {result.source}  ({who})", markup=False)
+    out.print(f"adapted  {result.adapted}", markup=False)
+    out.print(f"inputs   {inputs.batch} random texts over {result.shared_symbols} shared symbols "
+              f"(up to {inputs.max_text_len}), {inputs.frames} teacher-forced frames, seed {inputs.seed}")
     table = Table()
     for column in ("output", "max |source|", "max abs diff", "max rel diff"):
         table.add_column(column, justify="left" if column == "output" else "right")
-    for name, d in result["outputs"].items():
-        table.add_row(name, f"{d['max_abs_output']:.4g}", f"{d['max_abs_diff']:.3e}", f"{d['max_rel_diff']:.3e}")
+    for name, d in result.outputs.items():
+        table.add_row(name, f"{d.max_abs_output:.4g}", f"{d.max_abs_diff:.3e}", f"{d.max_rel_diff:.3e}")
     out.print(table)
-    for note in result["notes"]:
+    for note in result.notes:
         out.print(f"note: {note}", markup=False)
-    verdict = "OK: equivalent" if result["ok"] else "DIFFERENT"
-    out.print(f"{verdict}  (max_rel_diff {result['max_rel_diff']:.3e}, tolerance {result['tolerance']:.0e})")
+    verdict = "OK: equivalent" if result.ok else "DIFFERENT"
+    out.print(f"{verdict}  (max_rel_diff {result.max_rel_diff:.3e}, tolerance {result.tolerance:.0e})")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tts_adapt.documents import Document
 from tts_adapt.manifest import Manifest
 from tts_adapt.errors import UserError
 from tts_adapt.speakers import MEAN, load_speaker_vector, resolve_speaker
@@ -23,6 +24,56 @@ from tts_adapt.symbols.table import SymbolTable
 
 OUTPUTS = ("mel", "mel_post", "stop_logits", "alignment")
 DEFAULT_TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class OutputDifference:
+    max_abs_diff: float
+    max_rel_diff: float  # max |difference| / max |source output|
+    max_abs_output: float  # max |source output|: the scale the difference is measured against
+
+
+@dataclass(frozen=True)
+class ComparedSpeaker:
+    """Whom the source speaks as: a speaker row, the mean of the rows (name "mean"), or a vector file."""
+
+    id: int | None
+    name: str | None
+    vector: str | None = None
+
+    def describe(self) -> str:
+        if self.vector:
+            return f"speaker vector {self.vector}"
+        if self.id is None:
+            return "the mean of its speaker rows"
+        return f"speaker {self.id}" + (f" ({self.name})" if self.name else "")
+
+
+@dataclass(frozen=True)
+class ProbeInputs:
+    batch: int
+    max_text_len: int
+    frames: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class EquivalenceResult(Document):
+    """What ``tts-adapt verify --format json`` prints: how far the two models' outputs differ."""
+
+    KIND = "tts-adapt-verify"
+
+    notes: tuple[str, ...]
+    source: str
+    adapted: str
+    speaker: ComparedSpeaker | None  # None: a single-speaker source
+    shared_symbols: int
+    inputs: ProbeInputs
+    outputs: dict[str, OutputDifference]
+    max_abs_diff: float
+    max_rel_diff: float
+    tolerance: float
+    ok: bool  # max_rel_diff <= tolerance
 
 
 @dataclass(frozen=True)
@@ -69,21 +120,20 @@ def default_speaker(adapted_manifest: Manifest, adapted_path: str) -> int | str:
     return int(folded["id"])
 
 
-def compare_outputs(source: dict[str, Any], adapted: dict[str, Any]) -> dict[str, dict]:
+def compare_outputs(source: dict[str, Any], adapted: dict[str, Any]) -> dict[str, OutputDifference]:
     """Per output: max |a - b| and that relative to max |source output|."""
     out = {}
     for name in OUTPUTS:
         a, b = np.asarray(source[name], np.float64), np.asarray(adapted[name], np.float64)
         abs_diff = float(np.max(np.abs(a - b)))
         scale = float(np.max(np.abs(a)))
-        out[name] = {"max_abs_diff": abs_diff, "max_rel_diff": abs_diff / scale if scale > 0 else abs_diff,
-                     "max_abs_output": scale}
+        out[name] = OutputDifference(abs_diff, abs_diff / scale if scale > 0 else abs_diff, scale)
     return out
 
 
 def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.PathLike,
                        speaker: str | int | None = None, tolerance: float = DEFAULT_TOLERANCE,
-                       seed: int = 0, speaker_vector: str | os.PathLike | None = None) -> dict[str, Any]:
+                       seed: int = 0, speaker_vector: str | os.PathLike | None = None) -> EquivalenceResult:
     """Run both models on the same probe; the result is what ``tts-adapt verify --format json`` prints.
 
     A source that reads its speaker as a vector (an imported RTVC synthesizer) speaks with
@@ -136,22 +186,20 @@ def verify_equivalence(source_path: str | os.PathLike, adapted_path: str | os.Pa
         result = model(batch, training=False)
         outputs.append({k: v.numpy() for k, v in result.items()})
     per_output = compare_outputs(outputs[0], outputs[1])
-    max_abs = max(d["max_abs_diff"] for d in per_output.values())
-    max_rel = max(d["max_rel_diff"] for d in per_output.values())
-    return {
-        "notes": provenance_notes(source_path, adapted.manifest),
-        "source": str(source_path),
-        "adapted": str(adapted_path),
-        "speaker": _speaker_record(speaker_id, mean, source_speakers, speaker_vector if vector is not None else None),
-        "shared_symbols": len(shared),
-        "inputs": {"batch": len(probe.texts), "max_text_len": int(max(len(t) for t in probe.texts)),
-                   "frames": int(probe.mel.shape[1]), "seed": seed},
-        "outputs": per_output,
-        "max_abs_diff": max_abs,
-        "max_rel_diff": max_rel,
-        "tolerance": tolerance,
-        "ok": bool(max_rel <= tolerance),
-    }
+    max_rel = max(d.max_rel_diff for d in per_output.values())
+    return EquivalenceResult(
+        notes=tuple(provenance_notes(source_path, adapted.manifest)),
+        source=str(source_path),
+        adapted=str(adapted_path),
+        speaker=_compared_speaker(speaker_id, mean, source_speakers, speaker_vector if vector is not None else None),
+        shared_symbols=len(shared),
+        inputs=ProbeInputs(len(probe.texts), int(max(len(t) for t in probe.texts)), int(probe.mel.shape[1]), seed),
+        outputs=per_output,
+        max_abs_diff=max(d.max_abs_diff for d in per_output.values()),
+        max_rel_diff=max_rel,
+        tolerance=tolerance,
+        ok=bool(max_rel <= tolerance),
+    )
 
 
 def provenance_notes(source_path: str | os.PathLike, adapted_manifest: Manifest) -> list[str]:
@@ -169,13 +217,13 @@ def provenance_notes(source_path: str | os.PathLike, adapted_manifest: Manifest)
     return [f"ADAPTED was made from {recorded}, not from {Path(prefix).resolve()}"]
 
 
-def _speaker_record(speaker_id: int | None, mean: bool, names: list[str],
-                    vector: str | os.PathLike | None) -> dict[str, Any] | None:
+def _compared_speaker(speaker_id: int | None, mean: bool, names: list[str],
+                      vector: str | os.PathLike | None) -> ComparedSpeaker | None:
     if vector is not None:
-        return {"id": None, "name": None, "vector": str(vector)}
+        return ComparedSpeaker(None, None, str(vector))
     if speaker_id is None:
         return None
-    return {"id": None, "name": MEAN} if mean else {"id": speaker_id, "name": _name(names, speaker_id)}
+    return ComparedSpeaker(None, MEAN) if mean else ComparedSpeaker(speaker_id, _name(names, speaker_id))
 
 
 def _name(names: list[str], index: int) -> str | None:

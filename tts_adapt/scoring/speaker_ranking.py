@@ -10,25 +10,66 @@ before and after the post-net, over real frames, averaged over utterances.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
+from tts_adapt.documents import Document
 from tts_adapt.errors import UserError
 from tts_adapt.model.teacher_forcing import teacher_forced_graph, teacher_forced_losses
 
 BATCH_SIZE = 16
 
 
+@dataclass(frozen=True)
+class RankedSpeaker:
+    rank: int  # 1 = nearest
+    id: int  # the speaker's row
+    name: str | None
+    loss: float
+
+    @property
+    def label(self) -> str:
+        """How commands name it (``--fold-speaker``): the name, else the row."""
+        return self.name or str(self.id)
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SpeakerRanking(Document):
+    """What ``tts-adapt suggest-speaker --format json`` prints: every speaker, nearest first."""
+
+    KIND = "tts-adapt-speaker-ranking"
+    DERIVED = ("best", "items_scored")
+
+    checkpoint: str
+    data: str
+    items: tuple[str, ...]  # the ids scored
+    items_skipped: tuple[SkippedItem, ...]
+    ranking: tuple[RankedSpeaker, ...]
+
+    @property
+    def best(self) -> str:
+        return self.ranking[0].label
+
+    @property
+    def items_scored(self) -> int:
+        return len(self.items)
+
+
 def rank_speakers(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, max_items: int = 64,
-                  seed: int = 0, progress: Callable[[int, int], None] | None = None,
-                  details: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """``[{"id", "name", "loss"}]`` for every speaker of the checkpoint, lowest loss (best) first.
+                  seed: int = 0, progress: Callable[[int, int], None] | None = None) -> SpeakerRanking:
+    """Every speaker of the checkpoint, lowest loss (best) first.
 
     Scores a seeded sample of up to ``max_items`` utterances (both splits);
     utterances the model's table cannot encode are skipped. ``progress(done, total)``
-    is called after each batch; ``details``, when given, receives the items scored
-    and skipped.
+    is called after each batch.
     """
     from tts_adapt.corpus.items import batches, pad_batch
     from tts_adapt.model.loading import load_model
@@ -44,7 +85,7 @@ def rank_speakers(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike
     groups = batches(items, BATCH_SIZE)
     forward = teacher_forced_graph(model)
     total, done = len(groups) * model.n_speakers, 0
-    ranking = []
+    losses_by_speaker = []
     for speaker in range(model.n_speakers):
         losses = []
         for group in groups:
@@ -52,8 +93,8 @@ def rank_speakers(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike
             done += 1
             if progress:
                 progress(done, total)
-        name = names[speaker] if speaker < len(names) else None
-        ranking.append({"id": speaker, "name": name, "loss": float(np.concatenate(losses).mean())})
-    if details is not None:
-        details.update(items=[item.id for item in items], skipped=skipped)
-    return sorted(ranking, key=lambda entry: (entry["loss"], entry["id"]))
+        losses_by_speaker.append((float(np.concatenate(losses).mean()), speaker))
+    ranking = tuple(RankedSpeaker(rank, speaker, names[speaker] if speaker < len(names) else None, loss)
+                    for rank, (loss, speaker) in enumerate(sorted(losses_by_speaker), 1))
+    return SpeakerRanking(str(checkpoint), str(prepared_dir), tuple(item.id for item in items),
+                          tuple(SkippedItem(entry["id"], entry["reason"]) for entry in skipped), ranking)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from tts_adapt.checkpoint.layout import Layout, layout_from_dict, load_layout
 from tts_adapt.checkpoint.reader import Checkpoint, open_checkpoint
@@ -14,6 +14,9 @@ from tts_adapt.surgery.speaker import choose_speaker
 from tts_adapt.symbols.mapping import load_aliases
 from tts_adapt.manifest import load_symbol_table
 from tts_adapt.symbols.table import SymbolTable
+
+if TYPE_CHECKING:  # scoring loads TensorFlow: imported where a speaker is ranked
+    from tts_adapt.scoring.speaker_ranking import RankedSpeaker
 
 Path_ = str | os.PathLike
 
@@ -54,7 +57,7 @@ def plan_adaptation(
     if optimizer not in ("keep", "reset"):
         raise UserError(f"--optimizer must be keep or reset, not {optimizer!r}")
     if fold_speaker == "auto":
-        fold_speaker = f"#{nearest_speaker(source, data)['id']}"
+        fold_speaker = f"#{nearest_speaker(source, data).id}"
     checkpoint = open_checkpoint(source)
     layout = source_layout(checkpoint, layout_path)
     new_table = load_symbol_table(symbols) if symbols is not None else None
@@ -64,13 +67,13 @@ def plan_adaptation(
     return make_plan(checkpoint, layout, old_table, new_table, speaker, AdaptOptions(new_rows, optimizer, seed), aliases)
 
 
-def nearest_speaker(source: Path_, data: Path_ | None) -> dict[str, Any]:
+def nearest_speaker(source: Path_, data: Path_ | None) -> RankedSpeaker:
     """The pretrained speaker whose voice predicts the new voice's recordings best (``suggest-speaker``'s first)."""
     if data is None:
         raise UserError("--fold-speaker auto needs --data PREPARED (the new voice's prepared features)")
     from tts_adapt.scoring.speaker_ranking import rank_speakers
 
-    return rank_speakers(source, data)[0]
+    return rank_speakers(source, data).ranking[0]
 
 
 def adapt(source: Path_, output: Path_, symbols: Path_ | None, progress: Callable | None = None,
