@@ -79,3 +79,75 @@ def test_synthesis_writes_every_output_or_none(checkpoint, tmp_path, capsys):
                             tmp_path / "a.wav", "--mel-output", "/proc/no-such-place.npy"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert list(tmp_path.iterdir()) == []  # the wav was not published without its mel
+
+
+def _texts(tmp_path, *lines: str):
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_texts_speak_each_sentence_as_it_sounds_alone(checkpoint, tmp_path, capsys):
+    texts = _texts(tmp_path, "first|bad cafe", "# a comment", "", "dead beef", "../x|a cab")
+    common = ["--seed", "3", "--max-seconds", "0.2", "--format", "json"]
+    code, out, err = run_cli(["synthesize", checkpoint, "--texts", texts, "--output-dir", tmp_path / "many",
+                              "--mels", "--alignments", *common], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    stems = [item["id"] for item in report["items"]]
+    assert stems[:2] == ["first", "002"] and stems[2].startswith("x+")  # an id never leaves the folder
+    assert [item["text"] for item in report["items"]] == ["bad cafe", "dead beef", "a cab"]
+    assert sorted(p.name for p in (tmp_path / "many").iterdir()) == sorted(
+        f"{stem}.{suffix}" for stem in stems for suffix in ("wav", "npy", "png"))
+    for item in report["items"]:
+        assert item["output"] == str(tmp_path / "many" / f"{item['id']}.wav")
+        assert item["mel_output"] == str(tmp_path / "many" / f"{item['id']}.npy")
+        code, _, err = run_cli(["synthesize", checkpoint, "--text", item["text"], "--output", tmp_path / "one.wav",
+                                "--mel-output", tmp_path / "one.npy", *common], capsys)
+        assert code == 0, err
+        assert (tmp_path / "one.wav").read_bytes() == (tmp_path / "many" / f"{item['id']}.wav").read_bytes()
+        assert (tmp_path / "one.npy").read_bytes() == (tmp_path / "many" / f"{item['id']}.npy").read_bytes()
+
+
+def test_texts_in_every_voice_go_to_one_folder_per_speaker(tmp_path, capsys):
+    from tiny_checkpoints import SPEAKERS, make_source
+
+    make_source(tmp_path / "multi")
+    texts = _texts(tmp_path, "a|bad", "b|cab")
+    code, out, err = run_cli(["synthesize", tmp_path / "multi", "--texts", texts, "--output-dir", tmp_path / "out",
+                              "--all-speakers", "--max-seconds", "0.1", "--vocoder", "griffin-lim",
+                              "--format", "json"], capsys)
+    assert code == 0, err
+    items = json.loads(out)["items"]
+    assert [(item["speaker"], item["id"]) for item in items] == [(s, i) for s in SPEAKERS for i in "ab"]
+    assert sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.wav")) == \
+        sorted(f"{s}/{i}.wav" for s in SPEAKERS for i in "ab")
+
+
+@pytest.mark.parametrize("lines, args, message", [
+    (["bad", "xyz!"], [], "line 2: "),  # every sentence is checked before any is spoken
+    (["a|bad", "A|cab"], [], "would both be written as A.wav"),
+    (["bad"], ["--speaker", "ann", "--all-speakers"], "drop --speaker"),
+    (["bad"], ["--all-speakers"], "single-speaker model"),
+    (["bad"], ["--output", "x.wav"], "--output does not apply to --texts"),
+])
+def test_texts_errors_are_one_line_and_write_nothing(checkpoint, tmp_path, capsys, lines, args, message):
+    code, _, err = run_cli(["synthesize", checkpoint, "--texts", _texts(tmp_path, *lines),
+                            "--output-dir", tmp_path / "out", *args], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_texts_never_write_beside_their_inputs_or_into_a_full_folder(checkpoint, tmp_path, capsys):
+    texts = _texts(tmp_path, "bad")
+    code, _, err = run_cli(["synthesize", checkpoint, "--texts", texts, "--output-dir", checkpoint / "out"], capsys)
+    assert code == 2 and "inside the input" in err and not (checkpoint / "out").exists()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "mine.wav").write_bytes(b"mine")
+    code, _, err = run_cli(["synthesize", checkpoint, "--texts", texts, "--output-dir", tmp_path / "full"], capsys)
+    assert code == 2 and "not empty" in err and (tmp_path / "full" / "mine.wav").read_bytes() == b"mine"
+    code, _, err = run_cli(["synthesize", checkpoint, "--text", "bad", "--output", tmp_path / "a.wav",
+                            "--mels"], capsys)
+    assert code == 2 and "--mels does not apply to --text" in err
+    code, _, err = run_cli(["synthesize", checkpoint, "--texts", texts], capsys)
+    assert code == 2 and "--texts needs --output-dir" in err

@@ -16,10 +16,17 @@ model's max_decoder_steps) ends it; the mel becomes audio through --vocoder: the
 own vocoder (a recipe trains one beside the model), else the bundled one, else Griffin-Lim.
 Deterministic: the same --seed gives the same mel and the same audio.
 
+Many sentences: --texts FILE (one a line, or id|text; blank lines and '#' lines skipped)
+speaks each into --output-dir DIR, named DIR/<id>.wav (or <n>.wav, the sentence's number),
+with one TensorFlow start and one model load for all; --all-speakers speaks every sentence
+in every voice of a multi-speaker model, into DIR/<speaker>/. Every sentence is checked
+before any is spoken, DIR must be new or empty, and it appears only when all are written.
+
 examples:
   tts-adapt synthesize exp/allison --text "Please leave a message after the tone." --output hello.wav
   tts-adapt synthesize data/pretrained/multispeaker --speaker slt --text "Good morning." \\
       --output slt.wav --alignment-output slt.png --mel-output slt.npy
+  tts-adapt synthesize exp/allison --texts prompts.txt --output-dir prompts --mels --alignments
 """
 
 
@@ -27,34 +34,49 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("synthesize", help="text -> waveform with a checkpoint and a vocoder",
                                    description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", metavar="CKPT", help="checkpoint directory or prefix with a tts-adapt manifest")
-    parser.add_argument("--text", required=True, help="what to say")
-    parser.add_argument("--output", "-o", required=True, metavar="WAV", help="the waveform to write (.wav)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", help="what to say")
+    what.add_argument("--texts", metavar="FILE", help="many sentences, one a line (or id|text), into --output-dir")
+    parser.add_argument("--output", "-o", metavar="WAV", help="with --text: the waveform to write (.wav)")
     parser.add_argument("--speaker", metavar="ID|NAME", help="voice of a multi-speaker model (default: its first)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the prenet dropout (default: 0)")
     parser.add_argument("--max-seconds", type=finite_float, metavar="S", help="length guard in seconds of audio")
     parser.add_argument("--mel-output", metavar="NPY", help="also write the mel [frames, n_mels] as .npy")
     parser.add_argument("--alignment-output", metavar="PNG", help="also write the attention alignment as a heatmap")
+    parser.add_argument("--output-dir", metavar="DIR", help="with --texts: the new folder for DIR/<id>.wav")
+    parser.add_argument("--mels", action="store_true", help="with --texts: also write DIR/<id>.npy, each mel")
+    parser.add_argument("--alignments", action="store_true",
+                        help="with --texts: also write DIR/<id>.png, each attention alignment")
+    parser.add_argument("--all-speakers", action="store_true",
+                        help="with --texts: every sentence in every voice of the model, into DIR/<speaker>/")
     add_vocoder_argument(parser)
     add_format_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tts_adapt.errors import UserError
+
+    one = {"--output": args.output, "--mel-output": args.mel_output, "--alignment-output": args.alignment_output}
+    many = {"--output-dir": args.output_dir, "--mels": args.mels, "--alignments": args.alignments,
+            "--all-speakers": args.all_speakers}
+    mode, needed, other = ("--text", "--output", many) if args.text is not None else ("--texts", "--output-dir", one)
+    wrong = [option for option, value in other.items() if value]
+    if wrong:
+        raise UserError(f"{wrong[0]} does not apply to {mode}")
+    if not (one if mode == "--text" else many)[needed]:
+        raise UserError(f"{mode} needs {needed}")
+    return _speak_one(args) if mode == "--text" else _speak_many(args)
+
+
+def _speak_one(args: argparse.Namespace) -> int:
     import contextlib
-    import os
 
-    import numpy as np
-    import soundfile as sf
-
-    from tts_adapt.checkpoint.paths import checkpoint_files
     from tts_adapt.cli._output import console, print_json
     from tts_adapt.errors import UserError
     from tts_adapt.fsutil import atomic_file, check_output_file, check_outputs_apart
-    from tts_adapt.model.alignment_metrics import alignment_metrics
     from tts_adapt.model.loading import load_model
-    from tts_adapt.model.synthesis import plot_alignment, synthesize
-    from tts_adapt.training.runtime import configure_threads
-    from tts_adapt.vocoder.render import load_renderer
+    from tts_adapt.model.synthesis import synthesize
 
     if not args.output.lower().endswith(".wav"):
         raise UserError(f"--output {args.output}: expected a .wav path")
@@ -62,39 +84,156 @@ def run(args: argparse.Namespace) -> int:
     for option, path in outputs.items():
         if path:
             check_output_file(path, option)
-    vocoder_folder = [args.vocoder] if args.vocoder and os.path.isdir(args.vocoder) else []
-    check_outputs_apart(outputs, checkpoint_files(args.checkpoint) + vocoder_folder)
-    configure_threads()
+    check_outputs_apart(outputs, _inputs(args))
+    _configure()
     loaded = load_model(args.checkpoint)
-    render = load_renderer(args.vocoder, loaded.audio, args.checkpoint, loaded.directory)
+    render = _renderer(args, loaded)
     result = synthesize(loaded, args.text, args.speaker, args.seed, args.max_seconds, render)
     with contextlib.ExitStack() as published:  # every output is written first, then all are renamed into place
-        tmp = published.enter_context(atomic_file(args.output))
-        sf.write(tmp, result.wav, result.sample_rate, subtype="PCM_16", format="WAV")
-        if args.mel_output:
-            with open(published.enter_context(atomic_file(args.mel_output)), "wb") as handle:
-                np.save(handle, result.mel)
-        if args.alignment_output:
-            title = f"{args.text[:60]!r}" + (f" ({result.speaker})" if result.speaker else "")
-            plot_alignment(result.alignment, result.symbols, published.enter_context(atomic_file(args.alignment_output)),
-                           title)
-    metrics = alignment_metrics(result.alignment)
-    report = {
-        "output": args.output, "seconds": round(result.seconds, 3), "frames": int(result.mel.shape[0]),
-        "stop_fired": result.stop_fired, "speaker": result.speaker, "seed": args.seed, "vocoder": render.name,
-        "symbols": len(result.symbols), "mel_output": args.mel_output, "alignment_output": args.alignment_output,
-        "attention": {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()},
-    }
+        _write(result, args.text, published.enter_context(atomic_file(args.output)),
+               args.mel_output and published.enter_context(atomic_file(args.mel_output)),
+               args.alignment_output and published.enter_context(atomic_file(args.alignment_output)))
+    report = _describe(result, args.output, args.mel_output, args.alignment_output) | {
+        "seed": args.seed, "vocoder": render.name}
     if args.format == "json":
         print_json(report)
         return 0
-    out = console()
-    voice = f" as {result.speaker}" if result.speaker else ""
-    out.print(f"wrote {args.output}: {report['seconds']} s{voice}, {report['frames']} frames, "
-              f"attention focus {metrics['focus']:.2f}, coverage {metrics['coverage']:.2f}")
-    if render.note:
-        console(stderr=True).print(f"note: {render.note}", markup=False)
-    if not result.stop_fired:
-        console(stderr=True).print("warning: the stop token never fired; the length guard cut the audio "
-                                   "(an undertrained model, or raise --max-seconds)")
+    _say(report)
+    _warn(render.note, [report])
     return 0
+
+
+def _speak_many(args: argparse.Namespace) -> int:
+    """Every sentence of --texts (in every voice with --all-speakers) into one folder, published whole."""
+    from pathlib import Path
+
+    from tts_adapt.cli._output import print_json
+    from tts_adapt.errors import UserError
+    from tts_adapt.evaluation.texts import check_speakable, read_texts
+    from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir, check_outputs_apart
+    from tts_adapt.model.loading import load_model
+    from tts_adapt.model.synthesis import speaker_of, synthesize_each
+    from tts_adapt.speakers import file_stem
+
+    if args.all_speakers and args.speaker:
+        raise UserError("--all-speakers speaks in every voice; drop --speaker")
+    check_fresh_output_dir(args.output_dir, "--output-dir")
+    check_outputs_apart({"--output-dir": args.output_dir}, [*_inputs(args), args.texts])
+    sentences = read_texts(args.texts)
+    stems = _file_stems(sentences)
+    _configure()
+    loaded = load_model(args.checkpoint)
+    if args.all_speakers and not loaded.speakers:
+        raise UserError("this is a single-speaker model; --all-speakers does not apply")
+    check_speakable(sentences, loaded)
+    voices = list(loaded.speakers) if args.all_speakers else [speaker_of(loaded.speakers, args.speaker)[1]]
+    render = _renderer(args, loaded)
+    final = Path(args.output_dir)
+    items = []
+    with atomic_output_dir(final, "--output-dir") as folder:  # none of it appears unless every sentence is spoken
+        for voice in voices:
+            place = Path(file_stem(voice)) if args.all_speakers else Path()
+            spoken = synthesize_each(loaded, [s.text for s in sentences], voice, args.seed, args.max_seconds, render)
+            for sentence, stem, result in zip(sentences, stems, spoken):
+                names = [place / f"{stem}.{suffix}" if wanted else None
+                         for suffix, wanted in (("wav", True), ("npy", args.mels), ("png", args.alignments))]
+                (folder / place).mkdir(exist_ok=True)
+                _write(result, sentence.text, *(name and folder / name for name in names))
+                items.append({"id": stem, "text": sentence.text,
+                              **_describe(result, *(name and str(final / name) for name in names))})
+    report = {"checkpoint": str(args.checkpoint), "texts": args.texts, "output_dir": str(final), "seed": args.seed,
+              "vocoder": render.name, "items": items}
+    if args.format == "json":
+        print_json(report)
+        return 0
+    for item in items:
+        _say(item)
+    _warn(render.note, items)
+    return 0
+
+
+def _file_stems(sentences) -> list[str]:
+    """Each sentence's output name: its id made a safe file name, else its number; two may not meet."""
+    from tts_adapt.errors import UserError
+    from tts_adapt.speakers import file_stem
+
+    stems = [file_stem(s.label) if s.label else f"{number:03d}" for number, s in enumerate(sentences, 1)]
+    seen: dict[str, int] = {}
+    for index, stem in enumerate(stems):
+        key = stem.casefold()  # a file system that ignores case would put both in one file
+        if key in seen:
+            raise UserError(f"{sentences[index].where} and {sentences[seen[key]].where.split(', ')[-1]} "
+                            f"would both be written as {stem}.wav; give each line its own id")
+        seen[key] = index
+    return stems
+
+
+def _inputs(args: argparse.Namespace) -> list:
+    """What the outputs must stay apart from: the checkpoint's files and a vocoder folder."""
+    import os
+
+    from tts_adapt.checkpoint.paths import checkpoint_files
+
+    return checkpoint_files(args.checkpoint) + ([args.vocoder] if args.vocoder and os.path.isdir(args.vocoder) else [])
+
+
+def _configure() -> None:
+    from tts_adapt.training.runtime import configure_threads
+
+    configure_threads()
+
+
+def _renderer(args: argparse.Namespace, loaded):
+    from tts_adapt.vocoder.render import load_renderer
+
+    return load_renderer(args.vocoder, loaded.audio, args.checkpoint, loaded.directory)
+
+
+def _write(result, text: str, wav, mel=None, alignment=None) -> None:
+    """One sentence's files, the same bytes whichever mode wrote them."""
+    import numpy as np
+    import soundfile as sf
+
+    from tts_adapt.model.synthesis import plot_alignment
+
+    sf.write(wav, result.wav, result.sample_rate, subtype="PCM_16", format="WAV")
+    if mel:
+        with open(mel, "wb") as handle:
+            np.save(handle, result.mel)
+    if alignment:
+        title = f"{text[:60]!r}" + (f" ({result.speaker})" if result.speaker else "")
+        plot_alignment(result.alignment, result.symbols, alignment, title)
+
+
+def _describe(result, output: str, mel_output: str | None, alignment_output: str | None) -> dict:
+    """What --format json says of one sentence."""
+    from tts_adapt.model.alignment_metrics import alignment_metrics
+
+    metrics = alignment_metrics(result.alignment)
+    return {
+        "output": output, "seconds": round(result.seconds, 3), "frames": int(result.mel.shape[0]),
+        "stop_fired": result.stop_fired, "speaker": result.speaker, "symbols": len(result.symbols),
+        "mel_output": mel_output, "alignment_output": alignment_output,
+        "attention": {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()},
+    }
+
+
+def _say(report: dict) -> None:
+    from tts_adapt.cli._output import console
+
+    voice = f" as {report['speaker']}" if report["speaker"] else ""
+    attention = report["attention"]
+    console().print(f"wrote {report['output']}: {report['seconds']} s{voice}, {report['frames']} frames, "
+                    f"attention focus {attention['focus']:.2f}, coverage {attention['coverage']:.2f}", markup=False)
+
+
+def _warn(note: str, reports: list[dict]) -> None:
+    from tts_adapt.cli._output import console
+
+    if note:
+        console(stderr=True).print(f"note: {note}", markup=False)
+    cut = [report["output"] for report in reports if not report["stop_fired"]]
+    if cut:
+        where = f" in {', '.join(cut)}" if len(reports) > 1 else ""
+        console(stderr=True).print(f"warning: the stop token never fired{where}; the length guard cut the audio "
+                                   "(an undertrained model, or raise --max-seconds)", markup=False)

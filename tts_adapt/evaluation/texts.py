@@ -25,6 +25,7 @@ ATTENTION_KEYS = ("focus", "monotonicity", "coverage", "reached_end")
 class Sentence:
     text: str
     where: str  # "FILE, line N": what a message about it names
+    label: str | None = None  # the id of an "id|text" line: what its outputs are named after
 
 
 def read_texts(path: str | os.PathLike) -> list[Sentence]:
@@ -36,7 +37,8 @@ def read_texts(path: str | os.PathLike) -> list[Sentence]:
         lines = Path(path).read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"--texts {path}: cannot read ({exc})") from None
-    sentences = [Sentence(line.split("|")[-1].strip(), f"--texts {path}, line {number}")
+    sentences = [Sentence(line.split("|")[-1].strip(), f"--texts {path}, line {number}",
+                          line.split("|")[0].strip() or None if "|" in line else None)
                  for number, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
     sentences = [sentence for sentence in sentences if sentence.text]
     if not sentences:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -72,6 +72,22 @@ def synthesize(loaded: LoadedModel, text: str, speaker: str | None = None, seed:
     wav = render(mel) if render is not None else None
     return Synthesis(mel, alignment, wav, audio.sample_rate, frames < max_steps * r, speaker_name,
                      [table.symbols[i] for i in ids])
+
+
+def synthesize_each(loaded: LoadedModel, texts: Sequence[str], speaker: str | None = None, seed: int = 0,
+                    max_seconds: float | None = None,
+                    render: Callable[[np.ndarray], np.ndarray] | None = None) -> Iterator[Synthesis]:
+    """:func:`synthesize` for each text in turn, in this process (TensorFlow and the model load once).
+
+    One at a time, not in a batch: a sentence must sound the same whichever file it is in, and in
+    a batch it would not. The prenet's seeded dropout draws one mask of shape [batch, units] per
+    step, so row i gets another mask than the same sentence alone; the postnet would see the
+    frames a finished sentence keeps decoding while the others run; and a batched matmul rounds
+    differently from a single row's. Loading once is what makes many sentences cheap (the
+    difference and the time are measured by benchmarks/synthesize_batch.py).
+    """
+    for text in texts:
+        yield synthesize(loaded, text, speaker, seed, max_seconds, render)
 
 
 def plot_alignment(alignment: np.ndarray, symbols: list[str], path, title: str = "") -> None:

@@ -51,7 +51,17 @@ class Tacotron(keras.Model):
                                    name="decoder")
         self.postnet = Postnet(config, name="postnet")
         self.build()
-        self._free_running = tf.function(self._free_running_eager, reduce_retracing=True)
+        # One graph for every call, traced for any shape: a graph traced for the first call's exact shapes
+        # rounds differently from the general one later calls get, so a sentence would sound a little
+        # different depending on whether something was spoken before it in the same process.
+        self._free_running = tf.function(self._free_running_eager, input_signature=(
+            tf.TensorSpec([None, None], tf.int32),  # text
+            tf.TensorSpec([None], tf.int32),  # text_len
+            tf.TensorSpec([None], tf.int32),  # speaker
+            tf.TensorSpec([None, config.speaker_dim], tf.float32),  # speaker_vector
+            tf.TensorSpec([], tf.int32),  # max_steps
+            tf.TensorSpec([], tf.int32),  # seed
+        ))
 
     def build(self, input_shape=None) -> None:
         """Create every variable now (inside the model's name scope), so paths are fixed at construction."""
