@@ -6,6 +6,7 @@ import signal
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -108,6 +109,23 @@ def test_train_refuses_another_symbol_table_on_resume(prepared, trained_run, tmp
     table.write_text("".join(f"{s}\n" for s in "zyx "), encoding="utf-8")
     code, _, err = run_cli(["train", "--data", prepared, "--output", exp, "--steps", "5", "--symbols", table], capsys)
     assert code == 2 and "another symbol table" in err
+
+
+def test_train_without_a_table_takes_the_symbols_its_transcripts_use(prepared, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(prepared, data)
+    info = json.loads((data / "prepared.json").read_text())
+    del info["symbols"]  # prepared without --symbols
+    (data / "prepared.json").write_text(json.dumps(info))
+    code, out, err = run_cli(["train", "--data", data, "--output", tmp_path / "exp", *TRAIN_FLAGS, "--steps", "1"],
+                             capsys)
+    assert code == 0, err
+    used = "".join(pd.read_csv(data / "items.csv", keep_default_na=False)["cleaned"])
+    symbols = read_manifest(tmp_path / "exp").symbols
+    assert sorted(symbols) == sorted(set(used))
+    assert [used.count(s) for s in symbols] == sorted((used.count(s) for s in symbols), reverse=True)
+    said = [line for line in (out + err).splitlines() if "symbol table:" in line]
+    assert len(said) == 1 and f"the {len(symbols)} symbols of {data}'s transcripts (cleaners basic)" in said[0]
 
 
 def test_train_refuses_a_non_empty_unrelated_output(prepared, tmp_path, capsys):

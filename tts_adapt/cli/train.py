@@ -10,9 +10,10 @@ from tts_adapt.model.config import PRESETS
 DESCRIPTION = """\
 Train a Tacotron 2-style model on the output of 'tts-adapt prepare'.
 
-The symbol table and the speakers come from the prepared data (PREPARED/prepared.json):
-two or more speakers give a multi-speaker model (a learned speaker table), one gives a
-single-speaker model. The model's shape comes from --preset (tiny, small, base) and
+The symbol table and the speakers come from the prepared data (PREPARED/prepared.json;
+without a table there, the symbols its transcripts use, said in one line): two or more
+speakers give a multi-speaker model (a learned speaker table), one gives a single-speaker
+model. The model's shape comes from --preset (tiny, small, base) and
 the 'model:' section of --config; training settings from the 'training:' section,
 overridden by the flags below.
 
@@ -50,7 +51,8 @@ def register(subparsers) -> None:
     parser.add_argument("--preset", choices=tuple(PRESETS),
                         help="model size (default: small, ~1.2 M parameters)")
     parser.add_argument("--symbols", metavar="TABLE",
-                        help="symbol table (default: the one recorded in PREPARED/prepared.json)")
+                        help="symbol table (default: the one recorded in PREPARED/prepared.json, else every "
+                             "symbol its transcripts use)")
     add_training_flags(parser)
     add_placement_flags(parser)
     add_format_argument(parser)

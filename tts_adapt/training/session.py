@@ -169,12 +169,15 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
         return run
     notes = _fresh_output(output, "train") if placement.chief else ()
     info = read_info(data)
+    cleaners = tuple(info.get("cleaners") or DEFAULT_CLEANERS)
     if symbols is not None:
         table = load_symbol_table(symbols)
     elif info.get("symbols"):
         table = SymbolTable.from_list(info["symbols"], f"{data}/prepared.json")
     else:
-        raise UserError(f"{data} records no symbol table; pass --symbols TABLE (or re-run prepare with --symbols)")
+        table = table_from_transcripts(data)
+        notes += (f"symbol table: the {len(table)} symbols of {data}'s transcripts (cleaners "
+                  f"{', '.join(cleaners)}); no --symbols given, none in prepared.json",)
     speakers = list(info.get("speakers") or [])
     speakers = speakers if len(speakers) > 1 else []  # one voice: a single-speaker model
     model_config = _model_config(preset, experiment["model"], int(info["audio"]["n_mels"]), str(config_path or "model"))
@@ -186,10 +189,25 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
     manifest = Manifest(
         symbols=tuple(table.to_list()), speakers=tuple(speakers), layout=model.layout().to_dict(),
         model=model_config.to_dict(), audio=AudioConfig.from_dict(info["audio"]),
-        cleaners=tuple(info.get("cleaners") or DEFAULT_CLEANERS), training=_training_section(config, "train", data, 0),
+        cleaners=cleaners, training=_training_section(config, "train", data, 0),
     )
     return TrainingRun(model, optimizer, config, output, data, table, speakers, manifest, placement=placement,
                        notes=notes)
+
+
+def table_from_transcripts(data: Path) -> SymbolTable:
+    """Every symbol the cache's transcripts use as the model reads them (``cleaned``: after the cleaners
+    prepare ran, which the model keeps), most frequent first: what ``symbols suggest`` would propose.
+
+    Why: a model trained from scratch has no table to inherit; asking for one made the first
+    ``prepare`` then ``train`` a new user tries stop with an error."""
+    from tts_adapt.corpus.prepared import read_items
+    from tts_adapt.symbols.suggest import suggest_table
+    from tts_adapt.symbols.transcripts import Transcripts, Utterance
+
+    rows = read_items(data)
+    cleaned = Transcripts(str(data), "id_text", tuple(map(Utterance, rows["id"], rows["cleaned"])))
+    return SymbolTable.from_list(list(suggest_table(cleaned, cleaners=()).symbols), f"{data} transcripts")
 
 
 def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_path: str | None = None,
