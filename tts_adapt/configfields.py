@@ -28,7 +28,7 @@ def _coerce(name: str, value: Any, kind: Any, source: str) -> Any:
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, (list, tuple)):
             raise UserError(f"{source}: {name} must be a list")
-        item = int if "int" in kind else str
+        item = int if "int" in kind else float if "float" in kind else str
         try:
             return tuple(item(v) for v in value)
         except (TypeError, ValueError):

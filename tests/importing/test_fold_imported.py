@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-import tf1_tacotron2 as tf1
+from tts_adapt.testing import tf1_tacotron2 as tf1
 from cli_testing import run_cli
 
 DIMS = tf1.Dims()

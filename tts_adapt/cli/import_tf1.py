@@ -17,11 +17,12 @@ Every tensor of SRC gets one action, shown before anything is written (--dry-run
   LSTM bias          reordered the same way, TF1's run-time forget bias 1.0 stored in it
   Adam slot          Adam's moments follow their weight (--optimizer carry)
   step count         global_step and the beta powers become the optimizer's step count
-  dropped            optimizer state only, with --optimizer reset
+  dropped            optimizer state, with --optimizer reset; the linear-spectrogram
+                     postnet, with --drop-linear-postnet
 A variable with no place in the network, a missing or misshapen one, or a symbol
 table of the wrong length is refused in one line (exit 2) and nothing is written.
-Dimensions come from the shapes; batch-norm order, zoneout, audio settings and the
-default symbol table come from the codebase (docs/import-tf1.md)."""
+Dimensions come from the shapes; batch-norm order, output clipping, zoneout, audio
+settings and the default symbol table come from the codebase (docs/import-tf1.md)."""
 
 EPILOG = """\
 examples:
@@ -48,9 +49,28 @@ def register(subparsers) -> None:
     p.add_argument("--batch-norm", choices=("before", "after"),
                    help="batch norm before or after the activation (hparams batch_norm_position; default: rtvc "
                         "before, rayhane after, as at their last TF1 commits)")
+    p.add_argument("--clip-outputs", metavar="LOW,HIGH|none", type=clip_range,
+                   help="mels clipped to this range, written --clip-outputs=LOW,HIGH (hparams clip_outputs; default: "
+                        "rayhane -4.1,4 as at its last commit, rtvc none)")
+    p.add_argument("--drop-linear-postnet", action="store_true",
+                   help="leave out Rayhane-mamah's linear-spectrogram postnet (predict_linear), which the mel "
+                        "network never reads; without it such a checkpoint is refused")
     p.add_argument("--dry-run", action="store_true", help="print the plan and write nothing")
     add_format_argument(p)
     p.set_defaults(func=run)
+
+
+def clip_range(text: str) -> tuple[float, ...]:
+    """An argparse type: ``none``, or ``LOW,HIGH``."""
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH or none, got {text!r}") from None
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"LOW must be below HIGH, got {text!r}")
+    return (low, high)
 
 
 def run(args) -> int:
@@ -60,7 +80,8 @@ def run(args) -> int:
 
     cleaners = tuple(c.strip() for c in args.cleaners.split(",") if c.strip()) if args.cleaners else None
     plan = plan_import(args.source, args.architecture, symbols=args.source_symbols, cleaners=cleaners,
-                       optimizer=args.optimizer, batch_norm=args.batch_norm)
+                       optimizer=args.optimizer, batch_norm=args.batch_norm, output_clip=args.clip_outputs,
+                       drop_linear_postnet=args.drop_linear_postnet)
     check_fresh_output_dir(args.output, "--output")
     if args.format == "text":
         render_plan(plan)
@@ -86,11 +107,14 @@ def render_plan(plan) -> None:
     out = console()
     c = plan.config
     speaker = f"a {c.speaker_dim}-d speaker vector input" if c.reads_speaker_vector else "single speaker"
+    clip = f", mels clipped to [{c.output_clip[0]:g}, {c.output_clip[1]:g}]" if c.output_clip else ""
+    norm = "after" if c.activation_before_norm else "before"
     out.print(f"source   {plan.checkpoint.prefix}  ({plan.architecture.description})", markup=False)
     out.print(f"model    {len(plan.table)} symbols, encoder {c.encoder_conv_layers} x conv {c.encoder_conv_channels} "
               f"+ BiLSTM 2 x {c.encoder_lstm_units}, decoder {c.decoder_lstm_layers} x LSTM {c.decoder_lstm_units} "
               f"(zoneout {c.zoneout:g}), attention {c.attention_dim}, postnet {c.postnet_layers} x "
-              f"{c.postnet_channels}, {c.n_mels} mels, r = {c.reduction}, {speaker}", markup=False)
+              f"{c.postnet_channels}, {c.n_mels} mels, r = {c.reduction}, {speaker}; batch norm {norm} the "
+              f"activation{clip}", markup=False)
     out.print(f"optimizer {plan.optimizer}" + (f" (step {plan.step})" if plan.optimizer == "carry" else ""))
     table = Table()
     for column in ("TF1 variable", "shape", "action", "slots", "toolkit variable"):

@@ -30,6 +30,7 @@ class Architecture:
     dropout: float  # tacotron_dropout_rate: prenet (always) and convolutions (training)
     max_decoder_steps: int  # max_iters
     audio: AudioConfig
+    output_clip: tuple[float, ...] = ()  # clip_outputs: mels kept in [-max_abs_value - lower_bound_decay, max_abs]
     cleaners: tuple[str, ...] = ("english",)  # their english_cleaners, as near as the toolkit's go
     symbols: tuple[str, ...] = DEFAULT_SYMBOLS
 
@@ -46,6 +47,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         speaker_vector=False, activation_before_norm=True, zoneout=0.1, dropout=0.5, max_decoder_steps=10000,
         audio=AudioConfig(sample_rate=22050, n_fft=2048, hop_length=275, win_length=1100, n_mels=80, fmin=55.0,
                           fmax=7600.0),
+        output_clip=(-4.1, 4.0),
     ),
 }
 

@@ -1,7 +1,7 @@
 """Where each variable of a TF1 Tacotron-2 checkpoint goes in the toolkit's model, by its name.
 
 Both codebases name their weights the same way (the TF1 layers they use name them; see
-``tests/tf1_tacotron2.py`` for how): every weight sits under ``Tacotron_model/inference/``.
+``tts_adapt/testing/tf1_tacotron2.py`` for how): every weight sits under ``Tacotron_model/inference/``.
 Numbered layers (``conv_layer_<n>``, ``dense_<n>``, ``cell_<i>``) keep their order: the toolkit
 numbers from 0 (RTVC's postnet names its last layer 5 whatever the count, so ranks, not numbers,
 decide). A TF1 ``LSTMCell`` keeps one kernel over ``[input; h]``; the toolkit's cell splits it into
@@ -43,6 +43,13 @@ _NUMBERED = {  # pattern -> (group of layers, how the toolkit names the part)
 }
 _ENCODER_LSTM = re.compile(r"encoder_LSTM/bidirectional_rnn/(fw|bw)/encoder_\1_LSTM/(kernel|bias)")
 NEW = {"decoder/context_bias": "no TF1 counterpart (a folded speaker's share of the context); starts at zero"}
+# Rayhane-mamah's predict_linear: a CBHG from the finished mels to a linear spectrogram. The mel network
+# never reads it, and the toolkit's model predicts mels only.
+LINEAR_POSTNET = ("CBHG_postnet/", "cbhg_linear_specs_projection/")
+
+
+def is_linear_postnet(name: str) -> bool:
+    return name.startswith(SCOPE) and name[len(SCOPE):].startswith(LINEAR_POSTNET)
 
 
 @dataclass(frozen=True)

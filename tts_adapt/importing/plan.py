@@ -19,7 +19,7 @@ from typing import Any
 from tts_adapt.checkpoint.reader import Checkpoint, open_checkpoint
 from tts_adapt.errors import UserError
 from tts_adapt.importing.architectures import Architecture, architecture
-from tts_adapt.importing.names import MODEL, NEW, SCOPE, Move, place
+from tts_adapt.importing.names import LINEAR_POSTNET, MODEL, NEW, SCOPE, Move, is_linear_postnet, place
 from tts_adapt.manifest import load_symbol_table
 from tts_adapt.model.config import ModelConfig
 from tts_adapt.symbols.frontend import CLEANER_NAMES
@@ -79,8 +79,10 @@ def _count(targets: set[str], pattern: str) -> int:
     return sum(1 for t in targets if re.fullmatch(MODEL + pattern, t))
 
 
-def infer_config(arch: Architecture, shapes: dict[str, tuple[int, ...]], batch_norm: str | None) -> ModelConfig:
-    """The model config the source's shapes describe; ``shapes``: toolkit target -> its source tensor's shape."""
+def infer_config(arch: Architecture, shapes: dict[str, tuple[int, ...]], batch_norm: str | None,
+                 output_clip: tuple[float, ...] | None) -> ModelConfig:
+    """The model config the source's shapes describe; ``shapes``: toolkit target -> its source tensor's shape.
+    ``batch_norm`` and ``output_clip`` replace the codebase's defaults when given."""
     def shape(target: str) -> tuple[int, ...]:
         if MODEL + target not in shapes:
             raise UserError(f"the checkpoint lacks a variable the {arch.name} network needs (for {MODEL + target})")
@@ -121,6 +123,7 @@ def infer_config(arch: Architecture, shapes: dict[str, tuple[int, ...]], batch_n
         decoder_lstm_layers=_count(targets, r"decoder/lstm_\d+/bias"), zoneout=arch.zoneout,
         speaker_input="vector" if arch.speaker_vector else "table", postnet_projection=True,
         activation_before_norm=arch.activation_before_norm if batch_norm is None else batch_norm == "after",
+        output_clip=arch.output_clip if output_clip is None else output_clip,
     )
 
 
@@ -156,13 +159,17 @@ def _check_shapes(checkpoint: Checkpoint, moves: list[Move], config: ModelConfig
 
 
 def _slot_tensors(checkpoint: Checkpoint, moves: list[Move], optimizer: str) -> list[SourceTensor]:
-    """Each weight's optimizer slots: Adam's follow their weight (carry), or are dropped (reset)."""
+    """Each weight's optimizer slots: Adam's follow their weight (carry), or are dropped (reset, or with it)."""
     targets: dict[str, tuple[str, ...]] = {}
     for move in moves:
         if move.source is not None:
             targets[move.source] = targets.get(move.source, ()) + (move.target,)
     out = []
     for name, group in checkpoint.grouping.variables.items():
+        if name not in targets:  # a dropped weight: its slots go with it
+            out.extend(SourceTensor(e.key, e.shape, "dropped", (), "follows its variable")
+                       for e in group.slots.values())
+            continue
         labels = set(group.slots)
         trainable = not name.endswith(("moving_mean", "moving_variance"))
         if optimizer == "carry" and labels != (set(ADAM_SLOTS.values()) if trainable else set()):
@@ -214,8 +221,8 @@ def _other_tensors(checkpoint: Checkpoint, optimizer: str) -> tuple[list[SourceT
 
 
 def plan_import(source: str | os.PathLike, architecture_name: str, *, symbols: str | os.PathLike | None = None,
-                cleaners: tuple[str, ...] | None = None, optimizer: str = "carry",
-                batch_norm: str | None = None) -> ImportPlan:
+                cleaners: tuple[str, ...] | None = None, optimizer: str = "carry", batch_norm: str | None = None,
+                output_clip: tuple[float, ...] | None = None, drop_linear_postnet: bool = False) -> ImportPlan:
     """The plan for importing ``source`` as ``architecture_name``; a UserError says what does not fit."""
     arch = architecture(architecture_name)
     if optimizer not in OPTIMIZER_MODES:
@@ -233,11 +240,16 @@ def plan_import(source: str | os.PathLike, architecture_name: str, *, symbols: s
     if not any(n.startswith(SCOPE) for n in names):
         raise UserError(f"{checkpoint.prefix} has no variable under {SCOPE}: not a TF1 Tacotron-2 checkpoint of "
                         f"the Rayhane-mamah or RTVC codebases (its first variable is {names[0] if names else None})")
-    moves, unplaced = place(names)
+    linear = [n for n in names if is_linear_postnet(n)]
+    if linear and not drop_linear_postnet:
+        raise UserError(f"{len(linear)} variables belong to the linear-spectrogram postnet (predict_linear: "
+                        f"{', '.join(p.rstrip('/') for p in LINEAR_POSTNET)}), which the toolkit's mel model has no "
+                        "place for; --drop-linear-postnet leaves them out (the mel network never reads them)")
+    moves, unplaced = place([n for n in names if n not in linear])
     if unplaced:
         raise UserError(f"{len(unplaced)} variable(s) have no place in the {arch.name} network: {_listing(unplaced)}")
     shapes = {m.target: checkpoint.entries[m.source].shape for m in moves if m.source is not None}
-    config = infer_config(arch, shapes, batch_norm)
+    config = infer_config(arch, shapes, batch_norm, output_clip)
     n_symbols = shapes[MODEL + "symbol_embedding/embeddings"][0]
     _check_shapes(checkpoint, moves, config, n_symbols)
     table = load_symbol_table(symbols) if symbols is not None else SymbolTable.from_list(arch.symbols,
@@ -247,7 +259,9 @@ def plan_import(source: str | os.PathLike, architecture_name: str, *, symbols: s
                         f"{n_symbols} rows; give the table the checkpoint was trained with (--source-symbols)")
     slots = _slot_tensors(checkpoint, moves, optimizer)
     others, step = _other_tensors(checkpoint, optimizer)
-    weights = [_weight_tensor(checkpoint, name, moves) for name in names]
+    weights = [_weight_tensor(checkpoint, name, moves) if name not in linear else
+               SourceTensor(name, checkpoint.entries[name].shape, "dropped", (),
+                            "--drop-linear-postnet: the linear-spectrogram postnet") for name in names]
     tensors = weights + slots + others
     left = sorted(set(checkpoint.entries) - {t.key for t in tensors})
     if left:  # every tensor has a row: nothing is dropped without the plan saying so

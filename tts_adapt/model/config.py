@@ -59,6 +59,7 @@ class ModelConfig:
     postnet_projection: bool = False  # every postnet convolution has postnet_channels, then a dense to n_mels
     activation_before_norm: bool = False  # conv -> activation -> batch norm (Rayhane's default) instead of
     batch_norm_epsilon: float = 1e-3  # conv -> batch norm -> activation
+    output_clip: tuple[float, ...] = ()  # (low, high): mels clipped to this range (Rayhane-mamah); () for none
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -72,6 +73,9 @@ class ModelConfig:
             raise UserError("model config: stop_threshold must be in (0, 1)")
         if not 0.0 <= self.zoneout < 1.0:
             raise UserError("model config: zoneout must be in [0, 1)")
+        if self.output_clip and (len(self.output_clip) != 2 or not self.output_clip[0] < self.output_clip[1]):
+            raise UserError(f"model config: output_clip must be [low, high] with low < high, "
+                            f"got {list(self.output_clip)}")
         if not self.batch_norm_epsilon > 0.0:
             raise UserError("model config: batch_norm_epsilon must be > 0")
         for name, allowed in (("decoder_topology", DECODER_TOPOLOGIES), ("speaker_input", SPEAKER_INPUTS)):

@@ -102,13 +102,15 @@ class Tacotron(keras.Model):
         memory, mask = self.encode(batch["text"], batch["text_len"], batch.get("speaker"), training,
                                    batch.get("speaker_vector"))
         mel, stop_logits, alignment = self.decoder.teacher_forced(memory, mask, batch["mel"], training)
-        mel_post = mel + tf.cast(self.postnet(mel, training=training), mel.dtype)
+        mel = self._clipped(mel)
+        mel_post = self._clipped(mel + tf.cast(self.postnet(mel, training=training), mel.dtype))
         return {"mel": mel, "mel_post": mel_post, "stop_logits": stop_logits, "alignment": alignment}
 
     def _free_running_eager(self, text, text_len, speaker, speaker_vector, max_steps, seed):
         memory, mask = self.encode(text, text_len, speaker, training=False, speaker_vector=speaker_vector)
         mel, stop_logits, alignment, lengths = self.decoder.free_running(memory, mask, max_steps, seed)
-        mel_post = mel + tf.cast(self.postnet(mel, training=False), mel.dtype)
+        mel = self._clipped(mel)
+        mel_post = self._clipped(mel + tf.cast(self.postnet(mel, training=False), mel.dtype))
         return {"mel": mel, "mel_post": mel_post, "stop_logits": stop_logits, "alignment": alignment,
                 "mel_len": lengths}
 
@@ -127,6 +129,14 @@ class Tacotron(keras.Model):
         return self._free_running(text, tf.convert_to_tensor(text_len, tf.int32), speaker,
                                   tf.convert_to_tensor(speaker_vector, tf.float32),
                                   tf.constant(steps, tf.int32), tf.constant(seed, tf.int32))
+
+    def _clipped(self, mel: tf.Tensor) -> tf.Tensor:
+        """Mels inside ``output_clip`` (Rayhane-mamah's clip_outputs: the decoder's frames, then the sum
+        with the postnet's residual; the frames fed back while decoding are not clipped)."""
+        if not self.config.output_clip:
+            return mel
+        low, high = self.config.output_clip
+        return tf.clip_by_value(mel, low, high)
 
     def layout(self) -> Layout:
         """Where the symbol rows and the speaker rows of this model's variables are."""

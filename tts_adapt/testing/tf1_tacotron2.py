@@ -54,6 +54,8 @@ class Dims:
     zoneout: float = 0.1
     bn_after_activation: bool = False  # Rayhane-mamah's batch_norm_position="after"
     epsilon: float = 1e-3  # tf.layers.batch_normalization's default
+    clip: tuple[float, float] | None = None  # Rayhane-mamah's clip_outputs range
+    linear_postnet: bool = False  # Rayhane-mamah's predict_linear: a CBHG to linear spectrograms (never read here)
 
     @property
     def memory(self) -> int:
@@ -62,7 +64,9 @@ class Dims:
 
 RTVC_FULL = Dims(embed=512, enc_channels=512, enc_units=256, speaker=256, attention=128, att_filters=32,
                  att_kernel=31, prenet=(256, 256), dec_units=1024, postnet_channels=512, n_mels=80, r=2)
-RAYHANE_SMALL = Dims(speaker=0, r=1, bn_after_activation=True)
+RAYHANE_SMALL = Dims(speaker=0, r=1, bn_after_activation=True, clip=(-1.1, 1.0), linear_postnet=True)
+LINEAR_POSTNET = {"CBHG_postnet/CBHG_postnet_highwaynet_1/H/kernel": (4, 4),  # two of its many variables
+                  "cbhg_linear_specs_projection/projection_cbhg_linear_specs_projection/kernel": (4, 9)}
 
 
 def _conv_names(prefix: str, layers: int, postnet: bool = False) -> list[str]:
@@ -119,6 +123,8 @@ def names(d: Dims) -> dict[str, tuple[int, ...]]:
         channels = d.postnet_channels
     out["postnet_projection/projection_postnet_projection/kernel"] = (d.postnet_channels, d.n_mels)
     out["postnet_projection/projection_postnet_projection/bias"] = (d.n_mels,)
+    if d.linear_postnet:
+        out.update(LINEAR_POSTNET)
     return {f"{SCOPE}/{k}": v for k, v in out.items()}
 
 
@@ -244,14 +250,15 @@ def build_forward(w: dict, d: Dims, text, text_len, mel, speaker=None) -> dict[s
         stops.append(_dense(projections_input, w,
                             f"{s}/decoder/stop_token_projection/projection_stop_token_projection"))
         alignments.append(alignment)
-    decoded = tf.reshape(tf.stack(frames, 1), [batch, -1, d.n_mels])
+    clip = (lambda t: t) if d.clip is None else (lambda t: tf.minimum(tf.maximum(t, d.clip[0]), d.clip[1]))
+    decoded = clip(tf.reshape(tf.stack(frames, 1), [batch, -1, d.n_mels]))
     x = decoded
     prefixes = _conv_names("postnet_convolutions", d.postnet_layers, postnet=True)
     for n, prefix in enumerate(prefixes):
         x = _conv_bn(x, w, f"{s}/{prefix}", tf.identity if n == len(prefixes) - 1 else tf.tanh, d)
     residual = _dense(x, w, f"{s}/postnet_projection/projection_postnet_projection")
-    return {"mel": decoded, "mel_post": decoded + residual, "stop_logits": tf.reshape(tf.stack(stops, 1), [batch, -1]),
-            "alignment": tf.stack(alignments, 1)}
+    return {"mel": decoded, "mel_post": clip(decoded + residual),
+            "stop_logits": tf.reshape(tf.stack(stops, 1), [batch, -1]), "alignment": tf.stack(alignments, 1)}
 
 
 def make_checkpoint(directory, d: Dims, seed: int = 0, adam_steps: int = 2) -> str:
@@ -264,6 +271,8 @@ def make_checkpoint(directory, d: Dims, seed: int = 0, adam_steps: int = 2) -> s
                                 None if data.speaker is None else tf.constant(data.speaker))
         loss = (tf.reduce_mean(tf.square(outputs["mel"] - data.mel))
                 + tf.reduce_mean(tf.square(outputs["mel_post"] - data.mel)) + tf.reduce_mean(outputs["stop_logits"]))
+        if d.linear_postnet:  # trained too, so it has Adam slots as in a real checkpoint
+            loss += sum(tf.reduce_sum(w[f"{SCOPE}/{name}"]) for name in LINEAR_POSTNET)
         step = tf.compat.v1.train.get_or_create_global_step()
         train = tf.compat.v1.train.AdamOptimizer(1e-3).minimize(loss, global_step=step)
         saver = tf.compat.v1.train.Saver()
