@@ -181,12 +181,10 @@ def evaluate_at(checkpoint: Path, heldout: Path, speaker: str | None = None) -> 
     from tts_adapt.evaluation.evaluate import evaluate
 
     report = evaluate(checkpoint, heldout, split=None, speaker=speaker, plots=0, vocoder=VOCODER).report
-    heard = report["intelligibility"]
-    return {"cer": heard["cer"], "cer_low": heard["cer_low"], "cer_high": heard["cer_high"], "wer": heard["wer"],
-            "vocoder": heard["vocoder"], "items": report["items"], "mcd": report["summary"]["mcd"],
-            "f0_rmse": heard["f0_rmse"],
-            "voicing_error": heard["voicing_error"], "stopped": report["summary"]["stopped"],
-            "length_ratio": report["summary"]["length_ratio"]}
+    heard, summary = report.intelligibility, report.summary
+    return {"cer": heard.cer, "cer_low": heard.cer_low, "cer_high": heard.cer_high, "wer": heard.wer,
+            "vocoder": heard.vocoder, "items": report.items, "mcd": summary.mcd, "f0_rmse": heard.f0_rmse,
+            "voicing_error": heard.voicing_error, "stopped": summary.stopped, "length_ratio": summary.length_ratio}
 
 
 def validation_curve(run_dir: Path, first_step: int) -> list[list[float]]:

@@ -12,6 +12,8 @@ import pytest
 from cli_testing import run_cli
 from tiny_checkpoints import NEW_VOICE_TEXTS, SPEAKERS, make_source, save_model, spoken_by, write_prepared
 
+from tts_adapt.evaluation.results import EvaluationReport, TextsReport
+
 TRUE_SPEAKER = 2
 SPLITS = ["val", "val", "train", "val", "train", "val"]
 METRICS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_end", "length_ratio")
@@ -39,7 +41,9 @@ def world(tmp_path_factory):
 def evaluate(capsys, *args):
     code, out, err = run_cli(["evaluate", *args, "--format", "json"], capsys)
     assert code == 0, err
-    return json.loads(out)
+    doc = json.loads(out)
+    (TextsReport if "--texts" in args else EvaluationReport).from_json(doc, "evaluate --format json")  # readers' view
+    return doc
 
 
 def test_json_report_of_the_val_split(world, capsys, tmp_path):
@@ -107,8 +111,9 @@ def test_intelligibility_is_scored_beside_the_vocoded_recordings(world, capsys, 
 
 def test_no_listen_and_non_english_models_skip_the_recogniser(world, capsys, tmp_path):
     doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--no-listen")
-    assert doc["intelligibility"] == {"scored": False, "reason": "not requested (--no-listen)"}
-    assert all("wer" not in u for u in doc["utterances"])
+    listening = doc["intelligibility"]
+    assert (listening["scored"], listening["reason"], listening["wer"]) == (False, "not requested (--no-listen)", None)
+    assert all(u["wer"] is None and u["heard"] is None for u in doc["utterances"])
     other = tmp_path / "welsh"
     shutil.copytree(world / "src", other)
     manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ from tts_adapt.audio.io import load_audio, read_audio
 from tts_adapt.corpus.items import Item
 from tts_adapt.evaluation import intelligibility
 from tts_adapt.evaluation.evaluate import _Listener, summarise_intelligibility
+from tts_adapt.evaluation.results import UtteranceScore
 from tts_adapt.vocoder.render import griffin_lim
 
 SENTENCE = "The quick brown fox jumps over the lazy dog."
@@ -76,12 +77,14 @@ def test_listener_scores_synthesis_beside_both_ceilings(spoken):
     mel = wav_to_mel(load_audio(spoken, audio), audio)  # [frames, n_mels], as prepare makes it
     item = Item("fox", "slt", SENTENCE, np.zeros(3, np.int32), mel, str(spoken))
     flat = np.full_like(mel, -4.0)  # silence
-    record = _Listener(griffin_lim(audio)).score(item, flat)
-    assert record["ceilings"]["recording"]["wer"] <= 0.34
-    assert record["ceilings"]["vocoded"]["wer"] <= 0.5
-    assert record["wer"] == 1.0 and record["cer"] > 0.9
+    heard = _Listener(griffin_lim(audio)).score(item, flat)
+    assert heard["ceilings"]["recording"].wer <= 0.34
+    assert heard["ceilings"]["vocoded"].wer <= 0.5
+    assert heard["wer"] == 1.0 and heard["cer"] > 0.9
+    record = UtteranceScore("fox", "slt", SENTENCE, len(mel), len(mel), True, 0.0, 0.0, 0, 1.0, 1.0, 1.0, True, 1.0,
+                            **heard)
     summary = summarise_intelligibility([record])
-    assert summary["wer"] == 1.0 and summary["ceilings"]["recording"]["wer"] == record["ceilings"]["recording"]["wer"]
+    assert summary["wer"] == 1.0 and summary["ceilings"]["recording"].wer == record.ceilings["recording"].wer
     assert summary["sentence"].startswith("The recogniser understood 0% of the words (")
 
 

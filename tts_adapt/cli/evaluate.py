@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, add_vocoder_argument, console, print_json
+from tts_adapt.cli._output import add_format_argument, add_vocoder_argument, console, print_document
 from tts_adapt.corpus.prepared import SPLITS
 
 DESCRIPTION = """\
@@ -105,7 +105,9 @@ def run(args) -> int:
         page = render_texts_html(result.report) if args.texts else render_html(result.report, result.plots)
         write_text_atomic(args.output, page)
     if args.format == "json":
-        print_json({**result.report, "html": args.output})
+        from dataclasses import replace
+
+        print_document(replace(result.report, html=args.output))
     else:
         (render_texts if args.texts else render)(result.report)
         if args.output:
@@ -128,53 +130,53 @@ def _evaluate_texts(args, progress):
                               progress=progress, vocoder=args.vocoder)
 
 
-def render(report: dict) -> None:
+def render(report) -> None:
     from rich.table import Table
 
     from tts_adapt.evaluation.report import COLUMNS, format_value
 
     out = console()
-    out.print(f"{report['checkpoint']} on {report['data']} ({report['split']}): {report['items']} utterances"
-              + (f", {len(report['skipped'])} skipped (cannot encode)" if report["skipped"] else ""), markup=False)
+    out.print(f"{report.checkpoint} on {report.data} ({report.split}): {report.items} utterances"
+              + (f", {len(report.skipped)} skipped (cannot encode)" if report.skipped else ""), markup=False)
     table = Table()
     for header in ("id", "frames", "predicted", "stopped", *(c[1] for c in COLUMNS)):
         table.add_column(header, justify="left" if header == "id" else "right")
-    for r in report["utterances"]:
-        table.add_row(r["id"], str(r["frames"]), str(r["predicted_frames"]), "yes" if r["stopped"] else "no",
-                      *(format_value(r[key], fmt) for key, _, fmt, _ in COLUMNS))
-    summary = report["summary"]
+    for r in report.utterances:
+        table.add_row(r.id, str(r.frames), str(r.predicted_frames), "yes" if r.stopped else "no",
+                      *(format_value(getattr(r, key), fmt) for key, _, fmt, _ in COLUMNS))
+    summary = report.summary
     table.add_section()
-    table.add_row("mean", "", "", f"{summary['stopped']}/{summary['items']}",
-                  *(fmt.format(summary[key]) for key, _, fmt, _ in COLUMNS))
+    table.add_row("mean", "", "", f"{summary.stopped}/{summary.items}",
+                  *(fmt.format(getattr(summary, key)) for key, _, fmt, _ in COLUMNS))
     out.print(table)
-    _say_intelligibility(report["intelligibility"])
+    _say_intelligibility(report.intelligibility)
 
 
-def render_texts(report: dict) -> None:
+def render_texts(report) -> None:
     from rich.table import Table
 
     out = console()
-    out.print(f"{report['checkpoint']}: {report['items']} sentences without recordings", markup=False)
+    out.print(f"{report.checkpoint}: {report.items} sentences without recordings", markup=False)
     table = Table()
     for header in ("id", "heard", "WER", "CER", "seconds", "stopped", "focus"):
         table.add_column(header, justify="left" if header in ("id", "heard") else "right")
-    for r in report["utterances"]:
-        table.add_row(r["id"], r["heard"] or "(nothing)", f"{r['wer']:.2f}", f"{r['cer']:.2f}", f"{r['seconds']:.2f}",
-                      "yes" if r["stopped"] else "no", f"{r['focus']:.2f}")
+    for r in report.utterances:
+        table.add_row(r.id, r.heard or "(nothing)", f"{r.wer:.2f}", f"{r.cer:.2f}", f"{r.seconds:.2f}",
+                      "yes" if r.stopped else "no", f"{r.focus:.2f}")
     out.print(table)
-    _say_intelligibility(report["intelligibility"])
+    _say_intelligibility(report.intelligibility)
 
 
-def _say_intelligibility(listening: dict) -> None:
+def _say_intelligibility(listening) -> None:
     out = console()
-    if not listening.get("scored"):
-        out.print(f"intelligibility not scored: {listening['reason']}", markup=False)
+    if not listening.scored:
+        out.print(f"intelligibility not scored: {listening.reason}", markup=False)
         return
-    out.print(listening["sentence"], markup=False)
-    if listening.get("vocoder"):
-        out.print(f"  audio rendered by {listening['vocoder']}"
-                  + (f" ({listening['vocoder_note']})" if listening.get("vocoder_note") else ""), markup=False)
-    rows = {"this model": listening, **listening.get("ceilings", {}), **listening.get("by_speaker", {})}
+    out.print(listening.sentence, markup=False)
+    if listening.vocoder:
+        out.print(f"  audio rendered by {listening.vocoder}"
+                  + (f" ({listening.vocoder_note})" if listening.vocoder_note else ""), markup=False)
+    rows = {"this model": listening.rates, **listening.ceilings, **listening.by_speaker}
     for name, value in rows.items():
-        interval = f" (95% interval {value['cer_low']:.2f}-{value['cer_high']:.2f})" if "cer_low" in value else ""
-        out.print(f"  {name}: WER {value['wer']:.2f}, CER {value['cer']:.2f}{interval}", markup=False)
+        interval = f" (95% interval {value.cer_low:.2f}-{value.cer_high:.2f})" if value.cer_low is not None else ""
+        out.print(f"  {name}: WER {value.wer:.2f}, CER {value.cer:.2f}{interval}", markup=False)

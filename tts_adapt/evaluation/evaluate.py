@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -27,6 +27,8 @@ import numpy as np
 from tts_adapt.corpus.items import Item, batches, pad_batch
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility, metrics
+from tts_adapt.evaluation.results import (EvaluationReport, HeardScore, Intelligibility, MetricMeans, Rates,
+                                          SkippedItem, TextsReport, UtteranceScore)
 from tts_adapt.model.alignment_metrics import alignment_metrics
 from tts_adapt.model.teacher_forcing import masked_l1
 from tts_adapt.scoring.inputs import model_items
@@ -37,7 +39,7 @@ METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_en
 
 @dataclass
 class Evaluation:
-    report: dict[str, Any]  # JSON-ready: settings, summary, one record per utterance
+    report: EvaluationReport | TextsReport
     plots: list[dict[str, Any]] = field(default_factory=list)  # id; reference / synthesized mel, alignment
 
 
@@ -88,7 +90,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         listening |= {"vocoder": renderer.name, "vocoder_note": renderer.note}
     forward = teacher_forced_graph(model)
     groups = batches(items, BATCH_SIZE)
-    records: dict[str, dict] = {}
+    records: dict[str, UtteranceScore] = {}
     kept_plots: dict[str, dict] = {}
     plot_ids = {item.id for item in items[:plots]}
     for done, group in enumerate(groups, 1):
@@ -98,28 +100,22 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         for row, item in enumerate(group):
             records[item.id], arrays = _score(model, item, speaker_of[item.id], float(l1[row]), seed, audio)
             if listener is not None:
-                records[item.id].update(listener.score(item, arrays["synthesized"]))
+                records[item.id] = replace(records[item.id], **listener.score(item, arrays["synthesized"]))
             if item.id in plot_ids:
                 kept_plots[item.id] = arrays
         if progress:
             progress(done, len(groups))
     ordered = [records[item.id] for item in items]
-    report = {
-        "checkpoint": str(checkpoint),
-        "data": str(prepared_dir),
-        "split": split or "all",
-        "seed": seed,
-        "speaker": speaker,
-        "items": len(ordered),
-        "skipped": skipped,
-        "summary": summarise(ordered),
-        "intelligibility": listening | (summarise_intelligibility(ordered) if listener else {}),
-        "utterances": ordered,
-    }
+    report = EvaluationReport(
+        checkpoint=str(checkpoint), data=str(prepared_dir), split=split or "all", seed=seed, speaker=speaker,
+        items=len(ordered), skipped=tuple(SkippedItem(entry["id"], entry["reason"]) for entry in skipped),
+        summary=summarise(ordered),
+        intelligibility=Intelligibility(**listening, **(summarise_intelligibility(ordered) if listener else {})),
+        utterances=tuple(ordered))
     return Evaluation(report, [kept_plots[item.id] | {"id": item.id} for item in items if item.id in kept_plots])
 
 
-def _score(model, item: Item, speaker: int, mel_l1: float, seed: int, audio) -> tuple[dict, dict]:
+def _score(model, item: Item, speaker: int, mel_l1: float, seed: int, audio) -> tuple[UtteranceScore, dict]:
     """Decode one utterance free-running (as ``synthesize --seed`` would) and measure it.
 
     One at a time, because the seeded prenet dropout mask of a row depends on the batch it sits in.
@@ -133,18 +129,11 @@ def _score(model, item: Item, speaker: int, mel_l1: float, seed: int, audio) -> 
     length = max(min(decoded, 2 * item.mel.shape[0]), 1)
     synthesized = free["mel_post"].numpy()[0, :length]  # [frames, n_mels]
     alignment = free["alignment"].numpy()[0, : math.ceil(length / r)]  # [steps, text]
-    record = {
-        "id": item.id,
-        "speaker": item.speaker,
-        "text": item.text,
-        "frames": int(item.mel.shape[0]),
-        "predicted_frames": length,
-        "stopped": decoded < max_steps * r and decoded <= 2 * item.mel.shape[0],
-        "mel_l1": mel_l1,
-        **metrics.mcd_dtw(item.mel, synthesized, audio),
-        **alignment_metrics(alignment),
-        "length_ratio": metrics.length_ratio(length, item.mel.shape[0]),
-    }
+    record = UtteranceScore(
+        id=item.id, speaker=item.speaker, text=item.text, frames=int(item.mel.shape[0]), predicted_frames=length,
+        stopped=decoded < max_steps * r and decoded <= 2 * item.mel.shape[0], mel_l1=mel_l1,
+        **metrics.mcd_dtw(item.mel, synthesized, audio), **alignment_metrics(alignment),
+        length_ratio=metrics.length_ratio(length, item.mel.shape[0]))
     return record, {"reference": item.mel, "synthesized": synthesized, "alignment": alignment}
 
 
@@ -167,6 +156,7 @@ class _Listener:
         self.recogniser = intelligibility.shared_recogniser()
 
     def score(self, item: Item, synthesized: np.ndarray) -> dict[str, Any]:
+        """The :class:`UtteranceScore` fields of what was heard."""
         rate = self.audio.sample_rate
         spoken, vocoded = self.render(synthesized), self.render(item.mel)
         heard = self.recogniser.score(spoken, rate, item.text)
@@ -176,31 +166,29 @@ class _Listener:
 
             wav, wav_rate = read_audio(item.audio)
             ceilings["recording"] = self.recogniser.score(wav, wav_rate, item.text)
-        return {**heard.to_json(), "reference": heard.reference,
+        return {"heard": heard.hypothesis, "wer": heard.wer, "cer": heard.cer, "reference": heard.reference,
                 **metrics.f0_rmse(item.mel, synthesized, vocoded, spoken, self.audio),
-                "ceilings": {name: h.to_json() for name, h in ceilings.items()}}
+                "ceilings": {name: HeardScore(h.hypothesis, h.wer, h.cer) for name, h in ceilings.items()}}
 
 
-def summarise_intelligibility(records: list[dict]) -> dict[str, Any]:
-    """Corpus WER/CER of the synthesis and of each ceiling, and the sentence a person reads."""
-    def rates(pick) -> dict[str, float]:
-        chosen = [pair for pair in map(pick, records) if pair is not None]
-        return intelligibility.corpus_rates([(r["reference"], h["heard"]) for r, h in chosen])
+def summarise_intelligibility(records: list[UtteranceScore]) -> dict[str, Any]:
+    """The :class:`Intelligibility` fields: corpus WER/CER of the synthesis and of each ceiling, the pitch
+    error, and the sentence a person reads."""
+    def rates(pairs) -> dict[str, float]:
+        return intelligibility.corpus_rates([(reference, heard) for reference, heard in pairs])
 
-    synthesis = rates(lambda r: (r, r))
-    ceilings = {name: rates(lambda r, name=name: (r, r["ceilings"][name]) if name in r["ceilings"] else None)
-                for name in intelligibility.CEILING_LABELS if any(name in r["ceilings"] for r in records)}
-    voiced = [r["f0_rmse"] for r in records if r["f0_rmse"] is not None]
+    synthesis = rates((r.reference, r.heard) for r in records)
+    ceilings = {name: Rates(**rates((r.reference, r.ceilings[name].heard) for r in records if name in r.ceilings))
+                for name in intelligibility.CEILING_LABELS if any(name in r.ceilings for r in records)}
+    voiced = [r.f0_rmse for r in records if r.f0_rmse is not None]
     pitch = {"f0_rmse": float(np.mean(voiced)) if voiced else None,
-             "voicing_error": float(np.mean([r["voicing_error"] for r in records]))}
+             "voicing_error": float(np.mean([r.voicing_error for r in records]))}
     said = intelligibility.understood_sentence(
-        synthesis["wer"], {intelligibility.CEILING_LABELS[name]: value["wer"] for name, value in ceilings.items()})
+        synthesis["wer"], {intelligibility.CEILING_LABELS[name]: value.wer for name, value in ceilings.items()})
     return {**synthesis, **pitch, "ceilings": ceilings, "sentence": said}
 
 
-def summarise(records: list[dict]) -> dict[str, Any]:
+def summarise(records: list[UtteranceScore]) -> MetricMeans:
     """Means of every metric (``reached_end``: the share that did), and how many utterances the stop token ended."""
-    summary: dict[str, Any] = {key: float(np.mean([r[key] for r in records])) for key in METRIC_KEYS}
-    summary["stopped"] = sum(r["stopped"] for r in records)
-    summary["items"] = len(records)
-    return summary
+    means = {key: float(np.mean([getattr(r, key) for r in records])) for key in METRIC_KEYS}
+    return MetricMeans(**means, stopped=sum(r.stopped for r in records), items=len(records))

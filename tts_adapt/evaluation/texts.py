@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility
 from tts_adapt.evaluation.evaluate import Evaluation, intelligibility_plan
+from tts_adapt.evaluation.results import Intelligibility, SentenceScore, SpeakerRates, TextsReport
 from tts_adapt.model.alignment_metrics import alignment_metrics
 from tts_adapt.speakers import file_stem
 
@@ -84,7 +85,7 @@ def evaluate_texts(checkpoint: str | os.PathLike, sentences: Sequence[Sentence],
         list(loaded.speakers or [None])
     check_speakable(sentences, loaded)
     recogniser = intelligibility.shared_recogniser()
-    records: list[dict[str, Any]] = []
+    records: list[SentenceScore] = []
     total = len(names) * len(sentences)
     for name in names:
         for number, text in enumerate((sentence.text for sentence in sentences), 1):
@@ -94,31 +95,27 @@ def evaluate_texts(checkpoint: str | os.PathLike, sentences: Sequence[Sentence],
             if audio_dir is not None:
                 save_wav(Path(audio_dir) / f"{utterance_id}.wav", spoken.wav, spoken.sample_rate)
             scores = alignment_metrics(spoken.alignment)
-            records.append({"id": utterance_id, "speaker": name, "text": text, "reference": heard.reference,
-                            **heard.to_json(), "seconds": round(spoken.seconds, 3), "stopped": spoken.stop_fired,
-                            **{key: scores[key] for key in ATTENTION_KEYS}})
+            records.append(SentenceScore(
+                id=utterance_id, speaker=name, text=text, reference=heard.reference, heard=heard.hypothesis,
+                wer=heard.wer, cer=heard.cer, seconds=round(spoken.seconds, 3), stopped=spoken.stop_fired,
+                **{key: scores[key] for key in ATTENTION_KEYS}))
             if progress:
                 progress(len(records), total)
-    report = {
-        "checkpoint": str(checkpoint),
-        "mode": "texts",
-        "seed": seed,
-        "speakers": names,
-        "items": len(records),
-        "intelligibility": listening | summarise_by_speaker(records),
-        "utterances": records,
-    }
+    report = TextsReport(checkpoint=str(checkpoint), seed=seed, speakers=tuple(names), items=len(records),
+                         intelligibility=Intelligibility(**listening, **summarise_by_speaker(records)),
+                         utterances=tuple(records))
     return Evaluation(report)
 
 
-def summarise_by_speaker(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Corpus WER/CER over everything and per speaker, with the sentence a person reads."""
-    def rates(chosen: list[dict]) -> dict[str, float]:
-        return intelligibility.corpus_rates([(r["reference"], r["heard"]) for r in chosen])
+def summarise_by_speaker(records: list[SentenceScore]) -> dict[str, Any]:
+    """The :class:`Intelligibility` fields: corpus WER/CER over everything and per speaker, and the sentence a
+    person reads."""
+    def rates(chosen: list[SentenceScore]) -> dict[str, float]:
+        return intelligibility.corpus_rates([(r.reference, r.heard) for r in chosen])
 
     overall = rates(records)
     by_speaker = {}
-    for name in dict.fromkeys(r["speaker"] for r in records):
-        mine = [r for r in records if r["speaker"] == name]
-        by_speaker[name or "-"] = rates(mine) | {"stopped": sum(r["stopped"] for r in mine), "items": len(mine)}
+    for name in dict.fromkeys(r.speaker for r in records):
+        mine = [r for r in records if r.speaker == name]
+        by_speaker[name or "-"] = SpeakerRates(**rates(mine), stopped=sum(r.stopped for r in mine), items=len(mine))
     return {**overall, "by_speaker": by_speaker, "sentence": intelligibility.understood_sentence(overall["wer"])}
