@@ -77,3 +77,36 @@ def test_nothing_usable_exits_2_after_the_summary(tmp_path, capsys):
     code, out, err = cli(["prepare", "--metadata", tmp_path / "metadata.csv", "--output", tmp_path / "out"], capsys)
     assert code == 2 and "no item" in err
     assert "missing audio" in out
+
+
+def test_like_a_model_takes_its_audio_settings_cleaners_and_table(ljspeech, tmp_path, capsys):
+    from tts_adapt.audio.config import AudioConfig
+    from tts_adapt.manifest import Manifest, write_manifest
+
+    model = tmp_path / "model"
+    model.mkdir()
+    audio = AudioConfig(n_mels=40, fmax=7000.0)
+    write_manifest(model, Manifest(dialect="own", symbols=tuple("Itemnubr .012"), cleaners=("basic",), audio=audio))
+    code, out, err = cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "out", "--like", model,
+                          "--format", "json"], capsys)
+    assert code == 0, err
+    info = json.loads((tmp_path / "out" / "prepared.json").read_text())
+    assert AudioConfig.from_dict(info["audio"]) == audio and info["cleaners"] == ["basic"]
+    assert info["symbols"] == list("Itemnubr .012") and json.loads(out)["kept"] == 3
+    table = tmp_path / "voice.txt"
+    table.write_text("".join(f"{s}\n" for s in "Itemnubr .012x"))  # the voice's own: the model's and one more
+    assert cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "own", "--like", model, "--symbols", table],
+               capsys)[0] == 0
+    assert json.loads((tmp_path / "own" / "prepared.json").read_text())["symbols"] == list("Itemnubr .012x")
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--cleaners", "english"], "--like takes the cleaners from"),
+    (["--config", "audio.yaml"], "--like takes the audio settings from"),
+])
+def test_like_refuses_settings_it_takes_from_the_model(ljspeech, tmp_path, capsys, extra, message):
+    code, _, err = cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "out",
+                        "--like", tmp_path, *extra], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "out", "--like", tmp_path], capsys)
+    assert code == 2 and "no manifest.json with audio settings" in err

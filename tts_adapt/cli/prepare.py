@@ -28,10 +28,16 @@ the same OUTPUT reuses features whose audio file is unchanged (same path, same b
 modification times are not trusted); a changed audio config recomputes everything.
 While one prepare writes OUTPUT, another into it is refused (exit 2, naming its process).
 
+--like CKPT prepares a new voice for a model: its audio settings, cleaners and symbol table
+(--symbols may give the voice's own, e.g. the model's with symbols appended) come from the
+checkpoint's manifest, so the features and text are made exactly as the model's were.
+
 examples:
   tts-adapt prepare --metadata LJSpeech-1.1/metadata.csv --wavs LJSpeech-1.1/wavs \\
       --output data/lj --speaker lj --symbols data/pretrained/multispeaker
   tts-adapt prepare --metadata corpus/metadata.csv --output data/pretrain --config audio.yaml --format json
+  tts-adapt prepare --metadata myvoice/metadata.csv --output exp/myvoice/prepared \\
+      --like data/pretrained/multispeaker --symbols recipes/myvoice/conf/symbols.txt
 """
 
 
@@ -49,8 +55,9 @@ def register(subparsers) -> None:
                         help="cache directory: new, empty, or an earlier prepare output to bring up to date")
     parser.add_argument("--symbols", metavar="TABLE_OR_CKPT",
                         help="symbol table (.txt/.json, or a checkpoint dir with a manifest): skip text it cannot encode")
-    parser.add_argument("--cleaners", default="english", metavar="NAMES",
-                        help="comma-separated text cleaners (default: english)")
+    parser.add_argument("--cleaners", metavar="NAMES", help="comma-separated text cleaners (default: english)")
+    parser.add_argument("--like", metavar="CKPT",
+                        help="take the audio settings, cleaners and symbol table from this model's manifest")
     parser.add_argument("--speaker", metavar="NAME",
                         help="speaker of LJSpeech-form metadata (default: the output folder's name)")
     parser.add_argument("--config", metavar="YAML",
@@ -77,12 +84,19 @@ def run(args: argparse.Namespace) -> int:
     from tts_adapt.manifest import load_symbol_table
 
     output = Path(args.output)
-    cleaners = tuple(name.strip() for name in args.cleaners.split(",") if name.strip())
+    like = _manifest_of(args) if args.like else None
+    cleaners = like.text_cleaners if like else tuple(
+        name.strip() for name in (args.cleaners or "english").split(",") if name.strip())
     clean_text("", cleaners)  # an unknown cleaner name fails here, before any work
+    table = None
+    if args.symbols:
+        table = load_symbol_table(args.symbols)
+    elif like:
+        table = like.table(f"--like {args.like}")
     options = PrepareOptions(
-        audio=load_audio_config(args.config),
+        audio=like.audio if like else load_audio_config(args.config),
         cleaners=cleaners,
-        table=load_symbol_table(args.symbols) if args.symbols else None,
+        table=table,
         val_fraction=args.val_fraction,
         min_seconds=args.min_seconds,
         max_seconds=args.max_seconds,
@@ -98,6 +112,24 @@ def run(args: argparse.Namespace) -> int:
     if summary.kept == 0:
         raise UserError(f"no item of {args.metadata} could be used (reasons in {output / 'prepared.json'})")
     return 0
+
+
+def _manifest_of(args: argparse.Namespace):
+    """The manifest of the checkpoint --like names (directory, prefix or .index file), with its audio settings."""
+    from tts_adapt.manifest import read_manifest
+
+    for option, given, what in (("--config", args.config, "audio settings"),
+                                ("--cleaners", args.cleaners, "cleaners")):
+        if given:
+            raise UserError(f"--like takes the {what} from {args.like}; drop {option}")
+    path = Path(args.like)
+    if not (path.is_dir() or path.is_file() or Path(f"{path}.index").is_file()):
+        raise UserError(f"--like {args.like}: no such checkpoint")
+    manifest = read_manifest(path if path.is_dir() else path.parent)
+    if manifest is None or manifest.audio is None:
+        raise UserError(f"--like {args.like}: no manifest.json with audio settings; "
+                        "give a checkpoint made by tts-adapt")
+    return manifest
 
 
 def _prepare_with_progress(items, output, options, quiet: bool):
