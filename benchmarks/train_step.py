@@ -60,10 +60,10 @@ def data_batch(prepared: str, config, batch_size: int) -> tuple[dict[str, np.nda
     from tts_adapt.symbols.table import SymbolTable
 
     info = read_info(prepared)
-    table = SymbolTable.from_list(info["symbols"], prepared)
-    dataset = make_dataset(prepared, table, info["speakers"], batch_size, config.reduction, seed=0)
+    table = SymbolTable.from_list(list(info.symbols), prepared)
+    dataset = make_dataset(prepared, table, list(info.speakers), batch_size, config.reduction, seed=0)
     batch = next(iter(dataset))
-    return {k: v.numpy() for k, v in batch.items()}, len(table), len(info["speakers"])
+    return {k: v.numpy() for k, v in batch.items()}, len(table), len(info.speakers)
 
 
 def run_mode(mode: str, args) -> dict:

@@ -97,12 +97,11 @@ def main() -> None:
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
 
-    from tts_adapt.audio.config import AudioConfig
     from tts_adapt.corpus.prepared import read_info, read_items
     from tts_adapt.evaluation import intelligibility
     from tts_adapt.training.vocoder_pairs import add_teacher_forced, load_recordings
 
-    audio = AudioConfig.from_dict(read_info(args.data)["audio"])
+    audio = read_info(args.data).audio
     recordings = load_recordings(args.data, audio, None, args.max_items)
     rows = read_items(args.data)
     texts = dict(zip(rows["id"], rows["text"]))

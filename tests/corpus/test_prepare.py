@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
@@ -40,12 +39,12 @@ def test_keeps_good_items_and_skips_each_bad_one_with_its_reason(corpus, tmp_pat
         "alice_000": "duplicate id",
     }
     assert summary.kept == 6 and summary.computed == 6 + 6  # text-rejected and duplicate items cost no audio work
-    info = json.loads((tmp_path / "out" / prepared.INFO_NAME).read_text())
-    assert info["items"] == 6 and info["speakers"] == ["alice", "bob"]
-    assert info["symbols"] == list(LETTERS.symbols) and info["cleaners"] == ["english"]
-    assert [s["id"] for s in info["skipped"]] == [  # in metadata order, whichever check caught them
+    info = prepared.read_info(tmp_path / "out")  # the record readers get, checked field by field
+    assert info.items == 6 and info.speakers == ("alice", "bob")
+    assert info.symbols == tuple(LETTERS.symbols) and info.cleaners == ("english",)
+    assert [s.id for s in info.skipped] == [  # in metadata order, whichever check caught them
         "bad_empty", "bad_garbage", "bad_short", "bad_long", "bad_accent", "bad_missing", "bad_silent", "alice_000"]
-    assert "é" in next(s["detail"] for s in info["skipped"] if s["id"] == "bad_accent")
+    assert "é" in next(s.detail for s in info.skipped if s.id == "bad_accent")
 
 
 def test_items_and_features_agree(corpus, tmp_path):

@@ -59,7 +59,7 @@ def load_split(
     items = prepared.read_items(prepared_dir, split)
     if len(items) == 0:
         raise UserError(f"{prepared_dir}: the {split!r} split is empty")
-    cleaners = tuple(info.get("cleaners", ["english"]) if cleaners is None else cleaners)
+    cleaners = tuple(info.text_cleaners if cleaners is None else cleaners)
     speaker_ids = {name: i for i, name in enumerate(speakers or [])}
     unknown = sorted(set(items["speaker"]) - set(speaker_ids)) if speaker_ids else []
     if unknown:
@@ -82,7 +82,7 @@ def load_split(
             "re-run prepare with --symbols to skip them"
         )
 
-    mels = [prepared.load_mel(prepared_dir, item_id, int(info["audio"]["n_mels"])) for item_id in items["id"]]
+    mels = [prepared.load_mel(prepared_dir, item_id, info.audio.n_mels) for item_id in items["id"]]
     return EncodedCorpus(
         ids=list(items["id"]),
         text_values=np.concatenate([np.asarray(t, dtype=np.int32) for t in texts]),

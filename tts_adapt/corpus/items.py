@@ -42,8 +42,8 @@ def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int,
     from tts_adapt.symbols.frontend import UnencodableTextError, text_to_ids
 
     info = prepared.read_info(prepared_dir)
-    if int(info["audio"]["n_mels"]) != n_mels:
-        raise UserError(f"{prepared_dir}: features have {info['audio']['n_mels']} mel bands, the model "
+    if info.audio.n_mels != n_mels:
+        raise UserError(f"{prepared_dir}: features have {info.audio.n_mels} mel bands, the model "
                         f"{n_mels}; re-run prepare with the model's audio settings")
     rows = prepared.read_items(prepared_dir, split)
     if len(rows) == 0:
@@ -51,7 +51,7 @@ def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int,
     order = np.arange(len(rows))
     if max_items is not None and max_items < len(rows):
         order = np.sort(np.random.default_rng(seed).choice(len(rows), size=max_items, replace=False))
-    cleaners = cleaners or info.get("cleaners") or ("english",)
+    cleaners = cleaners or info.text_cleaners
     items, skipped = [], []
     for index in order:
         row = rows.iloc[int(index)]

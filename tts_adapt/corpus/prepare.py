@@ -10,7 +10,6 @@ changed config recomputes all.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -224,7 +223,7 @@ def _previous_run(output: Path, cfg: AudioConfig) -> dict[str, dict[str, Any]]:
     if not info_path.is_file():
         return {}  # an interrupted first run: nothing is known to be valid
     info = prepared.read_info(output)
-    if info.get("audio_fingerprint") != cfg.feature_fingerprint():
+    if info.audio_fingerprint != cfg.feature_fingerprint():
         info_path.unlink()  # the audio config changed: every feature is recomputed
         return {}
     items = prepared.read_items(output)
@@ -405,15 +404,9 @@ def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: 
     os.sync()  # every feature file on disk before the index that makes the cache valid
     frame = pd.DataFrame(kept, columns=[*prepared.ITEM_COLUMNS, prepared.AUDIO_COLUMN, prepared.DIGEST_COLUMN])
     write_text_atomic(output / prepared.ITEMS_NAME, frame.to_csv(index=False))
-    info = {
-        "format": prepared.FORMAT,
-        "audio": options.audio.to_dict(),
-        "audio_fingerprint": options.audio.feature_fingerprint(),
-        "cleaners": list(options.cleaners),
-        "symbols": None if options.table is None else options.table.to_list(),
-        "speakers": list(summary.speakers),
-        "items": summary.kept,
-        "hours": round(summary.hours, 4),
-        "skipped": skipped,
-    }
-    write_text_atomic(output / prepared.INFO_NAME, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    record = prepared.PreparedRecord(
+        audio=options.audio, items=summary.kept, cleaners=tuple(options.cleaners),
+        symbols=None if options.table is None else tuple(options.table.to_list()), speakers=tuple(summary.speakers),
+        audio_fingerprint=options.audio.feature_fingerprint(), hours=round(summary.hours, 4),
+        skipped=tuple(prepared.SkippedRecording(**entry) for entry in skipped))
+    write_text_atomic(output / prepared.INFO_NAME, record.to_text())

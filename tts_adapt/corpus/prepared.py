@@ -2,10 +2,8 @@
 
 Layout of ``PREPARED/``:
 
-* ``prepared.json`` - ``{"format", "audio": AudioConfig dict, "audio_fingerprint", "cleaners",
-  "symbols": table used to check encodability (or null), "speakers": names (sorted),
-  "items": count kept, "hours", "skipped": [{"id", "reason", "detail"}]}``; written last, so
-  its presence means the cache is complete.
+* ``prepared.json`` - :class:`PreparedRecord`: how the features were made and what was kept and
+  skipped; written last, so its presence means the cache is complete.
 * ``items.csv`` - columns ``id,speaker,text,cleaned,n_frames,seconds,split`` (``train``/``val``), and
   ``audio``: the recording's absolute path (caches made before it lack the column; ``evaluate``
   then cannot score the recording itself), and ``audio_digest``: ``<size>:<blake2b>`` of the
@@ -15,15 +13,16 @@ Layout of ``PREPARED/``:
 
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from tts_adapt.audio.config import AudioConfig
+from tts_adapt.documents import Document
 from tts_adapt.errors import UserError
+from tts_adapt.manifest import DEFAULT_CLEANERS
 
 INFO_NAME = "prepared.json"
 ITEMS_NAME = "items.csv"
@@ -39,18 +38,41 @@ def mel_path(prepared_dir: str | os.PathLike, item_id: str) -> Path:
     return Path(prepared_dir) / MELS_DIR / f"{item_id}.npy"
 
 
-def read_info(prepared_dir: str | os.PathLike) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SkippedRecording:
+    id: str
+    reason: str  # a few words, the same for every item skipped alike
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedRecord(Document):
+    """``prepared.json``: how the cache's features were made, and what prepare kept and skipped."""
+
+    KIND = FORMAT
+    KIND_KEY = "format"
+    KIND_REQUIRED = True
+
+    audio: AudioConfig
+    items: int  # kept
+    cleaners: tuple[str, ...] | None = None  # caches made before they were recorded: English
+    symbols: tuple[str, ...] | None = None  # the table encodability was checked with, if any
+    speakers: tuple[str, ...] = ()  # sorted
+    audio_fingerprint: str | None = None
+    hours: float | None = None
+    skipped: tuple[SkippedRecording, ...] = ()
+
+    @property
+    def text_cleaners(self) -> tuple[str, ...]:
+        return self.cleaners or DEFAULT_CLEANERS
+
+
+def read_info(prepared_dir: str | os.PathLike) -> PreparedRecord:
     """``prepared.json`` of a finished cache; a clear error for anything else."""
     path = Path(prepared_dir) / INFO_NAME
     if not path.is_file():
         raise UserError(f"{prepared_dir}: not a prepared data directory (no {INFO_NAME}); run 'tts-adapt prepare'")
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise UserError(f"{path}: not a tts-adapt prepared manifest")
-    return info
+    return PreparedRecord.read(path)
 
 
 def read_items(prepared_dir: str | os.PathLike, split: str | None = None):
@@ -93,7 +115,7 @@ def check_same_features(ours: AudioConfig | None, prepared_dir: str | os.PathLik
     """Scores mean nothing on features made another way than the model's (sample rate, mel scale, levels)."""
     if ours is None:
         return
-    theirs = AudioConfig.from_dict(read_info(prepared_dir)["audio"])
+    theirs = read_info(prepared_dir).audio
     if ours.feature_fingerprint() != theirs.feature_fingerprint():
         changed = sorted(k for k, v in ours.to_dict().items() if theirs.to_dict()[k] != v)
         raise UserError(f"{prepared_dir} was prepared with other audio parameters than {source} "

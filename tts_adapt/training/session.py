@@ -23,8 +23,7 @@ from tts_adapt.corpus.prepared import check_same_features, read_info
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import LOCK_NAME, check_fresh_output_dir
 from tts_adapt import __version__
-from tts_adapt.audio.config import AudioConfig
-from tts_adapt.manifest import DEFAULT_CLEANERS, FORMAT_VERSION, Manifest, load_symbol_table, read_manifest
+from tts_adapt.manifest import FORMAT_VERSION, Manifest, load_symbol_table, read_manifest
 from tts_adapt.model.loading import model_from_manifest
 from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.training.config import TrainingConfig, read_experiment_config
@@ -169,18 +168,18 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
         return run
     notes = _fresh_output(output, "train") if placement.chief else ()
     info = read_info(data)
-    cleaners = tuple(info.get("cleaners") or DEFAULT_CLEANERS)
+    cleaners = info.text_cleaners
     if symbols is not None:
         table = load_symbol_table(symbols)
-    elif info.get("symbols"):
-        table = SymbolTable.from_list(info["symbols"], f"{data}/prepared.json")
+    elif info.symbols:
+        table = SymbolTable.from_list(list(info.symbols), f"{data}/prepared.json")
     else:
         table = table_from_transcripts(data)
         notes += (f"symbol table: the {len(table)} symbols of {data}'s transcripts (cleaners "
                   f"{', '.join(cleaners)}); no --symbols given, none in prepared.json",)
-    speakers = list(info.get("speakers") or [])
+    speakers = list(info.speakers)
     speakers = speakers if len(speakers) > 1 else []  # one voice: a single-speaker model
-    model_config = _model_config(preset, experiment["model"], int(info["audio"]["n_mels"]), str(config_path or "model"))
+    model_config = _model_config(preset, experiment["model"], info.audio.n_mels, str(config_path or "model"))
     config = _overridden(TrainingConfig(), experiment["training"], overrides, str(config_path or "training"))
     set_seed(config.seed)
     model = Tacotron(model_config, len(table), len(speakers))
@@ -188,7 +187,7 @@ def new_training(data: Path, output: Path, config_path: str | None = None, prese
     optimizer.build(model.trainable_variables)
     manifest = Manifest(
         symbols=tuple(table.to_list()), speakers=tuple(speakers), layout=model.layout().to_dict(),
-        model=model_config.to_dict(), audio=AudioConfig.from_dict(info["audio"]),
+        model=model_config.to_dict(), audio=info.audio,
         cleaners=cleaners, training=_training_section(config, "train", data, 0),
     )
     return TrainingRun(model, optimizer, config, output, data, table, speakers, manifest, placement=placement,

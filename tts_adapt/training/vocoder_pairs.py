@@ -40,7 +40,7 @@ def load_recordings(prepared_dir: str | os.PathLike, audio: AudioConfig, split: 
         raise UserError(f"{prepared_dir}: the cache does not record its audio files; re-run 'tts-adapt prepare'")
     if max_items is not None and max_items < len(rows):
         rows = rows.iloc[np.sort(np.random.default_rng(seed).choice(len(rows), max_items, replace=False))]
-    if AudioConfig.from_dict(info["audio"]).feature_fingerprint() != audio.feature_fingerprint():
+    if info.audio.feature_fingerprint() != audio.feature_fingerprint():
         raise UserError(f"{prepared_dir}: prepared with other audio settings than the vocoder's")
     recordings = []
     for done, (_, row) in enumerate(rows.iterrows(), 1):

@@ -18,7 +18,6 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tts_adapt.audio.config import AudioConfig
 from tts_adapt.configfields import config_values
 from tts_adapt.corpus.prepared import read_info
 from tts_adapt.errors import UserError
@@ -70,7 +69,7 @@ def train_vocoder(data: str | os.PathLike, output: str | os.PathLike, config: Vo
     from tts_adapt.vocoder.network import NetworkConfig, build_generator, parameter_count
 
     output = Path(output)
-    audio = AudioConfig.from_dict(read_info(data)["audio"])
+    audio = read_info(data).audio
     resumed = read_card(output) if (output / "checkpoint").is_file() and is_bundle(output) else None
     if resumed is not None:  # the run's own network; its checkpoint holds the weights
         if network is not None and network != resumed.network:
