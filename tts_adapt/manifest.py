@@ -23,7 +23,7 @@ from tts_adapt.symbols.table import SymbolTable
 MANIFEST_NAME = "manifest.json"
 FORMAT = "tts-adapt"
 FORMAT_VERSION = 1
-DIALECTS = ("own", "tf1", "tf2")
+DIALECTS = ("own", "tf1", "tf2", "h5")
 DEFAULT_CLEANERS = ("english",)
 
 
@@ -36,7 +36,7 @@ class Manifest:
     which sit above this module.
     """
 
-    dialect: str | None = None  # how the tensors are named: own | tf1 | tf2
+    dialect: str | None = None  # how the tensors are named: own | tf1 | tf2 | h5 (Keras weights)
     symbols: tuple[str, ...] | None = None  # the symbol table, id = position
     speakers: tuple[str, ...] = ()  # speaker names, id = position; () for a single-speaker model
     cleaners: tuple[str, ...] | None = None
@@ -139,7 +139,7 @@ def _mapping(value: Any) -> bool:
 
 _HEADER = ("format", "format_version", "tool_version")
 _FIELDS: dict[str, tuple[str, Any, Any]] = {  # key: (what it must be, the check, the conversion)
-    "dialect": ("one of own, tf1, tf2", lambda v: v in DIALECTS, str),
+    "dialect": ("one of own, tf1, tf2, h5", lambda v: v in DIALECTS, str),
     "symbols": ("a list of strings", _strings, tuple),
     "speakers": ("a list of strings", _strings, tuple),
     "cleaners": ("a list of cleaner names", _strings, tuple),

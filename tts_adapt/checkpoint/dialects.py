@@ -14,7 +14,7 @@ from typing import Iterable, Literal
 
 from tts_adapt.checkpoint import own_keys
 
-Dialect = Literal["tf1", "tf2", "own"]
+Dialect = Literal["tf1", "tf2", "own", "h5"]  # h5: Keras weights files (checkpoint/h5.py)
 Role = Literal["optimizer", "counter", "meta"]
 
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"

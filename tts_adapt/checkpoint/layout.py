@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from tts_adapt.checkpoint.additive import AdditiveSite, additive_site_from_dict
 from tts_adapt.errors import UserError
 
 
@@ -41,6 +42,7 @@ class Layout:
     speaker_embedding: str | None = None
     speaker_dim: int | None = None
     sites: tuple[SpeakerSite, ...] = field(default_factory=tuple)
+    additive: tuple[AdditiveSite, ...] = ()  # sites: entries of kind add (checkpoint/additive.py)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -50,7 +52,7 @@ class Layout:
             out["speaker_embedding"] = self.speaker_embedding
         if self.speaker_dim is not None:
             out["speaker_dim"] = self.speaker_dim
-        out["sites"] = [s.to_dict() for s in self.sites]
+        out["sites"] = [s.to_dict() for s in self.sites] + [s.to_dict() for s in self.additive]
         return out
 
     def to_yaml(self) -> str:
@@ -93,12 +95,17 @@ def layout_from_dict(data: Any, source: str = "layout") -> Layout:
     raw_sites = data.get("sites") or []
     if not isinstance(raw_sites, list):
         raise UserError(f"{source}: sites must be a list")
-    sites = []
+    sites, additive = [], []
     for i, raw in enumerate(raw_sites):
         where = f"{source}: sites[{i}]"
         if not isinstance(raw, dict):
             raise UserError(f"{where} must be a mapping with kernel and speaker_rows")
-        unknown = set(raw) - _SITE_KEYS
+        if raw.get("kind") == "add":
+            additive.append(additive_site_from_dict(raw, where))
+            continue
+        if raw.get("kind", "concat") != "concat":
+            raise UserError(f"{where}: kind must be concat (the default) or add")
+        unknown = set(raw) - _SITE_KEYS - {"kind"}
         if unknown:
             raise UserError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         if not isinstance(raw.get("kernel"), str):
@@ -111,7 +118,7 @@ def layout_from_dict(data: Any, source: str = "layout") -> Layout:
             raise UserError(f"{where}: speaker_rows {list(rows)} span {rows[1] - rows[0]} rows, "
                             f"but speaker_dim is {dim}")
         sites.append(SpeakerSite(raw["kernel"], rows, fold_into))
-    return Layout(data.get("symbol_embedding"), data.get("speaker_embedding"), dim, tuple(sites))
+    return Layout(data.get("symbol_embedding"), data.get("speaker_embedding"), dim, tuple(sites), tuple(additive))
 
 
 def load_layout(path: str | os.PathLike) -> Layout:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ class Checkpoint:
     grouping: Grouping
     manifest: Manifest | None
     _reader: Any
+    notes: list[str] = field(default_factory=list)  # what reading it found that a plan must say
 
     def read(self, key: str) -> np.ndarray:
         value = self._reader.get_tensor(key)
@@ -103,6 +104,12 @@ def load_reader(prefix: str) -> _SafeReader:
 
 
 def open_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    from tts_adapt.checkpoint import h5
+
+    if h5.looks_like_h5(path):
+        from tts_adapt.checkpoint.h5_checkpoint import open_h5_checkpoint
+
+        return open_h5_checkpoint(path)
     prefix, directory = resolve_checkpoint(path)
     reader = load_reader(prefix)
     shapes = reader.get_variable_to_shape_map()

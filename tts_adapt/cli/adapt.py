@@ -14,11 +14,15 @@ Every tensor of SRC gets one action, shown before anything is written (--dry-run
   remap_rows  symbol embedding rows follow their symbol into the new table
   drop_rows   speaker rows of a concat-fed kernel are removed
   fold        the folded speaker's contribution (e @ W_speaker) is added to a bias,
-              so the new model computes exactly what SRC computed for that speaker
+              so the new model computes exactly what SRC computed for that speaker;
+              a speaker term *added* to activations (layout kind: add, TensorFlowTTS)
+              goes into the symbol rows or its consumers' biases, each fold saying
+              whether it is exact
   delete      the speaker table (and, with --optimizer reset, optimizer state)
   copy        everything else, unchanged
 Optimizer slots follow their variable (new rows start at zero). The output keeps
-SRC's dialect (TF1 name-based, TF2 object-based, or tts-adapt's own) and carries
+SRC's dialect (TF1 name-based, TF2 object-based, tts-adapt's own, or Keras .h5
+weights with the trainer checkpoint beside them) and carries
 a manifest.json with the symbols, the folded speaker and the action of every key."""
 
 EPILOG = """\
@@ -27,14 +31,16 @@ examples:
       --fold-speaker slt --output exp/my_voice/adapted --dry-run
   tts-adapt adapt tf1_model/model.ckpt-200000 --source-symbols old_symbols.txt \\
       --layout layout.yaml --symbols new_symbols.txt --fold-speaker 3 --output adapted
-  tts-adapt adapt rtvc_synth/ --layout layout.yaml --speaker-vector embed.npy --output adapted"""
+  tts-adapt adapt rtvc_synth/ --layout layout.yaml --speaker-vector embed.npy --output adapted
+  tts-adapt adapt train.tacotron2/checkpoints/model-100000.h5 --layout layout.yaml \\
+      --source-symbols old_symbols.txt --symbols new_symbols.txt --fold-speaker 0 --output adapted"""
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("adapt", help="plan and apply the checkpoint surgery (speakers out, symbols remapped)",
                               description=DESCRIPTION, epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("source", metavar="SRC", help="source checkpoint: directory, prefix or .index file")
+    p.add_argument("source", metavar="SRC", help="source checkpoint: directory, prefix or .index file, or a Keras .h5 weights file")
     p.add_argument("--output", "-o", required=True, metavar="OUT", help="new directory for the adapted checkpoint")
     p.add_argument("--symbols", metavar="NEW", help="the new voice's symbol table (default: keep the source's)")
     p.add_argument("--source-symbols", metavar="OLD",

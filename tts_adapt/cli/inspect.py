@@ -7,19 +7,24 @@ import argparse
 from tts_adapt.cli._output import add_format_argument, console, print_json, shape
 
 DESCRIPTION = """\
-Show a checkpoint's dialect (TF1 name-based, TF2 object-based, tts-adapt's own),
-its variables with their optimizer slots, shapes and dtypes, the optimizer state
+Show a checkpoint's dialect (TF1 name-based, TF2 object-based, tts-adapt's own,
+Keras .h5 weights), its variables with their optimizer slots, shapes and dtypes, the optimizer state
 and counters, and its manifest (symbols, speakers, layout) if it has one.
 
 With --diff OTHER, list the variables whose shapes differ between the two
 checkpoints and propose a layout file (kernels that lose exactly the speaker
-dimension of rows) ready to edit and pass to 'adapt --layout'."""
+dimension of rows) ready to edit and pass to 'adapt --layout'.
+
+A TensorFlowTTS Tacotron-2 (model-<steps>.h5) is recognised by its weight names;
+--propose-layout prints its layout: the additive speaker sites, and which folds are
+exact."""
 
 EPILOG = """\
 examples:
   tts-adapt inspect data/pretrained/multispeaker
   tts-adapt inspect logs-Tacotron/model.ckpt-200000 --format json
-  tts-adapt inspect multi/model.ckpt-1000 --diff single/model.ckpt-0 > layout.yaml"""
+  tts-adapt inspect multi/model.ckpt-1000 --diff single/model.ckpt-0 > layout.yaml
+  tts-adapt inspect train.tacotron2/checkpoints/model-100000.h5 --propose-layout > layout.yaml"""
 
 
 def register(subparsers) -> None:
@@ -28,6 +33,8 @@ def register(subparsers) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint directory, prefix or .index file")
     p.add_argument("--diff", metavar="OTHER", help="compare shapes with OTHER and propose a layout file")
+    p.add_argument("--propose-layout", action="store_true",
+                   help="print the layout of a recognised model (TensorFlowTTS Tacotron-2) and nothing else")
     add_format_argument(p)
     p.set_defaults(func=run)
 
@@ -60,11 +67,22 @@ def describe(ckpt) -> dict:
 
 def run(args) -> int:
     from tts_adapt.checkpoint.reader import open_checkpoint
+    from tts_adapt.checkpoint.tensorflowtts import proposed_layout_yaml, recognise
+    from tts_adapt.errors import UserError
 
     ckpt = open_checkpoint(args.checkpoint)
     if args.diff:
         return _run_diff(args, ckpt, open_checkpoint(args.diff))
+    recognised = recognise({name: g.weight.shape for name, g in ckpt.grouping.variables.items()})
+    if args.propose_layout:
+        if recognised is None:
+            raise UserError(f"{ckpt.prefix}: not a model inspect recognises by its names; "
+                            "'inspect SRC --diff TARGET' proposes a layout from two checkpoints")
+        print(proposed_layout_yaml(recognised), end="")
+        return 0
     info = describe(ckpt)
+    info["recognised"] = None if recognised is None else {
+        "model": recognised.describe(), "proposed_layout": proposed_layout_yaml(recognised)}
     if args.format == "json":
         print_json(info)
         return 0
@@ -94,6 +112,8 @@ def _render(info: dict) -> None:
     out.print(table)
     if info["others"]:
         out.print("other tensors: " + ", ".join(f"{o['key']} ({o['role']})" for o in info["others"]), markup=False)
+    if info["recognised"]:
+        out.print(f"recognised: {info['recognised']['model']}; --propose-layout prints its layout", markup=False)
     manifest = info["manifest"]
     if not manifest:
         out.print("no manifest: adapting it needs --source-symbols and --layout")

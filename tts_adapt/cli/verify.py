@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tts_adapt.cli._output import add_format_argument, console, finite_float, print_document
+from tts_adapt.checkpoint.h5 import looks_like_h5
 from tts_adapt.errors import UserError
 
 DESCRIPTION = """\
@@ -17,6 +18,11 @@ fed teacher-forced, with dropout off. A speaker folded by 'tts-adapt adapt' must
 the same mel, post-net mel, stop logits and attention up to float32 rounding:
 max_rel_diff (max |difference| / max |source output|) at most --tolerance.
 
+For TensorFlowTTS .h5 weights (no toolkit model to run), the folded speaker terms are
+measured where they act: embedding + LayerNorm and the encoder, each context consumer
+on the same attention weights (exact), and the attention's alignment and the first
+decoder step, which a fold cannot make exact there (measured, reported as residual).
+
 exit status: 0 equivalent, 1 outputs differ beyond the tolerance, 2 bad input
 (for example ADAPTED folded no speaker and no --speaker was given)."""
 
@@ -24,7 +30,8 @@ EPILOG = """\
 examples:
   tts-adapt verify data/pretrained/multispeaker exp/my_voice/adapted
   tts-adapt verify data/pretrained/multispeaker exp/my_voice/adapted --speaker slt --format json
-  tts-adapt verify exp/rtvc_imported exp/rtvc_voice --speaker-vector embed.npy"""
+  tts-adapt verify exp/rtvc_imported exp/rtvc_voice --speaker-vector embed.npy
+  tts-adapt verify tts_multi/checkpoints/model-200000.h5 adapted/model-200000.h5"""
 
 
 def register(subparsers) -> None:
@@ -51,6 +58,8 @@ def run(args) -> int:
 
     if not args.tolerance >= 0:
         raise UserError(f"--tolerance must be >= 0, got {args.tolerance}")
+    if looks_like_h5(args.source):
+        return _run_h5(args)
     result = verify_equivalence(args.source, args.adapted, speaker=args.speaker, tolerance=args.tolerance,
                                 seed=args.seed, speaker_vector=args.speaker_vector)
     if args.format == "json":
@@ -80,3 +89,38 @@ def render(result) -> None:
         out.print(f"note: {note}", markup=False)
     verdict = "OK: equivalent" if result.ok else "DIFFERENT"
     out.print(f"{verdict}  (max_rel_diff {result.max_rel_diff:.3e}, tolerance {result.tolerance:.0e})")
+
+
+def _run_h5(args) -> int:
+    from tts_adapt.scoring.tensorflowtts_equivalence import verify_tensorflowtts
+
+    if args.speaker_vector is not None:
+        raise UserError("--speaker-vector does not apply to .h5 weights (their speakers are table rows)")
+    result = verify_tensorflowtts(args.source, args.adapted, speaker=args.speaker, tolerance=args.tolerance,
+                                  seed=args.seed)
+    if args.format == "json":
+        print_document(result)
+    else:
+        render_measurements(result)
+    return 0 if result.ok else 1
+
+
+def render_measurements(result) -> None:
+    from rich.table import Table
+
+    out = console()
+    out.print(f"source   {result.source}  ({result.speaker})", markup=False)
+    out.print(f"adapted  {result.adapted}", markup=False)
+    out.print(f"inputs   {result.texts} random texts over {result.shared_symbols} shared symbols, seed {result.seed}")
+    table = Table()
+    for column in ("measured", "fold", "max |source|", "max abs diff", "max rel diff"):
+        table.add_column(column, justify="left" if column in ("measured", "fold") else "right")
+    for m in result.measurements.values():
+        table.add_row(m.what, "exact" if m.exact else "not exact", f"{m.max_abs_output:.4g}", f"{m.max_abs_diff:.3e}",
+                      f"{m.max_rel_diff:.3e}")
+    out.print(table)
+    for note in result.notes:
+        out.print(f"note: {note}", markup=False)
+    verdict = "OK: exact where folded exactly" if result.ok else "DIFFERENT where the fold is exact"
+    residual = "" if result.residual is None else f"; residual where not exact {result.residual:.3e}"
+    out.print(f"{verdict}  (max_rel_diff {result.max_rel_diff:.3e}, tolerance {result.tolerance:.0e}{residual})")

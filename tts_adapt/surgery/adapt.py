@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable
 
+from tts_adapt.checkpoint.h5 import looks_like_h5
 from tts_adapt.checkpoint.layout import Layout, layout_from_dict, load_layout
 from tts_adapt.checkpoint.reader import Checkpoint, open_checkpoint
 from tts_adapt.errors import UserError
@@ -28,7 +29,8 @@ def source_layout(checkpoint: Checkpoint, layout_path: Path_ | None) -> Layout:
     if checkpoint.manifest and checkpoint.manifest.layout is not None:
         return layout_from_dict(checkpoint.manifest.layout, f"{checkpoint.directory}/manifest.json layout")
     raise UserError(f"{checkpoint.prefix} has no manifest describing where speaker rows live; pass --layout "
-                    "(tts-adapt inspect SRC --diff TARGET proposes one)")
+                    "(tts-adapt inspect SRC --diff TARGET proposes one; for a TensorFlowTTS .h5, "
+                    "inspect SRC --propose-layout)")
 
 
 def source_symbols(checkpoint: Checkpoint, symbols_path: Path_ | None) -> SymbolTable | None:
@@ -71,6 +73,9 @@ def nearest_speaker(source: Path_, data: Path_ | None) -> RankedSpeaker:
     """The pretrained speaker whose voice predicts the new voice's recordings best (``suggest-speaker``'s first)."""
     if data is None:
         raise UserError("--fold-speaker auto needs --data PREPARED (the new voice's prepared features)")
+    if looks_like_h5(source):
+        raise UserError("--fold-speaker auto ranks speakers by running a tts-adapt model, which .h5 weights are not; "
+                        "name the speaker (ID|NAME|mean)")
     from tts_adapt.scoring.speaker_ranking import rank_speakers
 
     return rank_speakers(source, data).ranking[0]

@@ -68,9 +68,12 @@ def _transform(plan: Plan, action: Action, value: np.ndarray, contributions: dic
         return rows.drop_segments(value, action.segments)
     if action.op == "remap_rows":
         assert plan.row_sources is not None
-        return rows.remap_rows(value, plan.row_sources, plan.options.new_rows, action.role != "weight", rng)
+        remapped = rows.remap_rows(value, plan.row_sources, plan.options.new_rows, action.role != "weight", rng)
+        if action.key in plan.constants:  # a folded additive term: every row gains it
+            return (remapped + plan.constants[action.key]).astype(remapped.dtype)
+        return remapped
     if action.op == "fold":
-        total = value.astype(np.float64)
+        total = value.astype(np.float64) + plan.constants.get(action.key, 0.0)
         for kernel_key, segment in action.fold_from:
             total = total + contributions.pop((kernel_key, segment))
         return total.astype(value.dtype)
@@ -126,6 +129,10 @@ def apply_plan(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
     """Write the adapted checkpoint into ``output`` (a new directory); returns a short result record."""
+    if plan.checkpoint.dialect == "h5":
+        from tts_adapt.surgery.apply_h5 import apply_h5_plan
+
+        return apply_h5_plan(plan, output, progress)
     out = check_output_path(plan, output)
     ckpt = plan.checkpoint
     started = time.perf_counter()

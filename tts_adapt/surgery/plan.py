@@ -18,6 +18,7 @@ from tts_adapt.checkpoint.reader import Checkpoint
 from tts_adapt.errors import UserError
 from tts_adapt.checkpoint.layout import Layout, SpeakerSite
 from tts_adapt.documents import Document, encode
+from tts_adapt.surgery.additive import plan_folds
 from tts_adapt.surgery.speaker import SpeakerChoice
 from tts_adapt.symbols.mapping import RowSource, map_symbols
 from tts_adapt.symbols.table import SymbolTable
@@ -125,6 +126,7 @@ class Plan:
     new_symbols: SymbolTable | None
     row_sources: list[RowSource] | None
     notes: list[str] = field(default_factory=list)
+    constants: dict[str, Any] = field(default_factory=dict)  # tensor key -> additive speaker term it gains
 
     def __post_init__(self) -> None:
         position = {action.key: index for index, action in enumerate(self.actions)}
@@ -229,7 +231,7 @@ def make_plan(
 ) -> Plan:
     speaker_dim = _check_layout(checkpoint, layout)
     variables = checkpoint.grouping.variables
-    notes: list[str] = []
+    notes: list[str] = list(checkpoint.notes)
 
     row_sources: list[RowSource] | None = None
     if new_symbols is not None:
@@ -246,7 +248,7 @@ def make_plan(
             row_sources = map_symbols(old_symbols, new_symbols, options.new_rows, aliases)
 
     if speaker is not None:
-        if not layout.sites:
+        if not layout.sites and not layout.additive:
             raise UserError("a speaker to fold was given, but the layout has no speaker sites")
         if speaker_dim is not None and speaker.vector.shape[0] != speaker_dim:
             raise UserError(f"speaker vector has {speaker.vector.shape[0]} values, the layout's speaker dimension is {speaker_dim}")
@@ -257,6 +259,8 @@ def make_plan(
     elif layout.sites:
         notes.append("speaker rows are dropped without folding: the model starts from no particular voice "
                      "(use --fold-speaker to keep one)")
+    additive = plan_folds(checkpoint, layout, speaker)
+    notes += additive.notes
 
     segments: dict[str, list[tuple[int, int]]] = {}
     folds: dict[str, list[FoldSource]] = {}
@@ -276,6 +280,7 @@ def make_plan(
 
     for name, group in variables.items():
         weight_action, slot_op = _variable_action(name, group, layout, row_sources, segments, folds, speaker)
+        weight_action, slot_op = additive.adjust(name, weight_action, slot_op)
         add(weight_action, first=weight_action.op == "drop_rows")
         deleted_any |= weight_action.op == "delete"
         for slot, entry in group.slots.items():
@@ -304,7 +309,8 @@ def make_plan(
         op: Op = "rewrite" if deleted_any else "copy"
         add(Action(OBJECT_GRAPH_KEY, OBJECT_GRAPH_KEY, "meta", op, entry.shape, entry.shape, entry.dtype,
                    "object graph without the deleted objects" if deleted_any else "object graph unchanged"))
-    return Plan(checkpoint, layout, kernels + rest, options, speaker, old_symbols, new_symbols, row_sources, notes)
+    return Plan(checkpoint, layout, kernels + rest, options, speaker, old_symbols, new_symbols, row_sources, notes,
+                additive.constants)
 
 
 def _relative(name: str, anchor: str) -> str:

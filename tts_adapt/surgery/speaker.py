@@ -51,16 +51,17 @@ def choose_speaker(
         return None
     if wanted == "auto":
         raise UserError("--fold-speaker auto needs --data PREPARED (the new voice's prepared features)")
-    if not layout.speaker_embedding:
+    # additive sites index their own tables by the same speaker row: the first one stands for them all
+    table_name = layout.speaker_embedding or (layout.additive[0].table if layout.additive else None)
+    if not table_name:
         raise UserError("the layout names no speaker_embedding table; fold an external vector with --speaker-vector")
-    table = checkpoint.variable(layout.speaker_embedding).weight
+    table = checkpoint.variable(table_name).weight
     names = speaker_names(checkpoint)
     if wanted == MEAN and MEAN not in names:
         rows = checkpoint.read(table.key)  # [speakers, speaker_dim]
-        return SpeakerChoice(rows.mean(axis=0), f"mean of the {rows.shape[0]} rows of {layout.speaker_embedding}",
-                             name=MEAN)
+        return SpeakerChoice(rows.mean(axis=0), f"mean of the {rows.shape[0]} rows of {table_name}", name=MEAN)
     speaker_id = resolve_speaker(wanted, names, table.shape[0])
     name = names[speaker_id] if speaker_id < len(names) else None
     vector = checkpoint.read(table.key)[speaker_id]
     label = f"row {speaker_id}" + (f" ({name})" if name else "")
-    return SpeakerChoice(vector, f"speaker table {layout.speaker_embedding} {label}", speaker_id, name)
+    return SpeakerChoice(vector, f"speaker table {table_name} {label}", speaker_id, name)
