@@ -277,3 +277,18 @@ def test_per_variable_optimizer_state_is_not_carried_and_the_plan_says_so(source
     plan = json.loads(out)["plan"]
     assert any("not carried, Adam starts afresh" in note for note in plan["notes"])
     assert not any(a["key"].startswith("ckpt-7/") for a in plan["actions"])
+
+
+@pytest.mark.parametrize("option, says", [
+    (["--speaker-vector", "VECTOR"], "additive speaker sites fold a row of their own speaker tables"),
+    (["--fold-speaker", "auto", "--data", "DATA"], "name the speaker (ID|NAME|mean)"),
+    (["--fold-speaker", "7"], "7"),
+])
+def test_a_speaker_an_additive_site_cannot_fold_is_one_line_exit_2(sources, capsys, tmp_path, option, says):
+    np.save(tmp_path / "vector.npy", np.zeros(16, np.float32))
+    (tmp_path / "data").mkdir()
+    option = [{"VECTOR": tmp_path / "vector.npy", "DATA": tmp_path / "data"}.get(o, o) for o in option]
+    code, out, err = run_cli(["adapt", sources["v2"]["weights"], "--layout", propose(sources["v2"]["weights"], capsys,
+                              tmp_path), *option, "--output", tmp_path / "out"], capsys)
+    assert code == 2 and out == "" and says in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
