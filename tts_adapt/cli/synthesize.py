@@ -39,6 +39,9 @@ def register(subparsers) -> None:
     what.add_argument("--texts", metavar="FILE", help="many sentences, one a line (or id|text), into --output-dir")
     parser.add_argument("--output", "-o", metavar="WAV", help="with --text: the waveform to write (.wav)")
     parser.add_argument("--speaker", metavar="ID|NAME", help="voice of a multi-speaker model (default: its first)")
+    parser.add_argument("--speaker-vector", metavar="NPY",
+                        help="the voice of a model that reads a speaker vector (an imported RTVC synthesizer): "
+                             "its speaker encoder's embedding, saved with numpy.save")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the prenet dropout (default: 0)")
     parser.add_argument("--max-seconds", type=finite_float, metavar="S", help="length guard in seconds of audio")
     parser.add_argument("--mel-output", metavar="NPY", help="also write the mel [frames, n_mels] as .npy")
@@ -88,7 +91,7 @@ def _speak_one(args: argparse.Namespace) -> int:
     _configure()
     loaded = load_model(args.checkpoint)
     render = _renderer(args, loaded)
-    result = synthesize(loaded, args.text, args.speaker, args.seed, args.max_seconds, render)
+    result = synthesize(loaded, args.text, args.speaker, args.seed, args.max_seconds, render, _vector(args, loaded))
     with contextlib.ExitStack() as published:  # every output is written first, then all are renamed into place
         _write(result, args.text, published.enter_context(atomic_file(args.output)),
                args.mel_output and published.enter_context(atomic_file(args.mel_output)),
@@ -127,13 +130,15 @@ def _speak_many(args: argparse.Namespace) -> int:
         raise UserError("this is a single-speaker model; --all-speakers does not apply")
     check_speakable(sentences, loaded)
     voices = list(loaded.speakers) if args.all_speakers else [speaker_of(loaded.speakers, args.speaker)[1]]
+    vector = _vector(args, loaded)
     render = _renderer(args, loaded)
     final = Path(args.output_dir)
     items = []
     with atomic_output_dir(final, "--output-dir") as folder:  # none of it appears unless every sentence is spoken
         for voice in voices:
             place = Path(file_stem(voice)) if args.all_speakers else Path()
-            spoken = synthesize_each(loaded, [s.text for s in sentences], voice, args.seed, args.max_seconds, render)
+            spoken = synthesize_each(loaded, [s.text for s in sentences], voice, args.seed, args.max_seconds, render,
+                                     vector)
             for sentence, stem, result in zip(sentences, stems, spoken):
                 names = [place / f"{stem}.{suffix}" if wanted else None
                          for suffix, wanted in (("wav", True), ("npy", args.mels), ("png", args.alignments))]
@@ -169,12 +174,25 @@ def _file_stems(sentences) -> list[str]:
 
 
 def _inputs(args: argparse.Namespace) -> list:
-    """What the outputs must stay apart from: the checkpoint's files and a vocoder folder."""
+    """What the outputs must stay apart from: the checkpoint's files, a vocoder folder, a speaker vector."""
     import os
 
     from tts_adapt.checkpoint.paths import checkpoint_files
 
-    return checkpoint_files(args.checkpoint) + ([args.vocoder] if args.vocoder and os.path.isdir(args.vocoder) else [])
+    vocoder = [args.vocoder] if args.vocoder and os.path.isdir(args.vocoder) else []
+    return checkpoint_files(args.checkpoint) + vocoder + ([args.speaker_vector] if args.speaker_vector else [])
+
+
+def _vector(args: argparse.Namespace, loaded):
+    """--speaker-vector, read and checked against the model's speaker width (None when not given)."""
+    from tts_adapt.errors import UserError
+    from tts_adapt.speakers import load_speaker_vector
+
+    if args.speaker_vector is None:
+        return None
+    if args.speaker:
+        raise UserError("give either --speaker or --speaker-vector, not both")
+    return load_speaker_vector(args.speaker_vector, loaded.model.config.speaker_dim)
 
 
 def _configure() -> None:

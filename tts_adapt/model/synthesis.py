@@ -50,8 +50,10 @@ def speaker_of(speakers: Sequence[str], value: str | None) -> tuple[int, str | N
 
 def synthesize(loaded: LoadedModel, text: str, speaker: str | None = None, seed: int = 0,
                max_seconds: float | None = None,
-               render: Callable[[np.ndarray], np.ndarray] | None = None) -> Synthesis:
-    """Decode ``text`` free-running; ``render`` (mel [frames, n_mels] -> waveform) makes the audio, if given."""
+               render: Callable[[np.ndarray], np.ndarray] | None = None,
+               speaker_vector: np.ndarray | None = None) -> Synthesis:
+    """Decode ``text`` free-running; ``render`` (mel [frames, n_mels] -> waveform) makes the audio, if given.
+    ``speaker_vector`` [speaker_dim] is the voice of a model that reads one (an imported RTVC synthesizer)."""
     from tts_adapt.symbols.frontend import text_to_ids
 
     model, audio, table = loaded.model, loaded.audio, loaded.table
@@ -59,13 +61,17 @@ def synthesize(loaded: LoadedModel, text: str, speaker: str | None = None, seed:
     if not ids:
         raise UserError("the text is empty after cleaning")
     speaker_id, speaker_name = speaker_of(loaded.speakers, speaker)
+    if model.config.reads_speaker_vector != (speaker_vector is not None):
+        raise UserError("this model reads its speaker as a vector; pass --speaker-vector FILE.npy"
+                        if speaker_vector is None else "this model reads no speaker vector; drop --speaker-vector")
     r = model.config.reduction
     if max_seconds is not None and max_seconds <= 0:
         raise UserError("--max-seconds must be positive")
     max_steps = decoder_step_limit(
         model.config, max_frames=None if max_seconds is None else max_seconds * audio.sample_rate / audio.hop_length)
     out = model.infer(np.array([ids], np.int32), np.array([len(ids)], np.int32), np.array([speaker_id], np.int32),
-                      max_steps=max_steps, seed=seed)
+                      max_steps=max_steps, seed=seed,
+                      speaker_vector=None if speaker_vector is None else np.asarray(speaker_vector, np.float32)[None])
     frames = int(out["mel_len"][0])
     mel = out["mel_post"].numpy()[0, :frames]
     alignment = out["alignment"].numpy()[0, : math.ceil(frames / r)]
@@ -76,7 +82,8 @@ def synthesize(loaded: LoadedModel, text: str, speaker: str | None = None, seed:
 
 def synthesize_each(loaded: LoadedModel, texts: Sequence[str], speaker: str | None = None, seed: int = 0,
                     max_seconds: float | None = None,
-                    render: Callable[[np.ndarray], np.ndarray] | None = None) -> Iterator[Synthesis]:
+                    render: Callable[[np.ndarray], np.ndarray] | None = None,
+                    speaker_vector: np.ndarray | None = None) -> Iterator[Synthesis]:
     """:func:`synthesize` for each text in turn, in this process (TensorFlow and the model load once).
 
     One at a time, not in a batch: a sentence must sound the same whichever file it is in, and in
@@ -87,7 +94,7 @@ def synthesize_each(loaded: LoadedModel, texts: Sequence[str], speaker: str | No
     difference and the time are measured by benchmarks/synthesize_batch.py).
     """
     for text in texts:
-        yield synthesize(loaded, text, speaker, seed, max_seconds, render)
+        yield synthesize(loaded, text, speaker, seed, max_seconds, render, speaker_vector)
 
 
 def plot_alignment(alignment: np.ndarray, symbols: list[str], path, title: str = "") -> None:
