@@ -30,7 +30,7 @@ from tts_adapt.errors import UserError
 H5Format = Literal["keras2", "keras3"]
 KERAS2_MODEL_GROUP = "top_level_model_weights"  # the model's own weights: a group not in layer_names
 _KERAS3_VARS = re.compile(r"(^|/)vars/(\d+)$")
-SUFFIXES = (".h5", ".hdf5", ".keras")
+SUFFIXES = (".h5", ".hdf5")
 
 
 @dataclass(frozen=True)

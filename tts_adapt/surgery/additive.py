@@ -82,6 +82,10 @@ def check_sites(checkpoint: Checkpoint, layout: Layout) -> None:
                                 f"{layout.symbol_embedding} have {list(symbols[1:])}")
         for consumer in site.consumers:
             _check_consumer(consumer, kernel[1], shape)
+    for consumer in (c for site in layout.additive for c in site.consumers):
+        for part in filter(None, (consumer.kernel, consumer.fold_into)):
+            if part in claimed:
+                raise UserError(f"consumer {consumer.kernel}: {part} is a speaker table or transform, which goes")
 
 
 def _check_consumer(consumer: Consumer, width: int, shape) -> None:
