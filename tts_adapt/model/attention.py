@@ -45,19 +45,21 @@ class LocationSensitiveAttention(keras.layers.Layer):
         convolution merged with the location layer into one kernel [kernel, 1, attention_dim]
         (both are linear, so one convolution per step does the work of two; a convolution bias
         becomes a constant of the keys)."""
-        location_kernel = tf.einsum("kif,fa->kia", self.location_conv.kernel, self.location_layer.kernel)
-        keys = self.memory_layer(memory)  # [batch, time, attention_dim]
-        if self.location_conv.use_bias:
-            keys = keys + tf.linalg.matvec(self.location_layer.kernel, self.location_conv.bias, transpose_a=True)
-        return keys, location_kernel
+        with tf.name_scope("attention"):  # a profile of the step counts what runs under this name as attention
+            location_kernel = tf.einsum("kif,fa->kia", self.location_conv.kernel, self.location_layer.kernel)
+            keys = self.memory_layer(memory)  # [batch, time, attention_dim]
+            if self.location_conv.use_bias:
+                keys = keys + tf.linalg.matvec(self.location_layer.kernel, self.location_conv.bias, transpose_a=True)
+            return keys, location_kernel
 
     def step(self, query: tf.Tensor, keys: tf.Tensor, location_kernel: tf.Tensor, memory: tf.Tensor,
              mask: tf.Tensor, cumulative: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """One decoder step: (alignment [batch, time], context [batch, memory_dim])."""
-        processed_query = self.query_layer(query)[:, None, :]  # [batch, 1, attention_dim]
-        location = tf.nn.conv1d(cumulative[:, :, None], location_kernel, stride=1, padding="SAME")  # [batch, time, att]
-        energy = tf.reduce_sum(self.v * tf.tanh(keys + processed_query + location + self.attention_bias), -1)
-        energy = tf.where(mask, energy, MASKED_ENERGY)  # [batch, time]
-        alignment = tf.nn.softmax(energy, axis=-1)
-        context = tf.matmul(alignment[:, None, :], memory)[:, 0, :]  # [batch, memory_dim]
-        return alignment, context
+        with tf.name_scope("attention"):
+            processed_query = self.query_layer(query)[:, None, :]  # [batch, 1, attention_dim]
+            location = tf.nn.conv1d(cumulative[:, :, None], location_kernel, stride=1, padding="SAME")  # [b, t, att]
+            energy = tf.reduce_sum(self.v * tf.tanh(keys + processed_query + location + self.attention_bias), -1)
+            energy = tf.where(mask, energy, MASKED_ENERGY)  # [batch, time]
+            alignment = tf.nn.softmax(energy, axis=-1)
+            context = tf.matmul(alignment[:, None, :], memory)[:, 0, :]  # [batch, memory_dim]
+            return alignment, context

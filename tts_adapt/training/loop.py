@@ -146,8 +146,9 @@ def make_steps(model, optimizer, config: TrainingConfig, variables: list, strate
     def losses_and_gradients(batch, attention_weight, scale):
         with tf.GradientTape() as tape:
             outputs = model(batch, training=True)
-            parts = tacotron_losses(outputs, batch, r, config.stop_pos_weight, config.guided_attention_sigma,
-                                    attention_weight)
+            with tf.name_scope("losses"):  # names for a profile of the step (benchmarks/step_profile.py)
+                parts = tacotron_losses(outputs, batch, r, config.stop_pos_weight, config.guided_attention_sigma,
+                                        attention_weight)
             scaled = parts["loss"] * scale
         return parts, [tf.convert_to_tensor(g) for g in tape.gradient(scaled, variables)]
 
@@ -158,9 +159,10 @@ def make_steps(model, optimizer, config: TrainingConfig, variables: list, strate
         parts, gradients = forward_backward(batch, attention_weight, scale)
         context = tf.distribute.get_replica_context()
         gradients = context.all_reduce(sum_, gradients) if replicas > 1 else gradients  # the global batch's
-        gradients, norm = tf.clip_by_global_norm([g / scale for g in gradients], config.grad_clip_norm)
-        # apply_gradients sums over the replicas once more: each hands in its 1/replicas share
-        optimizer.apply_gradients(zip([g * (scale / replicas) for g in gradients], variables))
+        with tf.name_scope("optimizer"):
+            gradients, norm = tf.clip_by_global_norm([g / scale for g in gradients], config.grad_clip_norm)
+            # apply_gradients sums over the replicas once more: each hands in its 1/replicas share
+            optimizer.apply_gradients(zip([g * (scale / replicas) for g in gradients], variables))
         if replicas > 1:  # tf.identity: an all-reduce needs a value on this replica's device
             stop = context.all_reduce(sum_, tf.identity(stop))
         return {**parts, "grad_norm": norm, "stop": stop}
