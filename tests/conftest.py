@@ -53,3 +53,11 @@ def layouts(tmp_path_factory) -> dict[str, Path]:
         out[name] = root / f"{name}.yaml"
         out[name].write_text(yaml.safe_dump(toy.layout_dict(tf2=tf2)), encoding="utf-8")
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """exp/<voice> of a whole voice recipe made by the real commands on a tiny model (tests/tiny_run.py)."""
+    from tiny_run import make_tiny_run
+
+    return make_tiny_run(tmp_path_factory.mktemp("tiny_run"))

@@ -7,10 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the recipe tests synthesise or decode speech with (installed when root; without
-# them those tests skip).
+# Debian packages the recipe tests synthesise or decode speech with, and the browser the page tests
+# read the reports in (installed when root; without them those tests skip, and fail under CI=true).
 packages=(espeak-ng flite festival festvox-kdlpc16k wordnet-base fortunes-min
-          asterisk-core-sounds-en asterisk-core-sounds-en-g722)
+          asterisk-core-sounds-en asterisk-core-sounds-en-g722 chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,5 +1,6 @@
 """Imports run one way: foundations, then audio and symbols, the manifest, checkpoints, then corpus, model and
-vocoder, then scoring, then the three jobs (surgery, training, evaluation, which never import each other), then the command line.
+vocoder, then scoring, then the three jobs (surgery, training, evaluation, which never import each other), then the
+report that reads their documents, then the command line.
 
 A module may import from its own package or from a lower layer only. Read from the source
 (every ``import`` statement, top-level or inside a function), so a lazy import cannot hide a
@@ -24,6 +25,7 @@ LAYERS = [
     {"corpus", "model", "vocoder"},
     {"scoring"},
     {"surgery", "importing", "training", "evaluation"},
+    {"report"},
     {"cli"},
     {"__main__"},
 ]

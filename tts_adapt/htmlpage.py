@@ -17,7 +17,8 @@ from typing import Any, Iterable
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222;
-       overflow-wrap: anywhere; }
+       overflow-wrap: break-word; }
+code { overflow-wrap: anywhere; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
@@ -29,10 +30,11 @@ pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; }
 """
 
 
-def page(title: str, body: str, meta: str = "", extra_style: str = "", verdict: str = "") -> str:
-    """The whole page: ``body`` and ``verdict`` are HTML, ``title`` and ``meta`` are text (escaped here).
+def page(title: str, body: str, meta: str = "", extra_style: str = "", verdict: str = "", heading: str = "") -> str:
+    """The whole page: ``body``, ``verdict`` and ``heading`` are HTML, ``title`` and ``meta`` are text (escaped here).
 
-    The verdict (what a person came to learn) comes first, right under the title."""
+    ``heading`` replaces the title as the page shows it (paths in it as code); the verdict (what a
+    person came to learn) comes first, right under it."""
     from tts_adapt import __version__
 
     stamp = f"tts-adapt {__version__}, {datetime.now(timezone.utc).isoformat(timespec='seconds')}"
@@ -41,11 +43,15 @@ def page(title: str, body: str, meta: str = "", extra_style: str = "", verdict: 
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{STYLE}{extra_style}</style></head>\n<body>\n"
-            f'<h1>{html.escape(title)}</h1>\n{first}<p class="meta">{html.escape(line)}</p>\n{body}\n</body></html>\n')
+            f'<h1>{heading or html.escape(title)}</h1>\n{first}<p class="meta">{html.escape(line)}</p>\n{body}\n</body></html>\n')
 
 
 def esc(value: Any) -> str:
     return html.escape(str(value))
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def note(text: str) -> str:
@@ -85,3 +91,8 @@ def shown_path(path: str | os.PathLike) -> str:
         return str(given.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return "…/" + "/".join(given.parts[-2:])
+
+
+def code_path(path: str | os.PathLike) -> str:
+    """A path as shown (:func:`shown_path`), set as code: a name on disk, not words."""
+    return f"<code>{esc(shown_path(path))}</code>"

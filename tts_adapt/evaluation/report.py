@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tts_adapt.evaluation.results import EvaluationReport, Intelligibility, TextsReport, UtteranceScore
-from tts_adapt.htmlpage import figure_image, page, shown_path
+from tts_adapt.htmlpage import code_path, figure_image, page, shown_path
 
 COLUMNS = (  # (key, header, format, what it means)
     ("mel_l1", "mel L1", "{:.3f}", "teacher-forced post-net mel error (normalised units, lower is better)"),
@@ -144,7 +144,8 @@ def render_texts_html(report: TextsReport) -> str:
                 intelligibility_html(report.intelligibility) + chart
                 + "<h2>Per sentence</h2>" + SCROLL.format(f"<table><tr>{head}</tr>{body}</table>")
                 + "<p class='meta'>Highlighted: character error rate above 0.5.</p>", meta, EXTRA_STYLE,
-                verdict=verdict_html(report.intelligibility))
+                verdict=verdict_html(report.intelligibility),
+                heading=f"Intelligibility of {code_path(report.checkpoint)}")
 
 
 def render_html(report: EvaluationReport, plots: list[dict[str, Any]]) -> str:
@@ -168,8 +169,9 @@ def render_html(report: EvaluationReport, plots: list[dict[str, Any]]) -> str:
     if report.skipped:
         skipped = "<h2>Skipped</h2><ul>" + "".join(
             f"<li><code>{esc(s.id)}</code>: {esc(s.reason)}</li>" for s in report.skipped) + "</ul>"
-    meta = f"data {shown_path(report.data)}, split {report.split}, {report.items} utterances, seed {report.seed}"
+    meta = f"split {report.split}, {report.items} utterances, seed {report.seed}"
     return page(f"Evaluation of {shown_path(report.checkpoint)}", f"""
+<p>The recordings of {code_path(report.data)}, spoken by the model.</p>
 {intelligibility_html(report.intelligibility)}
 <h2>Summary (means)</h2>
 {SCROLL.format(f"<table><tr><th>metric</th><th>value</th><th>meaning</th></tr>{summary_rows}</table>")}
@@ -179,4 +181,5 @@ def render_html(report: EvaluationReport, plots: list[dict[str, Any]]) -> str:
 <p class="meta">Highlighted: the stop token never fired, or attention focus below 0.5.</p>
 <h2>Mels and attention</h2>
 {figures}
-{skipped}""", meta, EXTRA_STYLE, verdict=verdict_html(report.intelligibility))
+{skipped}""", meta, EXTRA_STYLE, verdict=verdict_html(report.intelligibility),
+                heading=f"Evaluation of {code_path(report.checkpoint)}")

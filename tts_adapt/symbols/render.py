@@ -14,7 +14,7 @@ import re
 import warnings
 from typing import Callable
 
-from tts_adapt.htmlpage import figure_image, page, shown_path
+from tts_adapt.htmlpage import code_path, figure_image, page, shown_path
 from tts_adapt.symbols.compare import Comparison, SymbolRow
 from tts_adapt.symbols.table import escape_symbol
 
@@ -188,7 +188,7 @@ def render_html(comparison: Comparison) -> str:
     ]
     stats = comparison.transcripts
     if stats is not None:
-        parts.append(f"<h2>Transcripts: {esc(shown_path(stats.path))}</h2>")
+        parts.append(f"<h2>Transcripts: {code_path(stats.path)}</h2>")
         if stats.oov:
             parts.append('<div class="scroll"><table><thead><tr><th>character</th><th>count</th><th>examples</th>'
                          "</tr></thead><tbody>")
@@ -201,7 +201,8 @@ def render_html(comparison: Comparison) -> str:
             parts.append("<p>Symbols no transcript uses: <code>"
                          + esc(" ".join(escape_symbol(s) for s in stats.unused)) + "</code></p>")
     verdict = f'<p class="summary">{esc(comparison.summary_line())}</p>'
-    return page(title, "\n".join(parts), extra_style=_CSS, verdict=verdict)
+    heading = f"Symbol tables: {code_path(comparison.old_source)} -> {code_path(comparison.new_source)}"
+    return page(title, "\n".join(parts), extra_style=_CSS, verdict=verdict, heading=heading)
 
 
 RENDERERS: dict[str, Callable[[Comparison], str]] = {

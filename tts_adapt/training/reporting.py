@@ -20,6 +20,27 @@ METRIC_COLUMNS = (
 )
 
 
+# The series of metrics.csv a person reads as curves, by column, with the words a chart shows for each.
+LOSS_SERIES = {"loss": "training loss", "val_loss": "validation loss"}
+LOSS_PART_SERIES = {"mel_loss": "mel before the post-net", "post_loss": "mel after the post-net",
+                    "stop_loss": "stop token", "attention_loss": "attention guide"}
+FOCUS_SERIES = {"val_focus": "validation (teacher-forced)", "fr_focus": "free-running"}
+
+
+def read_metrics(path: Path, columns: tuple[str, ...]) -> dict[str, list[tuple[int, float]]]:
+    """``{column: [(step, value), ...]}`` of a run's metrics.csv, rows without a value left out."""
+    unknown = set(columns) - set(METRIC_COLUMNS)
+    if unknown:
+        raise ValueError(f"metrics.csv has no column {sorted(unknown)[0]}")
+    series: dict[str, list[tuple[int, float]]] = {column: [] for column in columns}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            for column in columns:
+                if row.get(column) and row["step"].isdigit():
+                    series[column].append((int(row["step"]), float(row[column])))
+    return {column: points for column, points in series.items() if points}
+
+
 class MetricsLog:
     """Appends rows to ``metrics.csv`` (fixed columns, blanks where a row has no value); a resumed run continues it.
 
