@@ -13,55 +13,51 @@
 #   6 finetune  fine-tune the adapted model on this voice (--steps)         -> exp/<voice>/finetune
 #   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
 #               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/<voice>/vocoder
-#   8 samples   conf/sentences.txt before and after fine-tuning             -> exp/<voice>/samples
-#   9 report    one HTML page with all of the above                         -> exp/<voice>/report
+#   8 samples   conf/sentences.txt spoken before and after fine-tuning      -> exp/<voice>/samples
+#   9 scores    metrics and intelligibility on held-out recordings, before
+#               and after fine-tuning                                       -> exp/<voice>/samples/evaluate_*.json
+#  10 report    one HTML page with all of the above                         -> exp/<voice>/report
 #
-# Run again to continue: finished stages are skipped while their inputs are unchanged.
+# The voice's name, data and credits are in conf/voice.sh. Run again to continue: finished stages
+# are skipped while their inputs are unchanged.
 
-recipe="@NAME@"           # the voice's name: exp/<name>/, and its speaker name
-metadata="@METADATA@"     # LJSpeech-form metadata: id|text|normalized_text
-wavs="@WAVS@"             # the folder holding <id>.wav
+# recipe, metadata, wavs, about and common: written by tts-adapt new-voice
+. "$(dirname "$0")/conf/voice.sh" || exit 1
 steps=600                 # fine-tuning steps (stage 6)
 vocoder_steps=1500        # vocoder fine-tuning steps (stage 7)
 samples=5                 # sentences of conf/sentences.txt synthesised (stage 8)
-eval_items=16             # held-out recordings scored before and after (stage 8, tts-adapt evaluate)
+eval_items=16             # held-out recordings scored before and after (stage 9, tts-adapt evaluate)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
-about="Voice: @NAME@ (describe the recordings and their licence here)."
-common="$(dirname "$0")/../common"   # the toolkit's recipes/common
-. "$common/stages.sh"
+. "${common:-$(dirname "$0")/../common}/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"
 parse_options "$@"
-. "$REPO_ROOT/recipes/common/voice_stages.sh"
 
 conf=$RECIPE_DIR/conf
 exp=exp/$recipe
 pretrained=$(abs_path "${pretrained:-$REPO_ROOT/data/pretrained/multispeaker}")
 symbols=$conf/symbols.txt
 
+# The bundled model reads phonemes: espeak-ng turns the transcripts into them (stage 0 on).
+ensure_debian_packages espeak-ng
 ensure_venv
 
-stage_table() {
+# 0. The voice's table: the pretrained table's order kept (its rows stay in place), the symbols it lacks
+# appended, the transcripts read with the pretrained model's front-end (phonemes for the bundled model).
+stage_0() {
   if [[ -f "$symbols" ]]; then
     echo "keeping $symbols (delete it to have it suggested again)"
     return
   fi
-  need_pretrained
-  # The pretrained table's order is kept (its rows stay in place); symbols it lacks are appended. The
-  # transcripts are read with the pretrained model's front-end (phonemes for the bundled model).
   tts-adapt symbols suggest --transcripts "$metadata" --base "$pretrained" --output "$symbols"
   echo "wrote $symbols: review it, then run the recipe again"
 }
+run_stage 0 "symbol table" --in "$metadata" --out "$symbols" -- stage_0
 
+# Stage 8 synthesises conf/sentences.txt (blank lines and '#' comments skipped) as sentence01, sentence02, ...
 sample_texts() {
-  local i=0 line
-  while IFS= read -r line; do
-    [[ -z "$line" || "$line" == \#* ]] && continue
-    i=$((i + 1))
-    printf 'sentence%02d|%s\n' "$i" "$line"
-  done < "$conf/sentences.txt"
+  awk '!/^[[:space:]]*(#|$)/ { printf "sentence%02d|%s\n", ++n, $0 }' "$conf/sentences.txt"
 }
 
-run_stage 0 "symbol table" --in "$metadata" --out "$symbols" -- stage_table
-run_voice_stages
+. "$REPO_ROOT/recipes/common/voice_stages.sh"  # stages 1-10, shared with every voice recipe
 finish_recipe

@@ -13,8 +13,10 @@
 #   6 finetune  fine-tune the adapted model on this voice (--steps)         -> exp/allison/finetune
 #   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
 #               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/allison/vocoder
-#   8 samples   held-out sentences before and after fine-tuning             -> exp/allison/samples
-#   9 report    one HTML page with all of the above                         -> exp/allison/report
+#   8 samples   held-out sentences spoken before and after fine-tuning      -> exp/allison/samples
+#   9 scores    metrics and intelligibility on the held-out recordings,
+#               before and after fine-tuning                                -> exp/allison/samples/evaluate_*.json
+#  10 report    one HTML page with all of the above                         -> exp/allison/report
 #
 # About 20 minutes (20 min 21 s measured on a 1.06 s/step machine; half that on a fast one) on 2 CPU cores
 # with the defaults; more --steps give a closer voice.
@@ -30,8 +32,6 @@ pretrained=""             # pretrained checkpoint (default: the bundled data/pre
 . "$REPO_ROOT/recipes/common/env.sh"
 parse_options "$@"
 
-. "$REPO_ROOT/recipes/common/voice_stages.sh"
-
 conf=$RECIPE_DIR/conf
 exp=exp/$recipe
 pretrained=$(abs_path "${pretrained:-$REPO_ROOT/data/pretrained/multispeaker}")
@@ -46,17 +46,18 @@ Produced by recipes/allison/run.sh."
 ((stage > 0)) || ensure_debian_packages asterisk-core-sounds-en asterisk-core-sounds-en-g722
 ensure_venv
 
-stage_data() {
+# 0. The Debian prompts decoded and their transcripts normalised; the held-out prompts set apart.
+stage_0() {
   fresh_dir "$exp/data"
   python "$RECIPE_DIR/local/make_data.py" --config "$conf/data.yaml" --output "$exp/data"
 }
+run_stage 0 "data: decode the Debian prompts" --in "$conf/data.yaml" --in "$RECIPE_DIR/local" \
+  --out "$metadata" -- stage_0
 
 # Stage 8 synthesises the held-out prompts: their recordings are never trained on.
 sample_texts() {
   cut -d'|' -f1,3 "$exp/data/heldout.csv"
 }
 
-run_stage 0 "data: decode the Debian prompts" --in "$conf/data.yaml" --in "$RECIPE_DIR/local" \
-  --out "$metadata" -- stage_data
-run_voice_stages
+. "$REPO_ROOT/recipes/common/voice_stages.sh"  # stages 1-10, shared with every voice recipe
 finish_recipe

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# Stages 1-9 of a new-voice recipe (allison, and every recipe made by `tts-adapt new-voice`):
-# prepare, symbol report, speaker ranking, adapt, verify, finetune, vocoder, samples, report.
+# Stages 1-10 of a new-voice recipe (allison, and every recipe made by `tts-adapt new-voice`), run in
+# order when this file is sourced: prepare, symbol report, speaker ranking, adapt, verify, finetune,
+# vocoder, samples, scores, report.
 #
-# Sourced after stages.sh and env.sh. The recipe sets, before calling run_voice_stages:
+# Sourced after stages.sh and env.sh, where the recipe's stages continue. The recipe sets first:
 #   exp          exp/<voice>
 #   metadata     LJSpeech-form metadata.csv (id|text|normalized_text)
 #   wavs         its audio folder
@@ -13,7 +14,7 @@
 # and defines sample_texts: prints "id|text" lines, the sentences stage 8 synthesises
 # (at most $samples are used). reference_audio, when set, is a folder of <id>.wav recordings
 # of those sentences, shown beside the synthesised ones; heldout_metadata, when set, lists them
-# (LJSpeech form), and stage 8 then scores every held-out recording (intelligibility included)
+# (LJSpeech form), and stage 9 then scores every held-out recording (intelligibility included)
 # instead of a sample of prepare's validation split.
 
 reference_audio=${reference_audio:-}
@@ -35,29 +36,33 @@ folded_speaker() {
   python "$REPO_ROOT/recipes/common/best_speaker.py" "$exp/suggest/speakers.json"
 }
 
-stage_prepare() {
+# The renderer of each model's samples: the voice's vocoder after fine-tuning, the bundled one before.
+vocoder_of() {
+  if [[ $1 == after && -f "$exp/vocoder/vocoder.json" ]]; then echo "$exp/vocoder"
+  elif [[ -f "$bundled_vocoder/vocoder.json" ]]; then echo "$bundled_vocoder"
+  else echo griffin-lim; fi
+}
+
+# The bundled model reads phonemes: espeak-ng turns the transcripts into them (prepare, synthesize).
+ensure_debian_packages espeak-ng
+
+# 1. Features and text made exactly as the pretrained model's were (its audio settings and cleaners),
+# encoded with the voice's table. No fresh_dir: prepare brings an earlier cache up to date.
+stage_1() {
   need_pretrained
-  # No fresh_dir: prepare brings an earlier cache up to date (recomputing all if the audio settings changed).
-  # The new voice's features and text must be made exactly as the pretrained model's were.
-  python -c 'import json, sys, yaml
-yaml.safe_dump({"audio": json.load(open(sys.argv[1]))["audio"]}, open(sys.argv[2], "w"))' \
-    "$pretrained/manifest.json" "$exp/audio.yaml"
-  tts-adapt prepare --metadata "$metadata" --wavs "$wavs" --output "$exp/prepared" \
-    --speaker="$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)"
+  tts-adapt prepare --metadata "$metadata" --wavs "$wavs" --output "$exp/prepared" --speaker="$recipe" \
+    --like "$pretrained" --symbols "$symbols"
   if [[ -n "$heldout_metadata" ]]; then  # the held-out recordings, features made alike, never trained on
     tts-adapt prepare --metadata "$heldout_metadata" --wavs "$reference_audio" --output "$exp/prepared_heldout" \
-      --speaker="$recipe" --symbols "$symbols" --config "$exp/audio.yaml" --cleaners "$(pretrained_cleaners)" \
-      --min-seconds 0 --max-seconds 60
+      --speaker="$recipe" --like "$pretrained" --symbols "$symbols" --min-seconds 0 --max-seconds 60
   fi
 }
+run_stage 1 "prepare features" --in "$metadata" --in "$symbols" --out "$exp/prepared/prepared.json" \
+  --sig "pretrained=$pretrained heldout=$heldout_metadata audio=$(content_signature "$wavs" "$reference_audio")" \
+  -- stage_1
 
-# The pretrained model's text front-end (phonemes for the bundled model), comma-separated.
-pretrained_cleaners() {
-  python -c 'import json, sys; print(",".join(json.load(open(sys.argv[1])).get("cleaners") or ["english"]))' \
-    "$pretrained/manifest.json"
-}
-
-stage_symbols() {
+# 2. The voice's symbol table against the pretrained one, as html, json and text.
+stage_2() {
   need_pretrained
   fresh_dir "$exp/symbols"
   mkdir -p "$exp/symbols"
@@ -68,8 +73,11 @@ stage_symbols() {
   done
   cat "$exp/symbols/compare.text"
 }
+run_stage 2 "symbol report" --in "$metadata" --in "$symbols" --out "$exp/symbols/compare.html" \
+  --sig "pretrained=$pretrained" -- stage_2
 
-stage_speaker() {
+# 3. The pretrained speakers ranked by their loss on the voice's recordings.
+stage_3() {
   need_pretrained
   fresh_dir "$exp/suggest"
   mkdir -p "$exp/suggest"
@@ -77,31 +85,35 @@ stage_speaker() {
   mv "$exp/suggest/speakers.tmp" "$exp/suggest/speakers.json"
   echo "nearest pretrained speaker: $(python "$REPO_ROOT/recipes/common/best_speaker.py" "$exp/suggest/speakers.json")"
 }
+run_stage 3 "suggest the speaker to fold" --in "$exp/prepared/prepared.json" --out "$exp/suggest/speakers.json" \
+  -- stage_3
 
-stage_adapt() {
+# 4. The surgery's plan (saved, as json and text), then the adapted model: the voice's table, one speaker folded.
+stage_4() {
   need_pretrained
   fresh_dir "$exp/adapted"
-  local speaker
-  speaker=$(folded_speaker)
-  local args=("$pretrained" --output "$exp/adapted" --symbols "$symbols" --fold-speaker="$speaker")
+  local args=("$pretrained" --output "$exp/adapted" --symbols "$symbols" --fold-speaker="$(folded_speaker)")
   tts-adapt adapt "${args[@]}" --dry-run --format json > "$exp/adapt_plan.json"
   tts-adapt adapt "${args[@]}" --dry-run | tee "$exp/adapt_plan.txt"
   tts-adapt adapt "${args[@]}"
 }
+run_stage 4 "adapt (plan, then surgery)" --in "$exp/suggest/speakers.json" --in "$symbols" \
+  --out "$exp/adapted" --out "$exp/adapt_plan.json" --sig "fold=$fold_speaker" -- stage_4
 
-# verify exits 1 when the outputs differ beyond its tolerance: the stage fails, and its json stays
-# for the report (the stamp is not written, so the next run checks again).
-stage_verify() {
+# 5. The adapted model computes what the pretrained one did for the folded speaker. verify exits 1 when
+# they differ beyond its tolerance: the stage fails, its json stays for the report, no stamp is written.
+stage_5() {
   need_pretrained
   local status=0
-  tts-adapt verify "$pretrained" "$exp/adapted" --speaker="$(folded_speaker)" --format json \
-    > "$exp/verify.json" || status=$?
+  tts-adapt verify "$pretrained" "$exp/adapted" --format json > "$exp/verify.json" || status=$?
   cat "$exp/verify.json"
   return "$status"
 }
+run_stage 5 "verify the folded model" --in "$exp/adapted" --out "$exp/verify.json" -- stage_5
 
-# A run on the same adapted model resumes (more --steps continue it); a new adapted model starts over.
-stage_finetune() {
+# 6. Fine-tuning on the voice. A run on the same adapted model resumes (more --steps continue it);
+# a new adapted model starts over.
+stage_6() {
   if up_to_date "$exp/finetune/manifest.json" -- "$exp/adapted"; then
     echo "resuming $exp/finetune"
   else
@@ -109,11 +121,13 @@ stage_finetune() {
   fi
   tts-adapt finetune "$exp/adapted" --data "$exp/prepared" --output "$exp/finetune" --steps "$steps"
 }
+run_stage 6 "fine-tune ($steps steps)" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
+  --out "$exp/finetune" --sig "steps=$steps" -- stage_6
 
-# The bundled vocoder, fine-tuned on this voice's recordings paired with the fine-tuned model's
+# 7. The bundled vocoder, fine-tuned on the voice's recordings paired with the fine-tuned model's
 # teacher-forced mels: it learns to render exactly the mels this model makes. Without a bundled
 # vocoder the stage says so and the samples use Griffin-Lim.
-stage_vocoder() {
+stage_7() {
   if [[ ! -f "$bundled_vocoder/vocoder.json" ]]; then
     echo "no bundled vocoder at $bundled_vocoder: samples use Griffin-Lim"
     fresh_dir "$exp/vocoder"
@@ -129,88 +143,62 @@ stage_vocoder() {
     --output "$exp/vocoder" --steps "$vocoder_steps" --learning-rate 2e-4 --predicted-share 0.8 \
     --checkpoint-every 500
 }
+run_stage 7 "vocoder for this voice ($vocoder_steps steps)" --in "$exp/finetune" --in "$bundled_vocoder" \
+  --out "$exp/vocoder" --sig "steps=$vocoder_steps" -- stage_7
 
-# The renderer of each model's samples: the voice's vocoder after fine-tuning, the bundled one before.
-vocoder_of() {
-  if [[ $1 == after && -f "$exp/vocoder/vocoder.json" ]]; then echo "$exp/vocoder"
-  elif [[ -f "$bundled_vocoder/vocoder.json" ]]; then echo "$bundled_vocoder"
-  else echo griffin-lim; fi
-}
-
-stage_samples() {
-  fresh_dir "$exp/samples"
-  mkdir -p "$exp/samples"
+# 8. The sample sentences spoken before and after fine-tuning (one process per model), with their mels
+# and alignment plots, beside their recordings when the recipe has them.
+stage_8() {
+  local made
+  for made in texts.csv reference before after; do fresh_dir "$exp/samples/$made"; done
   sample_texts | awk -v n="$samples" 'NR <= n' > "$exp/samples/texts.csv"  # reads all: no SIGPIPE
-  local id text model checkpoint
-  while IFS='|' read -r id text; do
-    if [[ -n "$reference_audio" && -f "$reference_audio/$id.wav" ]]; then
-      mkdir -p "$exp/samples/reference"
-      cp "$reference_audio/$id.wav" "$exp/samples/reference/$id.wav"
-    fi
-    for model in before after; do
-      checkpoint=$exp/adapted
-      [[ $model == after ]] && checkpoint=$exp/finetune
-      mkdir -p "$exp/samples/$model"
-      echo "$model fine-tuning: $id: $text"
-      tts-adapt synthesize "$checkpoint" --text="$text" --seed 0 --vocoder "$(vocoder_of "$model")" \
-        --output "$exp/samples/$model/$id.wav" \
-        --mel-output "$exp/samples/$model/$id.npy" --alignment-output "$exp/samples/$model/$id.png"
+  if [[ -n "$reference_audio" ]]; then
+    mkdir -p "$exp/samples/reference"
+    local id
+    cut -d'|' -f1 "$exp/samples/texts.csv" | while read -r id; do
+      if [[ -f "$reference_audio/$id.wav" ]]; then cp "$reference_audio/$id.wav" "$exp/samples/reference/"; fi
     done
-  done < "$exp/samples/texts.csv"
-  # Objective metrics and intelligibility on recordings no model trained on: the held-out recordings
-  # when the recipe has them, else a sample of prepare's val split. The pretrained model as the folded
-  # speaker is not scored again: verify (stage 5) proved the adapted model computes the same.
-  local scored=(--data "$exp/prepared" --max-items "$eval_items")
-  [[ -n "$heldout_metadata" ]] && scored=(--data "$exp/prepared_heldout" --split all)
+  fi
+  tts-adapt synthesize "$exp/adapted" --texts "$exp/samples/texts.csv" --output-dir "$exp/samples/before" \
+    --seed 0 --vocoder "$(vocoder_of before)" --mels --alignments
+  tts-adapt synthesize "$exp/finetune" --texts "$exp/samples/texts.csv" --output-dir "$exp/samples/after" \
+    --seed 0 --vocoder "$(vocoder_of after)" --mels --alignments
+}
+run_stage 8 "samples before and after fine-tuning" --in "$exp/finetune" --in "$exp/vocoder" \
+  --out "$exp/samples/texts.csv" --sig "samples=$samples heldout=$heldout_metadata" -- stage_8
+
+# 9. Objective metrics and intelligibility before and after fine-tuning, on recordings no model trained on:
+# the held-out recordings when the recipe has them, else a sample of prepare's val split. The pretrained
+# model as the folded speaker is not scored again: verify (stage 5) proved the adapted model computes the same.
+stage_9() {
+  local scored=(--data "$exp/prepared" --max-items "$eval_items") model checkpoint
+  if [[ -n "$heldout_metadata" ]]; then scored=(--data "$exp/prepared_heldout" --split all); fi
   for model in before after; do
-    local args=("$exp/adapted")
-    [[ $model == after ]] && args=("$exp/finetune")
-    tts-adapt evaluate "${args[@]}" "${scored[@]}" --vocoder "$(vocoder_of "$model")" --format json \
+    checkpoint=$exp/adapted
+    if [[ $model == after ]]; then checkpoint=$exp/finetune; fi
+    tts-adapt evaluate "$checkpoint" "${scored[@]}" --vocoder "$(vocoder_of "$model")" --format json \
       > "$exp/samples/evaluate_$model.tmp"
     mv "$exp/samples/evaluate_$model.tmp" "$exp/samples/evaluate_$model.json"
-    python -c 'import json, sys
-report = json.load(open(sys.argv[1]))
-heard = report["intelligibility"]
-print(sys.argv[2] + ":", "MCD {mcd:.2f} dB, focus {focus:.2f}".format(**report["summary"]),
-      "- " + heard["sentence"] if heard.get("scored") else "")' "$exp/samples/evaluate_$model.json" "$model"
+    echo "$model fine-tuning: scores in $exp/samples/evaluate_$model.json"
   done
 }
+run_stage 9 "scores before and after fine-tuning" --in "$exp/finetune" --in "$exp/vocoder" \
+  --out "$exp/samples/evaluate_before.json" --out "$exp/samples/evaluate_after.json" \
+  --sig "eval=$eval_items heldout=$heldout_metadata" -- stage_9
 
-stage_report() {
+# 10. One HTML page with all of the above.
+stage_10() {
   fresh_dir "$exp/report"
   python "$REPO_ROOT/recipes/common/make_report.py" --exp "$exp" --output "$exp/report" \
     --title="$recipe" --about="$about"
 }
+run_stage 10 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
+  --in "$REPO_ROOT/recipes/common/make_report.py" --out "$exp/report/index.html" -- stage_10
 
-run_voice_stages() {
-  # The bundled model reads phonemes: espeak-ng turns the transcripts into them (prepare, synthesize).
-  ensure_debian_packages espeak-ng
-  run_stage 1 "prepare features" --in "$metadata" --in "$symbols" \
-    --out "$exp/prepared/prepared.json" \
-    --sig "pretrained=$pretrained heldout=$heldout_metadata audio=$(content_signature "$wavs" "$reference_audio")" \
-    -- stage_prepare
-  run_stage 2 "symbol report" --in "$metadata" --in "$symbols" --out "$exp/symbols/compare.html" \
-    --sig "pretrained=$pretrained" -- stage_symbols
-  run_stage 3 "suggest the speaker to fold" --in "$exp/prepared/prepared.json" \
-    --out "$exp/suggest/speakers.json" -- stage_speaker
-  run_stage 4 "adapt (plan, then surgery)" --in "$exp/suggest/speakers.json" --in "$symbols" \
-    --out "$exp/adapted" --out "$exp/adapt_plan.json" --sig "fold=$fold_speaker" -- stage_adapt
-  run_stage 5 "verify the folded model" --in "$exp/adapted" --out "$exp/verify.json" -- stage_verify
-  run_stage 6 "fine-tune ($steps steps)" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
-    --out "$exp/finetune" --sig "steps=$steps" -- stage_finetune
-  run_stage 7 "vocoder for this voice ($vocoder_steps steps)" --in "$exp/finetune" --in "$bundled_vocoder" \
-    --out "$exp/vocoder" --sig "steps=$vocoder_steps" -- stage_vocoder
-  run_stage 8 "samples before and after fine-tuning" --in "$exp/finetune" --in "$exp/vocoder" \
-    --out "$exp/samples/texts.csv" --sig "samples=$samples eval=$eval_items heldout=$heldout_metadata" -- stage_samples
-  run_stage 9 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
-    --in "$REPO_ROOT/recipes/common/make_report.py" --out "$exp/report/index.html" -- stage_report
-
-  if ((stop_stage >= 9)) && [[ -e "$exp/report/index.html" ]]; then
-    say "produced:"
-    local path
-    for path in report/index.html samples finetune vocoder adapted verify.json adapt_plan.txt symbols/compare.html \
-                suggest/speakers.json prepared; do
-      if [[ -e "$exp/$path" ]]; then echo "  $WORK_ROOT/$exp/$path" >&2; fi
-    done
-  fi
-}
+if ((stop_stage >= 10)) && [[ -e "$exp/report/index.html" ]]; then
+  say "produced:"
+  for produced in report/index.html samples finetune vocoder adapted verify.json adapt_plan.txt \
+                  symbols/compare.html suggest/speakers.json prepared; do
+    if [[ -e "$exp/$produced" ]]; then echo "  $WORK_ROOT/$exp/$produced" >&2; fi
+  done
+fi

@@ -45,76 +45,79 @@ debian_packages=(flite festival festvox-kdlpc16k espeak-ng wordnet-base fortunes
 ((stage > 0)) || ensure_debian_packages "${debian_packages[@]}"
 ensure_venv
 
-stage_corpus() {
+# 0. The corpus: 1,000 sentences spoken by each Debian voice, and held-out sentences none of them reads.
+stage_0() {
   fresh_dir "$exp/corpus"
   python "$RECIPE_DIR/local/make_corpus.py" --config "$corpus_config" --output "$exp/corpus"
 }
+run_stage 0 "corpus from Debian voices" --in "$corpus_config" --in "$RECIPE_DIR/local" \
+  --out "$exp/corpus/metadata.csv" -- stage_0
 
-stage_symbols() {
-  # Every sentence the recipe will ever speak, training and held-out, must be encodable.
+# 1. The symbol table: every sentence the recipe will ever speak, training and held-out, must be encodable.
+stage_1() {
   { cut -d'|' -f3 "$exp/corpus/metadata.csv"; cat "$exp/corpus/heldout.txt"; } \
     | awk '{ print NR "|" $0 }' > "$exp/all_sentences.csv"
   tts-adapt symbols suggest --transcripts "$exp/all_sentences.csv" --cleaners "$cleaners" --output "$exp/symbols.txt"
   echo "$(wc -l < "$exp/symbols.txt") symbols -> $exp/symbols.txt"
 }
+run_stage 1 "symbol table" --in "$exp/corpus/metadata.csv" --out "$exp/symbols.txt" --sig "cleaners=$cleaners" \
+  -- stage_1
 
-stage_prepare() {
-  # No fresh_dir: prepare brings an earlier cache up to date (recomputing all if the audio settings changed).
+# 2. Features: every speaker normalised alike. No fresh_dir: prepare brings an earlier cache up to date
+# (recomputing all if the audio settings changed).
+stage_2() {
   tts-adapt prepare --metadata "$exp/corpus/metadata.csv" --wavs "$exp/corpus" --output "$exp/prepared" \
     --symbols "$exp/symbols.txt" --cleaners "$cleaners" --config "$conf/train.yaml"
 }
+run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbols.txt" --in "$conf/train.yaml" \
+  --out "$exp/prepared/prepared.json" --sig "cleaners=$cleaners" -- stage_2
 
-stage_train() {
-  # No fresh_dir: train continues from the newest checkpoint in its output directory (an hour's
-  # work is never deleted by a recipe; to start over, move exp/pretrain/train away).
+# 3. Training. No fresh_dir: train continues from the newest checkpoint in its output directory (an hour's
+# work is never deleted by a recipe; to start over, move exp/pretrain/train away).
+stage_3() {
   tts-adapt train --data "$exp/prepared" --output "$exp/train" --config "$conf/train.yaml" --steps "$steps"
 }
+run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$conf/train.yaml" \
+  --out "$exp/train" --sig "steps=$steps" -- stage_3
 
-stage_check() {
+# 4. The check: alignment and distortion on validation recordings (sentences no speaker trained on);
+# intelligibility on plain sentences no speaker read, in every voice (the recogniser's verdict); the first
+# --check-sentences held-out sentences in every voice, with mels and alignment plots (one process).
+stage_4() {
   fresh_dir "$exp/check"
   mkdir -p "$exp/check"
-  # Alignment and distortion on validation recordings (sentences no speaker trained on).
   tts-adapt evaluate "$exp/train" --data "$exp/prepared" --max-items "$eval_items" \
     --output "$exp/check/evaluate.html" --format json > "$exp/check/evaluate.json"
-  python -c 'import json, sys; print("validation:", json.load(open(sys.argv[1]))["summary"])' "$exp/check/evaluate.json"
-  # Intelligibility on plain sentences that no speaker read, in every voice (the recogniser's verdict).
   tts-adapt evaluate "$exp/train" --texts "$plain_sentences" --save-audio "$exp/check/plain" \
     --output "$exp/check/intelligibility.html" --format json > "$exp/check/intelligibility.json"
-  python -c 'import json, sys
-heard = json.load(open(sys.argv[1]))["intelligibility"]
-print(heard["sentence"])
-for name, value in heard["by_speaker"].items():
-    print("  {:8s} WER {wer:.2f}  CER {cer:.2f}".format(name, **value))' "$exp/check/intelligibility.json"
-  local speakers speaker i=0 text
-  speakers=$(python -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["speakers"]))' \
-    "$exp/corpus/speakers.json")
-  while IFS= read -r text && ((i < check_sentences)); do
-    i=$((i + 1))
-    for speaker in $speakers; do
-      mkdir -p "$exp/check/$speaker"
-      echo "$speaker $i: $text"
-      tts-adapt synthesize "$exp/train" --text="$text" --speaker="$speaker" --seed 0 \
-        --output "$exp/check/$speaker/heldout$i.wav" \
-        --mel-output "$exp/check/$speaker/heldout$i.npy" \
-        --alignment-output "$exp/check/$speaker/heldout$i.png"
-    done
-  done < "$exp/corpus/heldout.txt"
-  echo "samples and alignment plots for held-out sentences -> $exp/check/<speaker>/"
+  awk -v n="$check_sentences" 'NR <= n { print "heldout" NR "|" $0 }' "$exp/corpus/heldout.txt" \
+    > "$exp/check/heldout.csv"
+  tts-adapt synthesize "$exp/train" --texts "$exp/check/heldout.csv" --all-speakers --seed 0 \
+    --output-dir "$exp/check/heldout" --mels --alignments
+  echo "scores: $exp/check/{evaluate,intelligibility}.html (and .json)"
+  echo "held-out sentences with their alignment plots: $exp/check/heldout/<speaker>/"
 }
+run_stage 4 "held-out check" --in "$exp/train" --in "$plain_sentences" --out "$exp/check" \
+  --sig "sentences=$check_sentences eval=$eval_items" -- stage_4
 
-stage_bundle() {
+# 5. The newest checkpoint alone (<= 40 MB), with the check's scores, to copy to data/pretrained/multispeaker.
+stage_5() {
   fresh_dir "$exp/bundle"
   python "$RECIPE_DIR/local/bundle.py" --train "$exp/train" --check "$exp/check" --output "$exp/bundle"
   echo "to ship it: rm -rf data/pretrained/multispeaker && cp -r $exp/bundle data/pretrained/multispeaker"
   echo "(and update data/pretrained/multispeaker/MODEL_CARD.md)"
 }
+run_stage 5 "bundle the model" --in "$exp/train" --in "$exp/check" --out "$exp/bundle/manifest.json" -- stage_5
 
-stage_vocoder() {
-  # No fresh_dir: hours of training resume from the newest checkpoint.
+# 6. The vocoder. No fresh_dir: hours of training resume from the newest checkpoint.
+stage_6() {
   tts-adapt vocoder train "$exp/prepared" --teacher "$teacher" --output "$exp/vocoder" --steps "$vocoder_steps"
 }
+run_stage 6 "vocoder ($vocoder_steps steps)" --in "$exp/prepared/prepared.json" --in "$teacher" \
+  --out "$exp/vocoder" --sig "steps=$vocoder_steps teacher=$teacher" -- stage_6
 
-stage_vocoder_bundle() {
+# 7. The vocoder alone, to copy to data/pretrained/vocoder.
+stage_7() {
   fresh_dir "$exp/vocoder_bundle"
   mkdir -p "$exp/vocoder_bundle"
   cp "$exp/vocoder/vocoder.json" "$exp/vocoder/vocoder.weights.npz" "$exp/vocoder/metrics.csv" \
@@ -122,19 +125,5 @@ stage_vocoder_bundle() {
   echo "to ship it: rm -rf data/pretrained/vocoder && cp -r $exp/vocoder_bundle data/pretrained/vocoder"
   echo "(and update data/pretrained/vocoder/VOCODER_CARD.md)"
 }
-
-run_stage 0 "corpus from Debian voices" --in "$corpus_config" --in "$RECIPE_DIR/local" \
-  --out "$exp/corpus/metadata.csv" -- stage_corpus
-run_stage 1 "symbol table" --in "$exp/corpus/metadata.csv" --out "$exp/symbols.txt" --sig "cleaners=$cleaners" \
-  -- stage_symbols
-run_stage 2 "prepare features" --in "$exp/corpus/metadata.csv" --in "$exp/symbols.txt" --in "$conf/train.yaml" \
-  --out "$exp/prepared/prepared.json" --sig "cleaners=$cleaners" -- stage_prepare
-run_stage 3 "train ($steps steps)" --in "$exp/prepared/prepared.json" --in "$conf/train.yaml" \
-  --out "$exp/train" --sig "steps=$steps" -- stage_train
-run_stage 4 "held-out check" --in "$exp/train" --in "$plain_sentences" --out "$exp/check" \
-  --sig "sentences=$check_sentences eval=$eval_items" -- stage_check
-run_stage 5 "bundle the model" --in "$exp/train" --in "$exp/check" --out "$exp/bundle/manifest.json" -- stage_bundle
-run_stage 6 "vocoder ($vocoder_steps steps)" --in "$exp/prepared/prepared.json" --in "$teacher" \
-  --out "$exp/vocoder" --sig "steps=$vocoder_steps teacher=$teacher" -- stage_vocoder
-run_stage 7 "bundle the vocoder" --in "$exp/vocoder" --out "$exp/vocoder_bundle/vocoder.json" -- stage_vocoder_bundle
+run_stage 7 "bundle the vocoder" --in "$exp/vocoder" --out "$exp/vocoder_bundle/vocoder.json" -- stage_7
 finish_recipe

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A five-minute tour of the surgery on a checkpoint from "another codebase" (TF1, no manifest).
+# A one-minute tour of the surgery on a checkpoint from "another codebase" (TF1, no manifest).
 #
 # Usage: recipes/tour/run.sh [--stage N] [--stop-stage M] [--force true]
 #

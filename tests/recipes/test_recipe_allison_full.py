@@ -31,7 +31,7 @@ def test_allison_recipe_end_to_end(tmp_path):
     assert page.count("<audio") == 6  # 2 sentences x (recording, before, after)
     verify = json.loads((exp / "verify.json").read_text())
     assert verify["ok"] and verify["max_rel_diff"] <= 1e-5  # the folded model computes what the source did
-    for stage in range(10):
+    for stage in range(11):
         assert (exp / "stamps" / f"stage{stage}.done").is_file()
     if (REPO / "data" / "pretrained" / "vocoder" / "vocoder.json").is_file():  # the voice's vocoder renders "after"
         assert json.loads((exp / "vocoder" / "vocoder.json").read_text())["steps"] > 0

@@ -51,12 +51,12 @@ def test_scaffold_fills_in_the_voice(voice, tmp_path, capsys):
     recipe = out / "myvoice"
     assert report == {"recipe": str(recipe), "run": str(recipe / "run.sh"), "items": 3, "with_audio": 2,
                       "missing_audio": ["utt3"]}
-    run = (recipe / "run.sh").read_text()
-    assert "@NAME@" not in run and "@METADATA@" not in run and "@WAVS@" not in run
-    assert "recipe=myvoice" in run
-    assert f"metadata='{voice / 'metadata.csv'}'" in run and f"wavs='{voice / 'wavs'}'" in run
-    assert f"common={RECIPES / 'common'}" in run  # outside the toolkit's recipes/: an absolute path
+    assert (recipe / "run.sh").read_bytes() == (RECIPES / "TEMPLATE" / "run.sh").read_bytes()  # never edited
     assert os.access(recipe / "run.sh", os.X_OK)
+    assert not (recipe / "conf" / "voice.sh.in").exists()
+    assert _settings(recipe) == ["myvoice", str(voice / "metadata.csv"), str(voice / "wavs"),
+                                 str(RECIPES / "common"),  # outside the toolkit's recipes/: an absolute path
+                                 "Voice: myvoice (describe the recordings and their licence here)."]
     assert (recipe / "conf" / "sentences.txt").read_text() == (RECIPES / "TEMPLATE/conf/sentences.txt").read_text()
     assert subprocess.run(["bash", "-n", str(recipe / "run.sh")]).returncode == 0
     # the data is referred to, never copied or written
@@ -111,18 +111,22 @@ def test_audio_outside_the_folder_is_refused_without_naming_a_flag_new_voice_lac
     assert not (tmp_path / "myvoice").exists()
 
 
+def _settings(recipe) -> list[str]:
+    """recipe, metadata, wavs, common and about as bash reads them from the recipe's conf/voice.sh."""
+    return subprocess.run(["bash", "-c", '. "$1"; printf "%s\\n" "$recipe" "$metadata" "$wavs" "$common" "$about"',
+                           "-", str(recipe / "conf" / "voice.sh")],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+
+
 def test_paths_holding_the_template_placeholders_are_kept_as_they_are(tmp_path, capsys):
-    data = tmp_path / "@NAME@ and @WAVS@"
+    data = tmp_path / "${name} and $wavs 'quoted'"
     (data / "wavs").mkdir(parents=True)
     (data / "metadata.csv").write_text("utt1|Hello there.\n", encoding="utf-8")
     sf.write(data / "wavs" / "utt1.wav", np.zeros(8000, dtype=np.float32), 16000)
     assert _new_voice(capsys, "myvoice", "--metadata", data / "metadata.csv", "--wavs", data / "wavs",
                       "--output", tmp_path / "recipes")[0] == 0
-    run = tmp_path / "recipes" / "myvoice" / "run.sh"
-    settings = subprocess.run(["bash", "-c", 'eval "$(sed -n "/^recipe=/,/^wavs=/p" "$1")"; '
-                               'printf "%s\\n" "$recipe" "$metadata" "$wavs"', "-", str(run)],
-                              capture_output=True, text=True, check=True).stdout.splitlines()
-    assert settings == ["myvoice", str(data / "metadata.csv"), str(data / "wavs")]
+    assert _settings(tmp_path / "recipes" / "myvoice")[:3] == ["myvoice", str(data / "metadata.csv"),
+                                                               str(data / "wavs")]
 
 
 def test_default_location_is_the_toolkits_recipes_folder():

@@ -6,6 +6,7 @@ import argparse
 import re
 import shlex
 import shutil
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +14,11 @@ from tts_adapt.cli._output import add_format_argument, console, print_json
 from tts_adapt.errors import UserError
 
 DESCRIPTION = """\
-Create a recipe for a new voice: a copy of recipes/TEMPLATE with the voice's name and
-data filled in, whose run.sh takes the voice through the same stages as recipes/allison
-(symbol table, prepare, symbol report, speaker suggestion, adapt, verify, fine-tune,
-samples, HTML report).
+Create a recipe for a new voice: a copy of recipes/TEMPLATE whose run.sh takes the voice
+through the same stages as recipes/allison (symbol table, prepare, symbol report, speaker
+suggestion, adapt, verify, fine-tune, vocoder, samples, scores, HTML report). The voice's
+name and data go to the recipe's conf/voice.sh, made from the template's conf/voice.sh.in;
+run.sh is copied as it is.
 
 The data must be in LJSpeech layout: METADATA holds id|text|normalized_text (or id|text),
 pipe-separated, no header, and the audio of each line is WAVS/<id>.wav (any sample rate:
@@ -30,9 +32,7 @@ examples:
 """
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-PLACEHOLDERS = ("@NAME@", "@METADATA@", "@WAVS@")
-_PLACEHOLDER = re.compile('"(' + "|".join(PLACEHOLDERS) + ')"|@NAME@')  # quoted, or the name bare
-COMMON_LINE = re.compile(r'^common="\$\(dirname "\$0"\)/\.\./common"', re.MULTILINE)
+VOICE_TEMPLATE = "conf/voice.sh.in"  # in recipes/TEMPLATE; a new recipe gets it filled in as conf/voice.sh
 
 
 @dataclass(frozen=True)
@@ -52,25 +52,26 @@ def toolkit_recipes_dir() -> Path:
     import tts_adapt
 
     recipes = Path(tts_adapt.__file__).resolve().parents[1] / "recipes"
-    if not (recipes / "TEMPLATE" / "run.sh").is_file() or not (recipes / "common" / "stages.sh").is_file():
+    if not (recipes / "TEMPLATE" / VOICE_TEMPLATE).is_file() or not (recipes / "common" / "stages.sh").is_file():
         raise UserError(f"no recipe template at {recipes}/TEMPLATE: new-voice needs a tts-adapt source "
                         "checkout (pip install -e .)")
     return recipes
 
 
-def fill_template(text: str, name: str, metadata: Path, wavs: Path, common: str) -> str:
-    """The template's run.sh with the voice filled in (values shell-quoted).
+def voice_settings(template: Path, name: str, metadata: Path, wavs: Path, common: str) -> str:
+    """conf/voice.sh: ``template``'s ``${name}``, ``${metadata}``, ``${wavs}``, ``${about}`` and ``${common}``
+    filled in, each value shell-quoted.
 
-    One pass over the template: a filled-in value is never searched again, so a path that
-    itself holds ``@NAME@`` stays as it is. Only the name (a safe word) may appear unquoted."""
-    left = [p for p in PLACEHOLDERS if p in _PLACEHOLDER.sub("", text)]
-    if left:
-        raise UserError(f"recipe template holds {', '.join(left)} where it cannot be filled in (quote it)")
-    values = {"@NAME@": name, "@METADATA@": str(metadata), "@WAVS@": str(wavs)}
-    text = _PLACEHOLDER.sub(lambda m: shlex.quote(values[m[1]]) if m[1] else name, text)
-    if common:
-        text = COMMON_LINE.sub(lambda _: f"common={shlex.quote(common)}", text, count=1)
-    return text
+    Why a settings file and not edits of run.sh: run.sh stays the template's, byte for byte, and
+    one substitution pass never searches a filled-in value again (a path holding ``$wavs`` stays
+    as it is)."""
+    values = {"name": name, "metadata": str(metadata), "wavs": str(wavs), "common": common,
+              "about": f"Voice: {name} (describe the recordings and their licence here)."}
+    try:
+        return string.Template(template.read_text(encoding="utf-8")).substitute(
+            {key: shlex.quote(value) for key, value in values.items()})
+    except (KeyError, ValueError) as exc:
+        raise UserError(f"{template}: a placeholder new-voice cannot fill in ({exc})") from None
 
 
 def scaffold_recipe(name: str, metadata: Path, wavs: Path, output: Path | None = None) -> Scaffold:
@@ -99,11 +100,11 @@ def scaffold_recipe(name: str, metadata: Path, wavs: Path, output: Path | None =
     common = "" if parent == recipes else str(recipes / "common")
     template = recipes / "TEMPLATE"
     with atomic_output_dir(target) as tmp:
-        shutil.copytree(template, tmp, dirs_exist_ok=True)
-        run = tmp / "run.sh"
-        run.write_text(fill_template(run.read_text(encoding="utf-8"), name, metadata, wavs, common),
-                       encoding="utf-8")
-        run.chmod(0o755)
+        shutil.copytree(template, tmp, dirs_exist_ok=True, ignore=lambda folder, names: [
+            n for n in names if Path(folder, n) == template / VOICE_TEMPLATE])
+        settings = voice_settings(template / VOICE_TEMPLATE, name, metadata, wavs, common)
+        (tmp / VOICE_TEMPLATE).with_suffix("").write_text(settings, encoding="utf-8")
+        (tmp / "run.sh").chmod(0o755)
     return Scaffold(target, len(items), len(items) - len(missing), missing[:20])
 
 
@@ -136,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"[yellow]{scaffold.items - scaffold.with_audio} utterances have no audio file "
                   f"(prepare will skip them), e.g. {', '.join(scaffold.missing_audio[:5])}[/yellow]")
     out.print("next:\n"
-              f"  edit {scaffold.recipe / 'conf' / 'sentences.txt'} (test sentences) and about= in run.sh (credits)\n"
+              f"  edit {scaffold.recipe / 'conf' / 'sentences.txt'} (test sentences) and about= in "
+              f"{scaffold.recipe / 'conf' / 'voice.sh'} (credits)\n"
               f"  {scaffold.recipe / 'run.sh'}      # stage 0 writes conf/symbols.txt: review it")
     return 0
