@@ -23,7 +23,7 @@ import tensorflow as tf
 from tts_adapt.model.attention import LocationSensitiveAttention
 from tts_adapt.model.cells import LSTMCell
 from tts_adapt.model.config import ModelConfig
-from tts_adapt.model.ops import dropout, seeded_dropout
+from tts_adapt.model.ops import dropout, seeded_dropout, steps_of
 
 END_SYMBOLS = 3  # free-running decoding may stop once attention is on one of the last this many symbols
 
@@ -98,15 +98,14 @@ class DecoderLoops(keras.layers.Layer):
         previous = targets[:, r - 1::r][:, :-1]  # the last frame of each step feeds the next: [batch, steps-1, mels]
         previous = tf.concat([tf.zeros([batch, 1, mels]), previous], 1)  # "go" frame first: [batch, steps, mels]
         prenet_kernel, context_kernel = self._split_attention_kernel()
-        projected = tf.matmul(self.prenet(previous, training=training), prenet_kernel)  # [batch, steps, 4 * units]
-        projected = tf.transpose(projected, [1, 0, 2])  # [steps, batch, 4 * units]
+        projected = steps_of(tf.matmul(self.prenet(previous, training=training), prenet_kernel))  # [batch, 4 * units]
         attention = self.attention.prepare(memory)
         lstm_states, context, cumulative = self._initial_state(memory, mask)
         arrays = [tf.TensorArray(tf.float32, size=steps) for _ in range(3)]
 
         def body(t, lstm_states, context, cumulative, frames_ta, stop_ta, align_ta):
             lstm_states, context, cumulative, alignment, frames, stop = self._step(
-                projected[t], lstm_states, context, cumulative, attention, memory, mask, context_kernel, training)
+                projected.read(t), lstm_states, context, cumulative, attention, memory, mask, context_kernel, training)
             return (t + 1, lstm_states, context, cumulative,
                     frames_ta.write(t, frames), stop_ta.write(t, stop), align_ta.write(t, alignment))
 

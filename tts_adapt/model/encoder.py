@@ -8,7 +8,7 @@ import tensorflow as tf
 from tts_adapt.model.config import ModelConfig
 from tts_adapt.model.cells import LSTMCell
 from tts_adapt.model.normalization import GlobalBatchNormalization
-from tts_adapt.model.ops import dropout
+from tts_adapt.model.ops import dropout, steps_of
 
 
 def run_lstms(cells: tuple[LSTMCell, LSTMCell], inputs: tuple[tf.Tensor, tf.Tensor], zoneout: float = 0.0,
@@ -18,13 +18,14 @@ def run_lstms(cells: tuple[LSTMCell, LSTMCell], inputs: tuple[tf.Tensor, tf.Tens
     One loop steps both (the forward and the backward direction): half the loop
     overhead of two loops. Input projections are one matmul each for all steps.
     """
-    projected = [tf.transpose(tf.matmul(x, cell.kernel), [1, 0, 2]) for cell, x in zip(cells, inputs)]
-    steps = tf.shape(projected[0])[0]
+    projected = [steps_of(tf.matmul(x, cell.kernel)) for cell, x in zip(cells, inputs)]  # steps of [batch, 4 * units]
+    steps = tf.shape(inputs[0])[1]
     batch = tf.shape(inputs[0])[0]
     arrays = tuple(tf.TensorArray(inputs[0].dtype, size=steps) for _ in cells)
 
     def body(t, states, arrays):
-        steps = [cell.zoneout_step(p[t], state, zoneout, training) for cell, p, state in zip(cells, projected, states)]
+        steps = [cell.zoneout_step(p.read(t), state, zoneout, training)
+                 for cell, p, state in zip(cells, projected, states)]
         return t + 1, tuple(state for _, state in steps), tuple(a.write(t, out) for a, (out, _) in zip(arrays, steps))
 
     _, _, arrays = tf.while_loop(lambda t, *_: t < steps, body,

@@ -33,6 +33,15 @@ def sequence_mask(lengths: tf.Tensor, maxlen: tf.Tensor | int, dtype=tf.float32)
     return tf.sequence_mask(lengths, maxlen, dtype=dtype)
 
 
+def steps_of(x: tf.Tensor) -> tf.TensorArray:
+    """``x`` [batch, steps, ...] as a TensorArray of its steps [batch, ...], for a ``tf.while_loop`` to ``read(t)``.
+
+    Indexing a tensor from outside the loop (``x[:, t]``) costs a zero-filled gradient of all of
+    ``x`` per step, added up over the steps (quadratic in the length); a read's gradient is one write.
+    """
+    return tf.TensorArray(x.dtype, size=tf.shape(x)[1]).unstack(tf.transpose(x, [1, 0, *range(2, x.shape.rank)]))
+
+
 def global_sum(x: tf.Tensor) -> tf.Tensor:
     """``x`` summed over the replicas of a distributed training step (``x`` itself anywhere else).
 
