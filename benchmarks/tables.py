@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import step_profile  # noqa: E402  (the benchmarks are scripts beside this one)
+import step_speedup  # noqa: E402
 import synthesize_batch  # noqa: E402
 import transfer  # noqa: E402
 import vocoder  # noqa: E402
@@ -46,7 +47,8 @@ def throughput_markdown(result: dict) -> str:
 
 
 RENDERERS = {"transfer": transfer.markdown, "vocoder": vocoder.markdown, "train_throughput": throughput_markdown,
-             "synthesize_batch": synthesize_batch.markdown, "step_profile": step_profile.markdown}
+             "synthesize_batch": synthesize_batch.markdown, "step_profile": step_profile.markdown,
+             "step_speedup": step_speedup.markdown}
 
 
 def table(name: str) -> str:

@@ -64,6 +64,8 @@ class DecoderLoops(keras.layers.Layer):
 
     config: ModelConfig
     prenet: Prenet
+    frame_projection: keras.layers.Dense  # projection input -> r frames
+    stop_projection: keras.layers.Dense  # projection input -> r stop logits
 
     def speaker_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
         """(kernel, first row fed by the context, bias that absorbs a constant) for each context-fed kernel.
@@ -83,8 +85,12 @@ class DecoderLoops(keras.layers.Layer):
 
     def _step(self, projected_prenet, lstm_states, context, cumulative, attention, memory, mask, context_kernel,
               training):
-        """One step: (LSTM states, context, cumulative, alignment, frames [batch, r * n_mels], stop [batch, r])."""
+        """One step: (LSTM states, context, cumulative, alignment, projection input [batch, units + memory_dim])."""
         raise NotImplementedError
+
+    def _project(self, out: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Frames [..., r * n_mels] and stop logits [..., r] from projection inputs [..., units + memory_dim]."""
+        return self.frame_projection(out), self.stop_projection(out)
 
     def teacher_forced(self, memory: tf.Tensor, mask: tf.Tensor, targets: tf.Tensor, training: bool = False):
         """Decode with the true previous frames. ``targets`` [batch, steps * r, n_mels].
@@ -101,20 +107,21 @@ class DecoderLoops(keras.layers.Layer):
         projected = steps_of(tf.matmul(self.prenet(previous, training=training), prenet_kernel))  # [batch, 4 * units]
         attention = self.attention.prepare(memory)
         lstm_states, context, cumulative = self._initial_state(memory, mask)
-        arrays = [tf.TensorArray(tf.float32, size=steps) for _ in range(3)]
+        arrays = [tf.TensorArray(tf.float32, size=steps) for _ in range(2)]
 
-        def body(t, lstm_states, context, cumulative, frames_ta, stop_ta, align_ta):
-            lstm_states, context, cumulative, alignment, frames, stop = self._step(
+        def body(t, lstm_states, context, cumulative, out_ta, align_ta):
+            lstm_states, context, cumulative, alignment, out = self._step(
                 projected.read(t), lstm_states, context, cumulative, attention, memory, mask, context_kernel, training)
-            return (t + 1, lstm_states, context, cumulative,
-                    frames_ta.write(t, frames), stop_ta.write(t, stop), align_ta.write(t, alignment))
+            return t + 1, lstm_states, context, cumulative, out_ta.write(t, out), align_ta.write(t, alignment)
 
         loop = tf.while_loop(lambda t, *_: t < steps, body,
                              (tf.constant(0), lstm_states, context, cumulative, *arrays),
                              maximum_iterations=steps)  # a bound XLA (jit_compile) can size its arrays by
-        frames_ta, stop_ta, align_ta = loop[4:]
-        frames = tf.reshape(tf.transpose(frames_ta.stack(), [1, 0, 2]), [batch, steps * r, mels])
-        stop = tf.reshape(tf.transpose(stop_ta.stack(), [1, 0, 2]), [batch, steps * r])
+        out_ta, align_ta = loop[4:]
+        # the projections do not feed the recurrence here: one matmul each for every step at once
+        frames, stop = self._project(tf.transpose(out_ta.stack(), [1, 0, 2]))  # [batch, steps, r * mels], [.., r]
+        frames = tf.reshape(frames, [batch, steps * r, mels])
+        stop = tf.reshape(stop, [batch, steps * r])
         alignments = tf.transpose(align_ta.stack(), [1, 0, 2])  # [batch, steps, time]
         return frames, stop, alignments
 
@@ -142,8 +149,9 @@ class DecoderLoops(keras.layers.Layer):
         def body(t, previous, lstm_states, context, cumulative, lengths, finished, frames_ta, stop_ta, align_ta):
             step_seed = tf.stack([seed, t])
             projected = tf.matmul(self.prenet(previous, seed=step_seed), prenet_kernel)
-            lstm_states, context, cumulative, alignment, frames, stop = self._step(
+            lstm_states, context, cumulative, alignment, out = self._step(
                 projected, lstm_states, context, cumulative, attention, memory, mask, context_kernel, False)
+            frames, stop = self._project(out)  # the last frame feeds the next step
             # the stop token counts only once attention has reached the last symbols: an early, unsure
             # stop token must not cut a sentence short (its errors are not shown to it in training)
             at_end = tf.argmax(alignment, -1, output_type=tf.int32) >= text_len - END_SYMBOLS  # [batch]
@@ -226,9 +234,7 @@ class Decoder(DecoderLoops):
         dec_input = tf.concat([att_state[0], context], -1)  # [batch, attention_lstm_units + memory_dim]
         dec_state = self.decoder_lstm.step(tf.matmul(dec_input, self.decoder_lstm.kernel), dec_state)
         out = tf.concat([dec_state[0], context], -1)  # [batch, decoder_lstm_units + memory_dim]
-        frames = self.frame_projection(out)  # [batch, r * n_mels]
-        stop = self.stop_projection(out)  # [batch, r]
-        return (att_state, dec_state), context, cumulative + alignment, alignment, frames, stop
+        return (att_state, dec_state), context, cumulative + alignment, alignment, out
 
     def _split_attention_kernel(self):
         p = self.config.prenet_units

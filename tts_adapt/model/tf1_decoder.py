@@ -88,7 +88,4 @@ class Tf1Decoder(DecoderLoops):
             new_states.append(state)
         alignment, context = self.attention.step(x, *attention, memory, mask, cumulative)
         out = tf.concat([x, context], -1)  # [batch, decoder_lstm_units + memory_dim]
-        frames = self.frame_projection(out)  # [batch, r * n_mels]
-        stop = self.stop_projection(out)  # [batch, r]
-        return ((tuple(new_states), tf.ones_like(has_context)), context, cumulative + alignment, alignment,
-                frames, stop)
+        return (tuple(new_states), tf.ones_like(has_context)), context, cumulative + alignment, alignment, out
