@@ -189,11 +189,10 @@ run_stage 9 "scores before and after fine-tuning" --in "$exp/finetune" --in "$ex
 # 10. One HTML page with all of the above.
 stage_10() {
   fresh_dir "$exp/report"
-  python "$REPO_ROOT/recipes/common/make_report.py" --exp "$exp" --output "$exp/report" \
-    --title="$recipe" --about="$about"
+  tts-adapt report "$exp" --output "$exp/report" --title="$recipe" --about="$about"
 }
-run_stage 10 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.html" \
-  --in "$REPO_ROOT/recipes/common/make_report.py" --out "$exp/report/index.html" -- stage_10
+run_stage 10 "report" --in "$exp/samples" --in "$exp/verify.json" --in "$exp/symbols/compare.json" \
+  --in "$REPO_ROOT/tts_adapt/report" --out "$exp/report/index.html" -- stage_10
 
 if ((stop_stage >= 10)) && [[ -e "$exp/report/index.html" ]]; then
   say "produced:"

@@ -10,6 +10,9 @@ import pytest
 
 from recipe_modules import REPO, RECIPES, debian_installed
 
+from tts_adapt.evaluation.results import EvaluationReport
+from tts_adapt.scoring.equivalence import EquivalenceResult
+
 PRETRAINED = REPO / "data" / "pretrained" / "multispeaker"
 PACKAGES = ("asterisk-core-sounds-en", "asterisk-core-sounds-en-g722")
 
@@ -29,11 +32,11 @@ def test_allison_recipe_end_to_end(tmp_path):
     page = (exp / "report" / "index.html").read_text(encoding="utf-8")
     assert 'class="note"' not in page  # every section has its content
     assert page.count("<audio") == 6  # 2 sentences x (recording, before, after)
-    verify = json.loads((exp / "verify.json").read_text())
-    assert verify["ok"] and verify["max_rel_diff"] <= 1e-5  # the folded model computes what the source did
+    verify = EquivalenceResult.read(exp / "verify.json")
+    assert verify.ok and verify.max_rel_diff <= 1e-5  # the folded model computes what the source did
     for stage in range(11):
         assert (exp / "stamps" / f"stage{stage}.done").is_file()
     if (REPO / "data" / "pretrained" / "vocoder" / "vocoder.json").is_file():  # the voice's vocoder renders "after"
         assert json.loads((exp / "vocoder" / "vocoder.json").read_text())["steps"] > 0
-        after = json.loads((exp / "samples" / "evaluate_after.json").read_text())["intelligibility"]
-        assert after["vocoder"].startswith("vocoder allison/vocoder")
+        after = EvaluationReport.read(exp / "samples" / "evaluate_after.json").intelligibility
+        assert after.vocoder.startswith("vocoder allison/vocoder")

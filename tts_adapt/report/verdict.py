@@ -15,11 +15,12 @@ METRICS = (("mel_l1", "teacher-forced mel error", "lower"), ("mcd", "mel cepstra
            ("coverage", "symbols attended", "higher"), ("length_ratio", "length / recording's", "1"))
 
 
-def evaluations(exp: Path) -> dict[str, EvaluationReport]:
-    """``evaluate``'s documents of the samples stage, by model ("before", "after"), those that exist."""
+def evaluations(exp: Path) -> tuple[dict[str, EvaluationReport], list[str]]:
+    """``evaluate``'s documents of the samples stage by model ("before", "after"), and why any is missing."""
     found = {model: read(EvaluationReport, exp / "samples" / f"evaluate_{model}.json", "samples")
              for model, _ in EVALUATED}
-    return {model: reading.document for model, reading in found.items() if reading.document is not None}
+    notes = list(dict.fromkeys(reading.note for reading in found.values() if reading.note))
+    return {model: reading.document for model, reading in found.items() if reading.document is not None}, notes
 
 
 def rate(value: Rates) -> str:
@@ -45,13 +46,13 @@ def separation(before: Rates, after: Rates) -> str:
 
 def verdict_section(exp: Path) -> str:
     """The recogniser's rates before and after fine-tuning, and on the recordings themselves."""
-    runs = evaluations(exp)
+    runs, missing = evaluations(exp)
     heard: dict[str, Intelligibility] = {model: report.intelligibility for model, report in runs.items()}
     scored = {model: value for model, value in heard.items() if value.rates is not None}
     title = "<h2>Can it be understood?</h2>"
     if not scored:
-        reasons = sorted({value.reason for value in heard.values() if value.reason})
-        return title + note("not scored: " + ("; ".join(reasons) if reasons else "the samples stage has not run"))
+        reasons = sorted({value.reason for value in heard.values() if value.reason}) + missing
+        return title + note("not scored: " + "; ".join(reasons))
     labels = dict(EVALUATED)
     said = " and ".join(f"{understood(value.rates)} {labels[model]}" for model, value in scored.items())
     rows = [[labels[model], value.vocoder or "Griffin-Lim", f"{value.wer:.2f}", rate(value.rates)]
@@ -79,9 +80,9 @@ def verdict_section(exp: Path) -> str:
 
 def metrics_section(exp: Path) -> str:
     """``evaluate``'s means for the model before and after fine-tuning."""
-    runs = evaluations(exp)
+    runs, missing = evaluations(exp)
     if not runs:
-        return note("not yet: the samples stage has not run")
+        return note("; ".join(missing))
     rows = [[label] + [f"{getattr(runs[model].summary, key):.3f}" if model in runs else "-" for model, _ in EVALUATED]
             + [better] for key, label, better in METRICS]
     items = next(iter(runs.values())).items
