@@ -39,7 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("exp", metavar="EXP", help="the voice's exp folder (exp/<voice>)")
     p.add_argument("--output", "-o", metavar="DIR", help="new folder for the page (default: EXP/report)")
     p.add_argument("--title", metavar="NAME", help="the voice's name (default: EXP's folder name)")
-    p.add_argument("--about", metavar="TEXT", default="", help="one line on the voice: where it comes from, its licence")
+    p.add_argument("--about", metavar="TEXT", default="",
+                   help="one line on the voice: where it comes from, its licence")
     p.set_defaults(func=run)
 
 

@@ -1,4 +1,4 @@
-"""The stages before fine-tuning, each said in sentences from its run document: data, symbols, speaker, surgery, verify."""
+"""The stages before fine-tuning, each told from its run document: data, symbols, speaker, surgery, verify."""
 
 from __future__ import annotations
 

@@ -74,8 +74,8 @@ def verdict_section(exp: Path) -> str:
             + table(rows, ("audio", "rendered by", "word error rate", "character error rate (95% interval)"),
                     numeric=(2,))
             + f'<p class="meta">The same {plural(items, "sentence")} in every row, never trained on by the acoustic '
-              "model or the vocoder. Intervals: bootstrap over sentences. The rows on the recordings' own mels show what a "
-              "perfect acoustic model could reach with each renderer.</p>")
+              "model or the vocoder. Intervals: bootstrap over sentences. The rows on the recordings' own mels show "
+              "what a perfect acoustic model could reach with each renderer.</p>")
 
 
 def metrics_section(exp: Path) -> str:
