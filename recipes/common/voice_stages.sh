@@ -170,14 +170,16 @@ run_stage 8 "samples before and after fine-tuning" --in "$exp/finetune" --in "$e
 # 9. Objective metrics and intelligibility before and after fine-tuning, on recordings no model trained on:
 # the held-out recordings when the recipe has them, else a sample of prepare's val split. The pretrained
 # model as the folded speaker is not scored again: verify (stage 5) proved the adapted model computes the same.
+# What the recogniser heard is kept in $exp/cache by content: the recordings are heard once for both
+# models, and a rerun hears again only what changed.
 stage_9() {
   local scored=(--data "$exp/prepared" --max-items "$eval_items") model checkpoint
   if [[ -n "$heldout_metadata" ]]; then scored=(--data "$exp/prepared_heldout" --split all); fi
   for model in before after; do
     checkpoint=$exp/adapted
     if [[ $model == after ]]; then checkpoint=$exp/finetune; fi
-    tts-adapt evaluate "$checkpoint" "${scored[@]}" --vocoder "$(vocoder_of "$model")" --format json \
-      > "$exp/samples/evaluate_$model.tmp"
+    tts-adapt evaluate "$checkpoint" "${scored[@]}" --vocoder "$(vocoder_of "$model")" --cache "$exp/cache" \
+      --format json > "$exp/samples/evaluate_$model.tmp"
     mv "$exp/samples/evaluate_$model.tmp" "$exp/samples/evaluate_$model.json"
     echo "$model fine-tuning: scores in $exp/samples/evaluate_$model.json"
   done

@@ -109,6 +109,25 @@ def test_intelligibility_is_scored_beside_the_vocoded_recordings(world, capsys, 
     assert "Intelligibility" in page and escape(listening["sentence"]) in page
 
 
+def test_cache_hears_each_audio_once(world, capsys, tmp_path):
+    """A repeat recalls every audio and scores the same; another model recalls the ceilings, hears its own."""
+    def scored(model):
+        code, out, err = run_cli(["evaluate", model, "--data", world / "prepared", "--cache", tmp_path / "cache",
+                                  "--format", "json"], capsys)
+        assert code == 0, err
+        return json.loads(out), " ".join(err.split())
+
+    first, said = scored(world / "src")
+    items = first["items"]  # each heard twice: the synthesis and the recording's own mel through the vocoder
+    assert f"heard {2 * items} audio anew and recalled 0 from" in said
+    again, said = scored(world / "src")
+    assert again == first and f"heard 0 audio anew and recalled {2 * items} from" in said
+    make_source(tmp_path / "other", seed=12, frame_independent=True)  # other weights, the same audio settings
+    other, said = scored(tmp_path / "other")
+    assert f"heard {items} audio anew and recalled {items} from" in said
+    assert [u["ceilings"] for u in other["utterances"]] == [u["ceilings"] for u in first["utterances"]]
+
+
 def test_no_listen_and_non_english_models_skip_the_recogniser(world, capsys, tmp_path):
     doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--no-listen")
     listening = doc["intelligibility"]
@@ -197,7 +216,7 @@ BAD_INPUTS = {  # case: what the one line must say
     "unknown_speaker": "--speaker", "output_inside_input": "inside", "empty_split": "val",
     "empty_texts": "no sentences", "texts_unknown_speaker": "unknown speaker", "texts_no_listen": "--no-listen",
     "save_audio_without_texts": "--save-audio", "output_is_a_directory": "is a directory",
-    "output_under_a_file": "is not a directory",
+    "output_under_a_file": "is not a directory", "cache_with_texts": "--cache",
 }
 
 
@@ -215,6 +234,7 @@ def test_bad_inputs_exit_2(world, capsys, tmp_path, case):
         "save_audio_without_texts": ["--data", world / "prepared", "--save-audio", tmp_path / "a"],
         "output_is_a_directory": ["--data", world / "prepared", "--output", tmp_path],
         "output_under_a_file": ["--data", world / "prepared", "--output", texts / "report.html"],
+        "cache_with_texts": ["--texts", texts, "--cache", tmp_path / "cache"],
     }[case]
     code, out, err = run_cli(["evaluate", world / "src", *args], capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

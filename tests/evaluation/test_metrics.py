@@ -92,21 +92,23 @@ def voiced_tone(f0: float, seconds: float = 1.0, unvoiced_tail: float = 0.0) -> 
 
 def test_f0_rmse_measures_a_known_pitch_difference():
     from tts_adapt.audio.features import wav_to_mel
-    from tts_adapt.evaluation.metrics import f0_rmse
+    from tts_adapt.evaluation.metrics import f0_rmse, pitch_track
 
     low, high = voiced_tone(150.0), voiced_tone(165.0)
     mel_low, mel_high = wav_to_mel(low, AUDIO), wav_to_mel(high, AUDIO)
-    same = f0_rmse(mel_low, mel_low, low, low, AUDIO)
+    f0_low, f0_high = pitch_track(low, AUDIO), pitch_track(high, AUDIO)
+    same = f0_rmse(mel_low, mel_low, f0_low, f0_low, AUDIO)
     assert same["f0_rmse"] == pytest.approx(0.0, abs=1e-6) and same["voicing_error"] == 0.0
-    apart = f0_rmse(mel_low, mel_high, low, high, AUDIO)
+    apart = f0_rmse(mel_low, mel_high, f0_low, f0_high, AUDIO)
     assert apart["f0_rmse"] == pytest.approx(15.0, abs=2.0)  # pYIN's resolution is a few cents
 
 
 def test_f0_voicing_error_counts_frames_voiced_on_one_side_only():
     from tts_adapt.audio.features import wav_to_mel
-    from tts_adapt.evaluation.metrics import f0_rmse
+    from tts_adapt.evaluation.metrics import f0_rmse, pitch_track
 
     voiced, half_noise = voiced_tone(150.0, seconds=1.0), voiced_tone(150.0, seconds=0.5, unvoiced_tail=0.5)
-    result = f0_rmse(wav_to_mel(voiced, AUDIO), wav_to_mel(half_noise, AUDIO), voiced, half_noise, AUDIO)
+    result = f0_rmse(wav_to_mel(voiced, AUDIO), wav_to_mel(half_noise, AUDIO), pitch_track(voiced, AUDIO),
+                     pitch_track(half_noise, AUDIO), AUDIO)
     assert 0.2 < result["voicing_error"] < 0.8
     assert result["f0_rmse"] == pytest.approx(0.0, abs=3.0)  # where both are voiced, the pitch agrees

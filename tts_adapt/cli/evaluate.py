@@ -61,6 +61,9 @@ def register(subparsers) -> None:
                    help="with --texts: write each synthesised sentence as DIR/<speaker>_<n>.wav; DIR must be new or "
                         "empty (a folder holding files is refused, never written into), and appears only when "
                         "every sentence was spoken")
+    p.add_argument("--cache", metavar="DIR",
+                   help="with --data: remember in DIR what the recogniser heard, by content, so the ceilings (the "
+                        "recordings, their mels through the same vocoder) are heard once for every model scored")
     p.add_argument("--output", "-o", metavar="REPORT.html", help="write the HTML report here")
     add_vocoder_argument(p)
     add_format_argument(p)
@@ -85,6 +88,8 @@ def run(args) -> int:
         raise UserError("--texts scores intelligibility only; drop --no-listen")
     if args.save_audio and not args.texts:
         raise UserError("--save-audio applies to --texts")
+    if args.cache and args.texts:
+        raise UserError("--cache applies to --data")
     if args.save_audio:
         check_fresh_output_dir(args.save_audio, "--save-audio")
     unit = "sentences" if args.texts else "batches"
@@ -96,11 +101,16 @@ def run(args) -> int:
             result = _evaluate_texts(args, progress)
         else:
             from tts_adapt.evaluation.evaluate import evaluate
+            from tts_adapt.evaluation.heard_cache import HeardCache
 
+            heard = HeardCache(args.cache)
             result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
                               max_items=args.max_items, speaker=args.speaker, seed=args.seed,
                               plots=max(args.plots, 0), listen=args.listen, progress=progress,
-                              vocoder=args.vocoder)
+                              vocoder=args.vocoder, heard=heard)
+            if args.cache:
+                console(stderr=True).print(f"the recogniser heard {heard.heard} audio anew and recalled "
+                                           f"{heard.recalled} from {args.cache}", markup=False)
     if args.output:
         page = render_texts_html(result.report) if args.texts else render_html(result.report, result.plots)
         write_text_atomic(args.output, page)

@@ -27,6 +27,7 @@ import numpy as np
 from tts_adapt.corpus.items import Item, batches, pad_batch
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility, metrics
+from tts_adapt.evaluation.heard_cache import HeardCache
 from tts_adapt.evaluation.results import (EvaluationReport, HeardScore, Intelligibility, MetricMeans, Rates,
                                           SkippedItem, TextsReport, UtteranceScore)
 from tts_adapt.model.alignment_metrics import alignment_metrics
@@ -63,12 +64,13 @@ def resolve_speakers(items: list[Item], names: list[str], n_speakers: int, speak
 def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, split: str | None = "val",
              max_items: int | None = None, speaker: str | None = None, seed: int = 0, plots: int = 6,
              listen: bool = True, progress: Callable[[int, int], None] | None = None,
-             vocoder: str | None = None) -> Evaluation:
+             vocoder: str | None = None, heard: HeardCache | None = None) -> Evaluation:
     """Metrics per utterance and their means; ``plots`` utterances keep their arrays for the report.
 
     ``listen``: score intelligibility with the recogniser where it applies (an English front-end);
     the report says why when it does not. ``vocoder``: ``griffin-lim`` or a vocoder folder (None:
-    the model's default, see :func:`tts_adapt.vocoder.render.default_vocoder`).
+    the model's default, see :func:`tts_adapt.vocoder.render.default_vocoder`). ``heard``: where
+    what the recogniser heard is remembered (the ceilings repeat from model to model).
     """
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.teacher_forcing import teacher_forced_graph
@@ -86,7 +88,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         from tts_adapt.vocoder.render import load_renderer
 
         renderer = load_renderer(vocoder, audio, str(checkpoint), loaded.directory)
-        listener = _Listener(renderer)
+        listener = _Listener(renderer, heard)
         listening |= {"vocoder": renderer.name, "vocoder_note": renderer.note}
     forward = teacher_forced_graph(model)
     groups = batches(items, BATCH_SIZE)
@@ -148,26 +150,24 @@ def intelligibility_plan(listen: bool, cleaners) -> dict[str, Any]:
 
 
 class _Listener:
-    """Renders the free-running mel and the recording's own, and has the recogniser hear them and the recording."""
+    """Has the recogniser hear the free-running mel and the recording's own, both rendered, and the recording
+    itself; ``heard`` remembers each audio by content, so ceilings another model was scored beside are not
+    heard again."""
 
-    def __init__(self, renderer) -> None:
+    def __init__(self, renderer, heard: HeardCache | None = None) -> None:
         self.render = renderer  # a tts_adapt.vocoder.render.Renderer
         self.audio = renderer.audio
-        self.recogniser = intelligibility.shared_recogniser()
+        self.heard = heard or HeardCache()
 
     def score(self, item: Item, synthesized: np.ndarray) -> dict[str, Any]:
         """The :class:`UtteranceScore` fields of what was heard."""
-        rate = self.audio.sample_rate
-        spoken, vocoded = self.render(synthesized), self.render(item.mel)
-        heard = self.recogniser.score(spoken, rate, item.text)
-        ceilings = {"vocoded": self.recogniser.score(vocoded, rate, item.text)}
+        spoken, vocoded = self.heard.rendered(synthesized, self.render), self.heard.rendered(item.mel, self.render)
+        heard = intelligibility.heard_against(item.text, spoken.heard)
+        ceilings = {"vocoded": intelligibility.heard_against(item.text, vocoded.heard)}
         if item.audio and os.path.isfile(item.audio):
-            from tts_adapt.audio.io import read_audio
-
-            wav, wav_rate = read_audio(item.audio)
-            ceilings["recording"] = self.recogniser.score(wav, wav_rate, item.text)
+            ceilings["recording"] = intelligibility.heard_against(item.text, self.heard.recording(item.audio).heard)
         return {"heard": heard.hypothesis, "wer": heard.wer, "cer": heard.cer, "reference": heard.reference,
-                **metrics.f0_rmse(item.mel, synthesized, vocoded, spoken, self.audio),
+                **metrics.f0_rmse(item.mel, synthesized, vocoded.pitch, spoken.pitch, self.audio),
                 "ceilings": {name: HeardScore(h.hypothesis, h.wer, h.cer) for name, h in ceilings.items()}}
 
 

@@ -80,9 +80,13 @@ class Recogniser:
         return normalise(hypothesis.hypstr) if hypothesis is not None else ""
 
     def score(self, wav: np.ndarray, sample_rate: int, text: str) -> Heard:
-        reference = normalise(text)
-        hypothesis = self.transcribe(wav, sample_rate)
-        return Heard(reference, hypothesis, *utterance_rates(reference, hypothesis))
+        return heard_against(text, self.transcribe(wav, sample_rate))
+
+
+def heard_against(text: str, hypothesis: str) -> Heard:
+    """What was heard (normalised) scored against the text meant, whether just heard or remembered."""
+    reference = normalise(text)
+    return Heard(reference, hypothesis, *utterance_rates(reference, hypothesis))
 
 
 @functools.lru_cache(maxsize=1)

@@ -70,18 +70,19 @@ def pitch_track(wav: np.ndarray, audio_cfg) -> np.ndarray:
     return f0
 
 
-def f0_rmse(reference_mel: np.ndarray, synthesized_mel: np.ndarray, reference_wav: np.ndarray,
-            synthesized_wav: np.ndarray, audio_cfg) -> dict[str, float | None]:
+def f0_rmse(reference_mel: np.ndarray, synthesized_mel: np.ndarray, reference_f0: np.ndarray,
+            synthesized_f0: np.ndarray, audio_cfg) -> dict[str, float | None]:
     """Pitch error (Hz) along the mels' DTW path, over the frames both sides voice.
 
-    The waveforms are the two mels through the same vocoder, so their frames are the
-    mels' frames and the vocoder's own pitch errors fall on both sides. Also returns
+    The pitch tracks (:func:`pitch_track`) are of the two mels through the same vocoder, so
+    their frames are the mels' frames and the vocoder's own pitch errors fall on both sides.
+    Tracks, not waveforms: a track is what a cache keeps of a rendering. Also returns
     ``voicing_error``: the share of path steps voiced on one side only (RMSE None when
     no step is voiced on both).
     """
     _, _, path = _aligned_cepstra(reference_mel, synthesized_mel, audio_cfg)
-    ref_f0 = _frames(pitch_track(reference_wav, audio_cfg), len(reference_mel))[path[:, 0]]  # [steps]
-    syn_f0 = _frames(pitch_track(synthesized_wav, audio_cfg), len(synthesized_mel))[path[:, 1]]  # [steps]
+    ref_f0 = _frames(np.asarray(reference_f0), len(reference_mel))[path[:, 0]]  # [steps]
+    syn_f0 = _frames(np.asarray(synthesized_f0), len(synthesized_mel))[path[:, 1]]  # [steps]
     ref_voiced, syn_voiced = np.isfinite(ref_f0), np.isfinite(syn_f0)
     both = ref_voiced & syn_voiced
     rmse = float(np.sqrt(np.mean((ref_f0[both] - syn_f0[both]) ** 2))) if both.any() else None

@@ -7,6 +7,7 @@ else Griffin-Lim with a note).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.errors import UserError
-from tts_adapt.vocoder.bundle import check_features, is_bundle, read_bundle, read_card
+from tts_adapt.vocoder.bundle import CARD_NAME, WEIGHTS_NAME, check_features, is_bundle, read_bundle, read_card
 
 GRIFFIN_LIM = "griffin-lim"
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "pretrained" / "vocoder"
@@ -31,6 +32,7 @@ class Renderer:
     name: str
     generator: object | None = None  # None: Griffin-Lim
     note: str = ""
+    digest: str = GRIFFIN_LIM  # what renders, by content: a bundle's files' sha256; Griffin-Lim is its audio settings
     _graph: object | None = None  # the generator as one traced graph, made on first use
 
     def __call__(self, mel: np.ndarray) -> np.ndarray:
@@ -91,4 +93,13 @@ def load_renderer(choice: str | None, audio: AudioConfig, model: str = "the mode
         return griffin_lim(audio, f"the default vocoder does not fit: {exc}; Griffin-Lim instead")
     generator, card = read_bundle(choice)
     folder = Path(choice).resolve()
-    return Renderer(audio, f"vocoder {folder.parent.name}/{folder.name} ({card.steps} steps)", generator)
+    return Renderer(audio, f"vocoder {folder.parent.name}/{folder.name} ({card.steps} steps)", generator,
+                    digest=bundle_digest(folder))
+
+
+def bundle_digest(folder: Path) -> str:
+    """sha256 of a vocoder's card and weights: two bundles render alike exactly when these match."""
+    digest = hashlib.sha256()
+    for name in (CARD_NAME, WEIGHTS_NAME):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()

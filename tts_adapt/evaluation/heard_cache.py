@@ -1,0 +1,125 @@
+"""What the recogniser heard, kept by content: an audio is heard once, however many evaluations score it.
+
+An evaluation's ceilings (the recordings, and their own mels through the vocoder) are the same for
+every model scored on those recordings with that vocoder, and they cost as much as the synthesis
+they bound: each is rendered, recognised and pitch-tracked. So each result is filed under a digest of
+everything it depends on: the recording's bytes, or the mel's values with the renderer's content
+(a vocoder's card and weights) and the audio settings, and the code that renders, resamples,
+tracks and recognises (this package's source and every installed distribution's version). A
+changed input is another key, so an entry is never stale, only unused.
+
+``DIR/heard/<key>.json`` holds one :class:`HeardRecord`, written to a temporary file and renamed
+into place, so a reader sees a whole entry or none; one that cannot be read is heard again and
+rewritten.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tts_adapt.documents import Document
+from tts_adapt.errors import UserError
+from tts_adapt.evaluation import intelligibility, metrics
+from tts_adapt.fsutil import atomic_file
+
+FOLDER = "heard"
+
+
+@dataclass(frozen=True)
+class HeardRecord(Document):
+    """What the recogniser heard of one audio and, for a rendered mel, the pitch pYIN tracked in it."""
+
+    KIND = "tts-adapt-heard"
+
+    key: str  # the digest it is filed under
+    heard: str  # the recogniser's words, normalised
+    pitch: tuple[float, ...] | None = None  # Hz per frame of the rendering, NaN where unvoiced; None: a recording
+
+
+class HeardCache:
+    """Hears recordings and rendered mels, remembering each in ``folder`` (None: remembers nothing).
+
+    ``recalled`` and ``heard`` count the audio found in the folder and the audio heard anew."""
+
+    def __init__(self, folder: str | os.PathLike | None = None) -> None:
+        self.folder = None if folder is None else Path(folder) / FOLDER
+        self.recalled = 0
+        self.heard = 0
+
+    def recording(self, path: str | os.PathLike) -> HeardRecord:
+        """What the recogniser hears in a recording file."""
+        from tts_adapt.audio.io import read_audio
+
+        key = recording_key(path)
+        found = self._recall(key)
+        if found is not None:
+            return found
+        wav, rate = read_audio(path)
+        return self._keep(HeardRecord(key, intelligibility.shared_recogniser().transcribe(wav, rate)))
+
+    def rendered(self, mel: np.ndarray, renderer) -> HeardRecord:
+        """What the recogniser hears in ``mel`` [frames, n_mels] rendered by ``renderer``, and its pitch."""
+        key = rendered_key(mel, renderer)
+        found = self._recall(key)
+        if found is not None:
+            return found
+        wav = renderer(mel)
+        heard = intelligibility.shared_recogniser().transcribe(wav, renderer.audio.sample_rate)
+        return self._keep(HeardRecord(key, heard, tuple(map(float, metrics.pitch_track(wav, renderer.audio)))))
+
+    def _recall(self, key: str) -> HeardRecord | None:
+        if self.folder is None or not (self.folder / f"{key}.json").is_file():
+            return None
+        try:
+            record = HeardRecord.read(self.folder / f"{key}.json")
+        except UserError:  # damaged (a crash before the disk caught up): heard again, rewritten
+            return None
+        if record.key != key:
+            return None
+        self.recalled += 1
+        return record
+
+    def _keep(self, record: HeardRecord) -> HeardRecord:
+        self.heard += 1
+        if self.folder is not None:
+            with atomic_file(self.folder / f"{record.key}.json", durable=False) as tmp:
+                tmp.write_text(record.to_text(), encoding="utf-8")
+        return record
+
+
+def recording_key(path: str | os.PathLike) -> str:
+    return _key("recording", Path(path).read_bytes())
+
+
+def rendered_key(mel: np.ndarray, renderer) -> str:
+    """The mel as the renderer reads it (float32), what renders it, and the settings pitch tracking reads."""
+    mel = np.ascontiguousarray(mel, np.float32)
+    return _key("rendered", repr(mel.shape).encode(), mel.tobytes(), renderer.digest.encode(),
+                json.dumps(renderer.audio.to_dict(), sort_keys=True).encode())
+
+
+def _key(kind: str, *parts: bytes) -> str:
+    digest = hashlib.sha256(kind.encode())
+    for part in (code_digest().encode(), *parts):
+        digest.update(len(part).to_bytes(8, "little") + part)  # length first: two parts cannot run into one
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """This package's source and every installed distribution's version: any change hears everything anew."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    versions = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions())
+    digest.update("\n".join(versions).encode())
+    return digest.hexdigest()
