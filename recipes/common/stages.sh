@@ -14,7 +14,8 @@
 #
 # Options every recipe understands: --stage N (first stage, default 0), --stop-stage M (last,
 # default 100), --force true (rerun stages in range even when up to date).
-# A stage that fails stops the run (set -euo pipefail) and names its log.
+# A stage that fails stops the run (set -euo pipefail) and names its log; one that finishes adds its
+# time to exp/<recipe>/stages.tsv (benchmarks/main_job.py says where a run's minutes went).
 
 set -euo pipefail
 
@@ -154,7 +155,7 @@ run_stage() {
 
   rm -f "$stamp"
   say "stage $n: $title (log: $log)"
-  local started=$SECONDS status took
+  local started=$SECONDS started_us=${EPOCHREALTIME/[.,]/} status took
   # Not "|| status=$?": bash ignores set -e inside anything run on the left of ||, so a failing
   # command in the middle of a stage would go unnoticed. The subshell turns -e back on itself.
   set +e
@@ -171,7 +172,19 @@ run_stage() {
     exit "$status"
   fi
   printf '%s' "$sig" > "$stamp"
+  _record_stage_time "$exp_dir/stages.tsv" "$n" $((${EPOCHREALTIME/[.,]/} - started_us)) "$title"
   say "stage $n: done in $took"
+}
+
+# _record_stage_time FILE N MICROSECONDS TITLE: one line per finished stage (a rerun adds another; the
+# last counts), with the machine's 1-minute load average when it ended: shares measured on a busy
+# machine say so.
+_record_stage_time() {
+  local load=-
+  [[ -r /proc/loadavg ]] && read -r load _ < /proc/loadavg
+  [[ -s "$1" ]] || printf 'stage\tseconds\tfinished\tload\ttitle\n' > "$1"
+  printf '%s\t%d.%d\t%s\t%s\t%s\n' "$2" $(($3 / 1000000)) $(($3 % 1000000 / 100000)) "$(date -u +%FT%TZ)" \
+    "$load" "$4" >> "$1"
 }
 
 # The last line of a run: how long it took in all.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -131,6 +132,18 @@ def test_failing_command_stops_the_stage_and_the_run(recipe):
     recipe.reset_trace()
     assert recipe().returncode == 0
     assert recipe.trace() == ["ran1", "ran2"]
+
+
+def test_each_finished_stage_adds_its_time(recipe):
+    """stages.tsv, read by benchmarks/main_job.py: a failed or skipped stage adds nothing."""
+    assert recipe("--fail-in", "1").returncode != 0
+    assert recipe().returncode == 0
+    assert recipe().returncode == 0  # everything up to date
+    rows = [line.split("\t") for line in (recipe.work / "exp/dummy/stages.tsv").read_text().splitlines()]
+    assert rows[0] == ["stage", "seconds", "finished", "load", "title"]
+    assert [(row[0], row[4]) for row in rows[1:]] == [("0", "make a"), ("1", "make b"), ("2", "make c")]
+    assert all(re.fullmatch(r"\d+\.\d", row[1]) and float(row[1]) < 30 for row in rows[1:])
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row[2]) for row in rows[1:])
 
 
 def test_unknown_option_and_help(recipe):
