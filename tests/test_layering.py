@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tts_adapt"
 
 LAYERS = [
     {"__init__", "errors", "tfquiet", "testing"},
-    {"fsutil", "configfields", "documents", "speakers", "htmlpage"},
+    {"fsutil", "configfields", "documents", "speakers", "htmlpage", "structured"},
     {"audio", "symbols"},
     {"manifest"},
     {"checkpoint"},

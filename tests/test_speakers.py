@@ -24,7 +24,8 @@ def test_a_name_wins_and_hash_means_a_row(value, row):
 
 @pytest.mark.parametrize("value, message", [("zed", "unknown speaker 'zed'; its speakers: b, 0, a, or #0-#2"),
                                             ("#3", "speaker id 3 out of range"), ("5", "out of range"),
-                                            ("#x", "unknown speaker")])
+                                            ("#x", "unknown speaker"), ("²", "unknown speaker '²'"),
+                                            ("#\u0661", "unknown speaker '#\u0661'"), ("9" * 5000, "unknown speaker")])
 def test_unknown_values_say_what_is_known(value, message):
     with pytest.raises(UserError, match=message):
         resolve_speaker(value, NAMES, 3)

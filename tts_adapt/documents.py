@@ -67,7 +67,7 @@ class Document:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise UserError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad UTF-8, bad JSON, 4300+ digits
             raise UserError(f"{path}: not a readable {cls.KIND} document ({str(exc)[:80]})") from None
         return cls.from_json(data, str(path))
 

@@ -73,6 +73,13 @@ def image(png: bytes, alt: str) -> str:
     return f'<img alt="{esc(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
 
 
+def figure_text(text: str) -> str:
+    """``text`` (a speaker name, a symbol, a sentence) as a figure's label shows it, letter for letter.
+
+    Why: matplotlib reads what stands between two ``$`` as math, and raises on what it cannot parse."""
+    return text.replace("$", r"\$")
+
+
 def figure_image(figure, alt: str, dpi: int = 90) -> str:
     """A matplotlib figure as an inline picture (see :func:`image`)."""
     buffer = io.BytesIO()

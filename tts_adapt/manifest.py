@@ -18,6 +18,7 @@ from tts_adapt import __version__
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import write_text_atomic
+from tts_adapt.structured import parse_json, read_text
 from tts_adapt.symbols.table import SymbolTable
 
 MANIFEST_NAME = "manifest.json"
@@ -162,10 +163,7 @@ def read_manifest(checkpoint_dir: str | os.PathLike) -> Manifest | None:
     path = manifest_path(checkpoint_dir)
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise UserError(f"{path}: not a valid manifest ({str(exc)[:80]})") from None
+    data = parse_json(read_text(path, "manifest"), str(path))
     return Manifest.from_json(data, str(path))
 
 

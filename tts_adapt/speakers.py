@@ -19,6 +19,7 @@ from tts_adapt.errors import UserError
 
 MEAN = "mean"  # --fold-speaker mean: the mean of the speaker table's rows (a speaker named "mean" wins)
 _UNSAFE_IN_FILE_NAMES = re.compile(r"[^\w-]+")
+_ROW = re.compile(r"[0-9]{1,9}")
 
 
 def resolve_speaker(value: str | int, names: Sequence[str], n_speakers: int) -> int:
@@ -27,7 +28,7 @@ def resolve_speaker(value: str | int, names: Sequence[str], n_speakers: int) -> 
         return list(names).index(value)
     text = str(value).strip()
     digits = text[1:] if text.startswith("#") else text
-    if digits.isdigit():
+    if _ROW.fullmatch(digits):  # not str.isdigit: it takes '²' (int() refuses it) and '١' (a row, to int())
         row = int(digits)
         if row >= n_speakers:
             raise UserError(f"speaker id {row} out of range: the model has {n_speakers} speakers "
@@ -50,7 +51,8 @@ def file_stem(name: str) -> str:
     if _UNSAFE_IN_FILE_NAMES.search(name) is None and 0 < len(encoded) <= 64:
         return name
     digest = hashlib.blake2b(encoded, digest_size=4).hexdigest()
-    return f"{_UNSAFE_IN_FILE_NAMES.sub('_', name).strip('_')[:48] or 'speaker'}+{digest}"
+    kept = _UNSAFE_IN_FILE_NAMES.sub("_", name).strip("_").encode("utf-8")[:48].decode("utf-8", "ignore")
+    return f"{kept or 'speaker'}+{digest}"
 
 
 def load_speaker_vector(path: str | os.PathLike, dim: int | None) -> np.ndarray:

@@ -85,6 +85,25 @@ def test_a_header_claiming_a_few_hertz_is_refused_before_any_resampling(tmp_path
     assert peak < 5e6  # the file's own samples, not 46 minutes of them
 
 
+def test_what_is_no_regular_file_is_skipped_with_its_reason_and_never_opened(tmp_path):
+    import os
+
+    (tmp_path / "folder.wav").mkdir()
+    os.mkfifo(tmp_path / "pipe.wav")  # opening it would wait for a writer forever
+    (tmp_path / "loop.wav").symlink_to(tmp_path / "loop.wav")
+    (tmp_path / "dangling.wav").symlink_to(tmp_path / "gone.wav")
+    (tmp_path / "device.wav").symlink_to("/dev/zero")
+    expected = {"folder.wav": ("unreadable audio", "not a regular file"),
+                "pipe.wav": ("unreadable audio", "not a regular file"),
+                "device.wav": ("unreadable audio", "not a regular file"),
+                "loop.wav": ("missing audio", "a symbolic link to nothing"),
+                "dangling.wav": ("missing audio", "a symbolic link to nothing")}
+    for name, (reason, words) in expected.items():
+        with pytest.raises(AudioLoadError) as error:
+            load_audio(tmp_path / name, CFG)
+        assert error.value.reason == reason and words in str(error.value), name
+
+
 def test_silence_is_refused(tmp_path):
     sf.write(tmp_path / "zeros.wav", np.zeros(8000, dtype=np.float32), 8000)
     with pytest.raises(AudioLoadError) as error:

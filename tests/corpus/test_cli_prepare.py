@@ -6,7 +6,7 @@ import json
 
 import pytest
 from cli_testing import run_cli as cli
-from corpus_testdata import good_items
+from corpus_testdata import good_items, write_voice
 
 from tts_adapt.cli.main import main
 
@@ -110,3 +110,28 @@ def test_like_refuses_settings_it_takes_from_the_model(ljspeech, tmp_path, capsy
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     code, _, err = cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "out", "--like", tmp_path], capsys)
     assert code == 2 and "no manifest.json with audio settings" in err
+
+
+def test_filesystem_oddities_under_the_audio_folder_are_skipped_with_their_reasons(tmp_path, capsys):
+    import os
+
+    wavs = tmp_path / "wavs"
+    write_voice(wavs / "good.wav", 16000, seconds=1.0)
+    (wavs / "folder.wav").mkdir()
+    os.mkfifo(wavs / "pipe.wav")
+    (wavs / "loop.wav").symlink_to(wavs / "loop.wav")
+    (tmp_path / "m.csv").write_text("".join(f"{n}|Said well.\n" for n in ("good", "folder", "pipe", "loop")))
+    code, out, err = cli(["prepare", "--metadata", tmp_path / "m.csv", "--wavs", wavs, "--output", tmp_path / "p",
+                          "--format", "json"], capsys)
+    assert code == 0, err
+    skipped = {s["id"]: s["reason"] for s in json.loads(out)["skipped_items"]}
+    assert skipped == {"folder": "unreadable audio", "pipe": "unreadable audio", "loop": "missing audio"}
+
+
+def test_a_nul_byte_in_the_metadata_is_one_line_naming_it(tmp_path, capsys):
+    (tmp_path / "wavs").mkdir()
+    (tmp_path / "m.csv").write_bytes(b"a|Fine.\nb\x00c|Not fine.\n")
+    code, _, err = cli(["prepare", "--metadata", tmp_path / "m.csv", "--wavs", tmp_path / "wavs", "--output",
+                        tmp_path / "p"], capsys)
+    assert code == 2 and err.strip().endswith("m.csv:2: holds a NUL byte (is this a text file?)")
+    assert len(err.strip().splitlines()) == 1

@@ -111,9 +111,19 @@ def test_distributed_two_workers_train_together_and_the_chief_checkpoint_restore
 
 @pytest.mark.parametrize("tf_config, says", [
     (None, "needs TF_CONFIG"),
-    ("{not json", "is not {'cluster'"),
+    ("{not json", "TF_CONFIG: not valid JSON"),
+    ("[" * 100_000, "TF_CONFIG: not valid JSON"),
     ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 3}}', "is not in the cluster"),
-    ('{"cluster": {"worker": ["127.0.0.1:1"]}}', "is not {'cluster'"),
+    ('{"cluster": {"worker": ["127.0.0.1:1"]}}', "'task' must be"),
+    ("3", "'cluster' must map"),
+    ('{"cluster": 3, "task": {"type": "worker", "index": 0}}', "'cluster' must map"),
+    ('{"cluster": {"worker": "h:1"}, "task": {"type": "worker", "index": 0}}', "'cluster' must map"),
+    ('{"cluster": {"worker": [1]}, "task": {"type": "worker", "index": 0}}', "'cluster' must map"),
+    ('{"cluster": {"ps": ["h:1"], "worker": ["h:2"]}, "task": {"type": "worker", "index": 0}}', "'cluster' must map"),
+    ('{"cluster": {"chief": ["h:1", "h:2"]}, "task": {"type": "chief", "index": 0}}', "'cluster' must map"),
+    ('{"cluster": {"worker": ["h:1"]}, "task": {"type": "worker", "index": "0"}}', "'task' must be"),
+    ('{"cluster": {"worker": ["h:1"]}, "task": {"type": "worker", "index": -1}}', "'task' must be"),
+    ('{"cluster": {"worker": ["h:1"]}, "task": 7}', "'task' must be"),
 ])
 def test_distribute_multi_worker_without_a_usable_tf_config_is_one_clear_line(monkeypatch, tf_config, says):
     from tts_adapt.errors import UserError

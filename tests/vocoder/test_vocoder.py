@@ -174,13 +174,15 @@ def _damaged(trained: Path, tmp_path: Path, how: str) -> Path:
         (copy / CARD_NAME).write_text(json.dumps(card))
     elif how == "not-json":
         (copy / CARD_NAME).write_text("{ nope")
+    elif how == "nested-too-deep":
+        (copy / CARD_NAME).write_text("[" * 100_000)
     return copy
 
 
 @pytest.mark.parametrize("how, message", [
     ("missing", "no vocoder there"), ("truncated", "unreadable, truncated or damaged"),
     ("other-rate", "sample_rate 22050 vs 16000"), ("other-mels", "fmax 8000.0 vs 7600.0"),
-    ("not-json", "not valid JSON"),
+    ("not-json", "not valid JSON"), ("nested-too-deep", "not valid JSON"),
 ])
 def test_a_bad_vocoder_is_one_line(voice, trained, tmp_path, capsys, how, message):
     vocoder = _damaged(trained, tmp_path, how)
@@ -198,6 +200,12 @@ def test_vocoder_errors_name_the_problem(voice, trained, tmp_path, capsys):
         output = trained if "--init" not in extra else tmp_path / "x"
         code, _, err = run_cli(["vocoder", "train", voice / "prepared", "--output", output, *extra], capsys)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("size", [{"channels": 2**31 - 1}, {"blocks": 2**20}, {"kernel_size": 2**30}])
+def test_a_network_too_large_to_allocate_is_refused_before_it_is_built(size):
+    with pytest.raises(UserError, match=r"vocoder network: .* weights; at most 2.68e\+08"):
+        NetworkConfig(**size)
 
 
 def test_relative_phase_loss_sees_phase_not_level_or_offset():

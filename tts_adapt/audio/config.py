@@ -84,15 +84,10 @@ def load_audio_config(path: str | os.PathLike | None) -> AudioConfig:
     """
     if path is None:
         return AudioConfig()
-    import yaml
+    from tts_adapt.structured import parse_yaml, read_text
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such config file") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data = parse_yaml(read_text(path, "config file"), str(path))
     if data is None:
         return AudioConfig()
     if not isinstance(data, dict):

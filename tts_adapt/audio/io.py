@@ -38,7 +38,7 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
 
     path = Path(path)
     if not path.is_file():
-        raise AudioLoadError("missing audio", f"{path}: no such file")
+        raise AudioLoadError(*_not_a_file(path))
     if path.stat().st_size == 0:
         raise AudioLoadError("empty audio", f"{path}: empty file")
     try:
@@ -53,6 +53,16 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if not np.all(np.isfinite(data)):
         raise AudioLoadError("unreadable audio", f"{path}: holds NaN or infinite samples")
     return data, int(sr)
+
+
+def _not_a_file(path: Path) -> tuple[str, str]:
+    """(reason, message) for a path that is no regular file: what a person checks first, never opened
+    (reading a named pipe would wait for a writer forever)."""
+    if path.is_symlink() and not path.exists():  # a link to nothing, or a loop of links
+        return "missing audio", f"{path}: a symbolic link to nothing that exists ({os.readlink(path)})"
+    if not path.exists():
+        return "missing audio", f"{path}: no such file"
+    return "unreadable audio", f"{path}: not a regular file (a folder, a named pipe or a device)"
 
 
 def _read_with_librosa(path: Path, sf_error: Exception) -> tuple[np.ndarray, int]:

@@ -15,6 +15,7 @@ import yaml
 
 from tts_adapt.checkpoint.additive import AdditiveSite, additive_site_from_dict
 from tts_adapt.errors import UserError
+from tts_adapt.structured import parse_yaml, read_text
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,4 @@ def load_layout(path: str | os.PathLike) -> Layout:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such layout file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    return layout_from_dict(data, str(path))
+    return layout_from_dict(parse_yaml(read_text(path, "layout file"), str(path)), str(path))

@@ -6,6 +6,8 @@ import json
 import sys
 from typing import Any
 
+from tts_adapt.configfields import LARGEST_WHOLE
+
 
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
@@ -18,14 +20,17 @@ def print_document(document) -> None:
 
 
 def console(stderr: bool = False):
-    """A rich console; when not a terminal, wide enough that tables are not folded."""
+    """A rich console; when not a terminal, wide enough that tables are not folded.
+
+    Markup is off: what we print holds paths, speaker names and symbols the user chose, and
+    ``[/x]`` in any of them made rich raise instead of printing."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    probe = Console(file=stream)
+    probe = Console(file=stream, markup=False)
     if probe.is_terminal:
         return probe
-    return Console(file=stream, width=200, no_color=True, highlight=False)
+    return Console(file=stream, width=200, no_color=True, highlight=False, markup=False)
 
 
 def finite_float(text: str) -> float:
@@ -40,6 +45,29 @@ def finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
     return value
+
+
+def whole_number(minimum: int, maximum: int = LARGEST_WHOLE):
+    """An argparse type: an integer from ``minimum`` to ``maximum``.
+
+    Why: a seed or a count past what the libraries hold (numpy's seeds, TensorFlow's 32-bit
+    counts) surfaced as their traceback, far from the option that caused it."""
+    import argparse
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # also 4300 digits and more
+            raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be from {minimum} to {maximum}, got {text[:40]}")
+        return value
+
+    return parse
+
+
+SEED = whole_number(0)  # TrainingConfig's seeds obey the same range (tts_adapt.configfields)
+COUNT = whole_number(1)
 
 
 def shape(s: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, print_document, shape
+from tts_adapt.cli._output import SEED, add_format_argument, console, print_document, shape
 from tts_adapt.symbols.mapping import NEW_ROW_STRATEGIES
 
 DESCRIPTION = """\
@@ -60,7 +60,7 @@ def register(subparsers) -> None:
     p.add_argument("--optimizer", choices=("keep", "reset"), default="keep",
                    help="keep: transform slots, keep step counters and beta powers (default); "
                         "reset: write no optimizer state")
-    p.add_argument("--seed", type=int, default=0, help="seed for --new-rows normal (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed for --new-rows normal (default 0)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and write nothing")
     p.add_argument("--all", action="store_true", help="list unchanged variables in the plan table too")
     add_format_argument(p)

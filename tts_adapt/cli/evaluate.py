@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, add_vocoder_argument, console, print_document
+from tts_adapt.cli._output import (COUNT, SEED, add_format_argument, add_vocoder_argument, console, print_document,
+                                   whole_number)
 from tts_adapt.corpus.prepared import SPLITS
 
 DESCRIPTION = """\
@@ -49,12 +50,12 @@ def register(subparsers) -> None:
                         "intelligibility of the synthesis only")
     p.add_argument("--split", choices=(*SPLITS, "all"), default="val",
                    help="which items of PREPARED (default: val, the held-out ones)")
-    p.add_argument("--max-items", type=int, metavar="N", help="score a seeded sample of N items (default: all)")
+    p.add_argument("--max-items", type=COUNT, metavar="N", help="score a seeded sample of N items (default: all)")
     p.add_argument("--speaker", metavar="ID|NAME",
                    help="speaker of a multi-speaker CKPT to speak as (default: each item's own speaker; "
                         "with --texts: every speaker, or a comma-separated list)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sample and of free-running decoding (default 0)")
-    p.add_argument("--plots", type=int, default=6, metavar="K", help="utterances plotted in the report (default 6)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the sample and of free-running decoding (default 0)")
+    p.add_argument("--plots", type=whole_number(0), default=6, metavar="K", help="utterances plotted in the report (default 6)")
     p.add_argument("--no-listen", dest="listen", action="store_false",
                    help="skip the recogniser (intelligibility); the other metrics are unchanged")
     p.add_argument("--save-audio", metavar="DIR",

@@ -75,12 +75,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"tts-adapt {args.command}: error: no space left on device writing {_written(exc, args)}; "
                   "nothing half-written was kept: free some space and run the same command again", file=sys.stderr)
             return 2
+        if type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow could not allocate a tensor
+            print(f"tts-adapt {args.command}: error: out of memory ({_tensorflow_words(exc)}); a smaller model, "
+                  "batch or input would fit", file=sys.stderr)
+            return 2
         if not isinstance(exc, OSError):
             raise
         # a read-only folder, a file where a folder should be
         where = f": {exc.filename}" if exc.filename else ""
         print(f"tts-adapt {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
+
+
+def _tensorflow_words(exc: Exception) -> str:
+    """The first line of a TensorFlow error without its graph-node prefix ({{function_node ...}})."""
+    import re
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return re.sub(r"\{\{.*?\}\}", "", first).strip()[:160]
 
 
 def _written(exc: Exception, args: argparse.Namespace) -> str:

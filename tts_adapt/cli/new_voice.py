@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"created {scaffold.recipe} for {scaffold.items} utterances "
               f"({scaffold.with_audio} with audio)")
     if scaffold.missing_audio:
-        out.print(f"[yellow]{scaffold.items - scaffold.with_audio} utterances have no audio file "
-                  f"(prepare will skip them), e.g. {', '.join(scaffold.missing_audio[:5])}[/yellow]")
+        out.print(f"{scaffold.items - scaffold.with_audio} utterances have no audio file "
+                  f"(prepare will skip them), e.g. {', '.join(scaffold.missing_audio[:5])}", style="yellow")
     out.print("next:\n"
               f"  edit {scaffold.recipe / 'conf' / 'sentences.txt'} (test sentences) and about= in "
               f"{scaffold.recipe / 'conf' / 'voice.sh'} (credits)\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, print_document
+from tts_adapt.cli._output import COUNT, SEED, add_format_argument, console, print_document
 
 DESCRIPTION = """\
 Rank the pretrained speakers of CKPT by how well the model, speaking as each of
@@ -26,9 +26,9 @@ def register(subparsers) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint", metavar="CKPT", help="a multi-speaker tts-adapt checkpoint (directory or prefix)")
     p.add_argument("--data", required=True, metavar="PREPARED", help="the new voice's prepared features")
-    p.add_argument("--max-items", type=int, default=64, metavar="N",
+    p.add_argument("--max-items", type=COUNT, default=64, metavar="N",
                    help="utterances scored, a seeded sample of both splits (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the sample (default 0)")
     add_format_argument(p)
     p.set_defaults(func=run)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, add_vocoder_argument, finite_float
+from tts_adapt.cli._output import SEED, add_format_argument, add_vocoder_argument, finite_float
 
 DESCRIPTION = """\
 Speak a text with a toolkit checkpoint (trained, adapted or fine-tuned).
@@ -42,7 +42,7 @@ def register(subparsers) -> None:
     parser.add_argument("--speaker-vector", metavar="NPY",
                         help="the voice of a model that reads a speaker vector (an imported RTVC synthesizer): "
                              "its speaker encoder's embedding, saved with numpy.save")
-    parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the prenet dropout (default: 0)")
+    parser.add_argument("--seed", type=SEED, default=0, metavar="N", help="seed of the prenet dropout (default: 0)")
     parser.add_argument("--max-seconds", type=finite_float, metavar="S", help="length guard in seconds of audio")
     parser.add_argument("--mel-output", metavar="NPY", help="also write the mel [frames, n_mels] as .npy")
     parser.add_argument("--alignment-output", metavar="PNG", help="also write the attention alignment as a heatmap")

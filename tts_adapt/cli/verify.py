@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, finite_float, print_document
+from tts_adapt.cli._output import SEED, add_format_argument, console, finite_float, print_document
 from tts_adapt.checkpoint.h5 import looks_like_h5
 from tts_adapt.errors import UserError
 
@@ -48,7 +48,7 @@ def register(subparsers) -> None:
                         "vector ADAPTED folded")
     p.add_argument("--tolerance", type=finite_float, default=1e-5, metavar="REL",
                    help="largest max_rel_diff that counts as equivalent (default: 1e-5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random probe inputs (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the random probe inputs (default 0)")
     add_format_argument(p)
     p.set_defaults(func=run)
 

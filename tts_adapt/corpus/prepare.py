@@ -148,7 +148,7 @@ def _prepare(items: Sequence[MetadataItem], output: Path, options: PrepareOption
             skipped.append((index, _skip(item.id, *reason)))
             continue
         row = {"id": item.id, "speaker": item.speaker, "text": item.text, "cleaned": cleaned,
-               prepared.AUDIO_COLUMN: str(Path(item.audio).resolve())}
+               prepared.AUDIO_COLUMN: os.path.realpath(item.audio)}
         cached = _reusable(previous.get(item.id), item, output)
         if cached is not None:
             reason = _duration_problem(cached["seconds"], options.min_seconds, options.max_seconds)
@@ -236,7 +236,7 @@ def _previous_run(output: Path, cfg: AudioConfig) -> dict[str, dict[str, Any]]:
 
 def _reusable(previous: dict[str, Any] | None, item: MetadataItem, output: Path) -> dict[str, Any] | None:
     """The earlier run's entry when its features came from this very file: same path, same bytes."""
-    if previous is None or previous["audio"] != str(Path(item.audio).resolve()):
+    if previous is None or previous["audio"] != os.path.realpath(item.audio):  # realpath: a symlink loop is no error
         return None
     if not prepared.mel_path(output, item.id).is_file():
         return None

@@ -82,21 +82,37 @@ def read_items(prepared_dir: str | os.PathLike, split: str | None = None):
     path = Path(prepared_dir) / ITEMS_NAME
     if not path.is_file():
         raise UserError(f"{prepared_dir}: no {ITEMS_NAME}; run 'tts-adapt prepare'")
-    items = pd.read_csv(
-        path,
-        dtype={"id": str, "speaker": str, "text": str, "cleaned": str, "split": str, AUDIO_COLUMN: str,
-               DIGEST_COLUMN: str},
-        keep_default_na=False,
-        encoding="utf-8",
-    )
+    try:
+        items = pd.read_csv(
+            path,
+            dtype={"id": str, "speaker": str, "text": str, "cleaned": str, "split": str, AUDIO_COLUMN: str,
+                   DIGEST_COLUMN: str},
+            keep_default_na=False,
+            encoding="utf-8",
+        )
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:  # ValueError: bad UTF-8
+        raise UserError(f"{path}: damaged ({str(exc).strip()[:80]}); re-run prepare") from None
     missing = set(ITEM_COLUMNS) - set(items.columns)
     if missing:
         raise UserError(f"{path}: missing columns {', '.join(sorted(missing))}")
+    _check_counts(items, path)
     if split is not None:
         if split not in SPLITS:
             raise UserError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
         items = items[items["split"] == split].reset_index(drop=True)
     return items
+
+
+def _check_counts(items, path: Path) -> None:
+    """Frames must be whole numbers from 1 and durations finite: every reader of the cache relies on it."""
+    import pandas as pd
+
+    if items.empty:
+        return
+    frames, seconds = items["n_frames"], items["seconds"]
+    if not (pd.api.types.is_integer_dtype(frames) and (frames >= 1).all()
+            and pd.api.types.is_numeric_dtype(seconds) and np.isfinite(seconds.to_numpy(np.float64)).all()):
+        raise UserError(f"{path}: n_frames must be whole numbers from 1 and seconds finite numbers; re-run prepare")
 
 
 def load_mel(prepared_dir: str | os.PathLike, item_id: str, n_mels: int) -> np.ndarray:

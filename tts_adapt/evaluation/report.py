@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tts_adapt.evaluation.results import EvaluationReport, Intelligibility, TextsReport, UtteranceScore
-from tts_adapt.htmlpage import code_path, figure_image, page, shown_path
+from tts_adapt.htmlpage import code_path, figure_image, figure_text, page, shown_path
 
 COLUMNS = (  # (key, header, format, what it means)
     ("mel_l1", "mel L1", "{:.3f}", "teacher-forced post-net mel error (normalised units, lower is better)"),
@@ -119,7 +119,7 @@ def speaker_cer_figure(by_speaker) -> str:
     figure = Figure(figsize=(max(4.0, 0.7 * len(by_speaker) + 1.5), 3))
     axes = figure.subplots()
     names = list(by_speaker)
-    axes.bar(names, [by_speaker[n].cer for n in names], color="#4c72b0")
+    axes.bar([figure_text(n) for n in names], [by_speaker[n].cer for n in names], color="#4c72b0")
     axes.set_ylabel("character error rate")
     axes.set_ylim(0, max(1.0, max(by_speaker[n].cer for n in names)))
     axes.tick_params(axis="x", labelrotation=45)

@@ -104,6 +104,8 @@ def plot_alignment(alignment: np.ndarray, symbols: list[str], path, title: str =
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from tts_adapt.htmlpage import figure_text
+
     steps, count = alignment.shape
     fig, ax = plt.subplots(figsize=(max(6.0, steps / 20), max(3.0, count / 6)), dpi=100)
     image = ax.imshow(alignment.T, origin="lower", aspect="auto", interpolation="none", vmin=0.0, vmax=1.0)
@@ -113,12 +115,12 @@ def plot_alignment(alignment: np.ndarray, symbols: list[str], path, title: str =
         from tts_adapt.symbols.table import escape_symbol
 
         ax.set_yticks(range(count))
-        ax.set_yticklabels(["sp" if s == " " else escape_symbol(s) for s in symbols], fontsize=6)
+        ax.set_yticklabels(["sp" if s == " " else figure_text(escape_symbol(s)) for s in symbols], fontsize=6)
     if title:  # wrapped to the figure's width: a long sentence would otherwise run off both sides
         import textwrap
 
         width_chars = int(fig.get_figwidth() * 100 * 0.7 / 6.5)  # the axes are ~70% of the figure; ~6.5 px a character
-        ax.set_title("\n".join(textwrap.wrap(title, width_chars)), fontsize=9, loc="left")
+        ax.set_title(figure_text("\n".join(textwrap.wrap(title, width_chars))), fontsize=9, loc="left")
     fig.colorbar(image, ax=ax)
     fig.tight_layout()
     fig.savefig(path, format="png")

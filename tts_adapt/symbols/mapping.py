@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Mapping
 
-import yaml
-
 from tts_adapt.errors import UserError
+from tts_adapt.structured import parse_yaml, read_text
 from tts_adapt.symbols.table import SymbolTable, escape_symbol
 
 NEW_ROW_STRATEGIES: tuple[str, ...] = ("mean", "normal", "zero")
@@ -106,10 +105,7 @@ def load_aliases(path: str | os.PathLike) -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such aliases file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not a valid aliases file ({exc})") from None
+    data = parse_yaml(read_text(path, "aliases file"), str(path))
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):

@@ -14,7 +14,7 @@ import re
 import warnings
 from typing import Callable
 
-from tts_adapt.htmlpage import code_path, figure_image, page, shown_path
+from tts_adapt.htmlpage import code_path, figure_image, figure_text, page, shown_path
 from tts_adapt.symbols.compare import Comparison, SymbolRow
 from tts_adapt.symbols.table import escape_symbol
 
@@ -131,7 +131,7 @@ p.summary { font-weight: bold; }
 
 def _chart_label(symbol: str) -> str:
     """Escaped like everywhere else, but with a glyph every matplotlib font has for the space."""
-    return escape_symbol(symbol).replace("␠", "SP")
+    return figure_text(escape_symbol(symbol).replace("␠", "SP"))
 
 
 def _chart(comparison: Comparison) -> str:

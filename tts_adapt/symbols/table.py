@@ -6,7 +6,6 @@ File format: UTF-8, one symbol per line, the symbol is the line without its newl
 
 from __future__ import annotations
 
-import json
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from tts_adapt.errors import UserError
+from tts_adapt.structured import parse_json
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,7 @@ def parse_table_text(data: bytes, source: str) -> SymbolTable:
 
 
 def parse_table_json(data: bytes, source: str) -> SymbolTable:
-    try:
-        items = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{source}: not a valid JSON symbol list ({exc})") from None
+    items = parse_json(data, source)
     if isinstance(items, dict) and isinstance(items.get("symbols"), list):
         items = items["symbols"]
     if not isinstance(items, list) or not all(isinstance(s, str) for s in items):

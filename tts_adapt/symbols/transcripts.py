@@ -74,6 +74,8 @@ def _rows(text: str, source: str) -> list[list[str]]:
     for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if not line.strip():
             continue
+        if "\x00" in line:  # no path, id or sentence holds one; the OS refuses it in a file name
+            raise UserError(f"{source}:{number}: holds a NUL byte (is this a text file?)")
         row = line.split("|")
         if rows and len(row) != len(rows[0]):
             raise UserError(f"{source}:{number}: {len(row)} pipe-separated columns, but the first line has "

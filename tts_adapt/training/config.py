@@ -91,15 +91,11 @@ def read_experiment_config(path: str | os.PathLike | None) -> dict[str, dict[str
     """``{"model": {...}, "training": {...}}`` from an experiment YAML (missing sections are empty)."""
     if path is None:
         return {"model": {}, "training": {}}
-    import yaml
+    from tts_adapt.structured import parse_yaml, read_text
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such config file") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data = parse_yaml(read_text(path, "config file"), str(path))
+    data = {} if data is None else data  # an empty file; "0" or "false" is no config, and is refused below
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping with model:, training: and audio: sections")
     unknown = sorted(map(str, set(data) - {"model", "training", "audio"}))

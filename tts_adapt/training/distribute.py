@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from tts_adapt.errors import UserError
+from tts_adapt.structured import parse_json
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
+_JOBS = ("chief", "worker")  # the jobs of a multi-worker cluster (no parameter servers, no evaluator)
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
@@ -126,15 +128,29 @@ def _tf_config() -> tuple[dict[str, list[str]], tuple[str, int]]:
     if not raw:
         raise UserError("--strategy multi-worker needs TF_CONFIG: the cluster's worker addresses and this "
                         "process's task (see the README, 'More than one device, more than one machine')")
-    try:
-        config = json.loads(raw)
-        cluster, task = config["cluster"], config["task"]
-        key = (str(task["type"]), int(task["index"]))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"TF_CONFIG is not {{'cluster': {{...}}, 'task': {{'type', 'index'}}}} JSON ({exc})") from None
-    if key[0] not in ("chief", "worker") or key[1] >= len(cluster.get(key[0], [])):
-        raise UserError(f"TF_CONFIG: task {key[0]} {key[1]} is not in the cluster {cluster}")
+    config = parse_json(raw, "TF_CONFIG")
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    # every shape is checked here: TensorFlow's own complaints about it are tracebacks
+    if not (isinstance(cluster, dict) and cluster and set(cluster) <= set(_JOBS)
+            and all(isinstance(hosts, list) and all(isinstance(h, str) and h for h in hosts)
+                    for hosts in cluster.values())
+            and len(cluster.get("chief", [])) <= 1):
+        raise UserError("TF_CONFIG: 'cluster' must map 'worker' (and at most one 'chief') to lists of "
+                        f"'host:port' addresses, got {_shown(cluster)}")
+    index = task.get("index") if isinstance(task, dict) else None
+    if not (isinstance(task, dict) and task.get("type") in _JOBS and isinstance(index, int)
+            and not isinstance(index, bool) and index >= 0):
+        raise UserError(f"TF_CONFIG: 'task' must be {{'type': 'worker' or 'chief', 'index': N}}, got {_shown(task)}")
+    key = (task["type"], index)
+    if key[1] >= len(cluster.get(key[0], [])):
+        raise UserError(f"TF_CONFIG: task {key[0]} {key[1]} is not in the cluster {_shown(cluster)}")
     return cluster, key
+
+
+def _shown(value: Any) -> str:
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def set_precision(name: str) -> None:

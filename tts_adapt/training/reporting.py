@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,12 +35,44 @@ def read_metrics(path: Path, columns: tuple[str, ...]) -> dict[str, list[tuple[i
     if unknown:
         raise ValueError(f"metrics.csv has no column {sorted(unknown)[0]}")
     series: dict[str, list[tuple[int, float]]] = {column: [] for column in columns}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            for column in columns:
-                if row.get(column) and row["step"].isdigit():
-                    series[column].append((int(row["step"]), float(row[column])))
+    for row in whole_rows(path):
+        for column in columns:
+            value = _number(row.get(column))
+            if value is not None:
+                series[column].append((int(row["step"]), value))
     return {column: points for column, points in series.items() if points}
+
+
+_STEP = re.compile(r"[0-9]{1,18}")  # ASCII digits only: '²'.isdigit() is True, and int('²') fails
+
+
+def whole_rows(path: Path, up_to_step: int | None = None) -> list[dict[str, str]]:
+    """The rows of a run's metrics.csv that are whole (a step in digits, every column, no damaged byte),
+    up to ``up_to_step``.
+
+    Why: the file is a log the run appends to; a full disk or a kill can cut its last row short,
+    and a damaged byte anywhere must not stop a rerun, only drop that row.
+    """
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    rows = []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        for row in reader:
+            whole = None not in row and None not in row.values() and "\ufffd" not in "".join(row.values())
+            if whole and _STEP.fullmatch(row.get("step") or "") and (up_to_step is None
+                                                                     or int(row["step"]) <= up_to_step):
+                rows.append(row)
+    except csv.Error:  # a NUL byte or a broken quote: keep what came before it
+        pass
+    return rows
+
+
+def _number(cell: str | None) -> float | None:
+    try:
+        value = float(cell) if cell else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
 
 
 class MetricsLog:
@@ -55,14 +89,13 @@ class MetricsLog:
             with path.open("w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle).writerow(METRIC_COLUMNS)
             return
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-        kept = [row for row in rows[1:] if not (row and row[0].isdigit() and int(row[0]) > resume_step)]
-        if len(kept) != len(rows) - 1:
-            from tts_adapt.fsutil import atomic_file
+        from tts_adapt.fsutil import atomic_file
 
-            with atomic_file(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle).writerows(rows[:1] + kept)
+        kept = whole_rows(path, resume_step)
+        with atomic_file(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, METRIC_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(kept)
 
     def write(self, row: dict[str, Any]) -> None:
         def cell(key: str) -> str:

@@ -22,6 +22,7 @@ from tts_adapt.configfields import config_values
 from tts_adapt.corpus.prepared import read_info
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import atomic_file
+from tts_adapt.training.reporting import whole_rows
 from tts_adapt.training.vocoder_pairs import SegmentSampler, add_teacher_forced, load_recordings
 
 METRICS_NAME = "metrics.csv"
@@ -194,13 +195,9 @@ class _MetricsCsv:
 
     def __init__(self, path: Path, resume_step: int) -> None:
         self.path = path
-        rows = []
-        if path.exists():
-            with path.open(newline="", encoding="utf-8") as handle:
-                rows = [r for r in csv.DictReader(handle) if r.get("step", "").isdigit()
-                        and int(r["step"]) <= resume_step]
+        rows = whole_rows(path, resume_step) if path.exists() else []
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, METRIC_COLUMNS)
+            writer = csv.DictWriter(handle, METRIC_COLUMNS, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
 

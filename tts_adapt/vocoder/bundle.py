@@ -20,6 +20,7 @@ import numpy as np
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import atomic_file, write_text_atomic
+from tts_adapt.structured import parse_json, read_text
 
 CARD_NAME = "vocoder.json"
 WEIGHTS_NAME = "vocoder.weights.npz"
@@ -66,11 +67,7 @@ def read_card(directory: str | os.PathLike) -> VocoderCard:
     if not path.is_file():
         raise UserError(f"{directory}: no vocoder there ({CARD_NAME} missing); train one with "
                         "'tts-adapt vocoder train' or pass --vocoder griffin-lim")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
-    return VocoderCard.from_json(data, str(path))
+    return VocoderCard.from_json(parse_json(read_text(path, "vocoder card"), str(path)), str(path))
 
 
 def read_bundle(directory: str | os.PathLike):

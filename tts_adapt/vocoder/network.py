@@ -17,6 +17,7 @@ import tensorflow as tf
 from tts_adapt.configfields import config_values
 from tts_adapt.errors import UserError
 
+MAX_BLOCK_WEIGHTS = 2**28  # 1 GiB of float32: over 100 times the default network
 MAX_LOG_MAGNITUDE = 6.0  # exp(6) ~ 400: above any bin of speech normalised to -23 dBFS
 
 
@@ -32,6 +33,15 @@ class NetworkConfig:
     def __post_init__(self) -> None:
         if min(self.channels, self.blocks, self.kernel_size, self.expansion) < 1:
             raise UserError("vocoder network: channels, blocks, kernel_size and expansion must be >= 1")
+        if self.block_weights > MAX_BLOCK_WEIGHTS:  # TensorFlow would fail to allocate it, in a traceback
+            raise UserError(f"vocoder network: channels {self.channels}, blocks {self.blocks}, kernel_size "
+                            f"{self.kernel_size} and expansion {self.expansion} make {self.block_weights:.3g} "
+                            f"weights; at most {MAX_BLOCK_WEIGHTS:.3g} (1 GiB of float32)")
+
+    @property
+    def block_weights(self) -> int:
+        """The weights of the ConvNeXt blocks (depthwise kernel, inverted bottleneck): nearly all of them."""
+        return self.blocks * (self.kernel_size * self.channels + 2 * self.expansion * self.channels**2)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
