@@ -4,7 +4,7 @@ Each variant is a source tree (``git worktree add /tmp/base <commit>`` for the c
 commit; ``.`` for the working tree) and optional settings: ``intra``/``inter`` op threads
 (default: training's ``configure_threads``), ``onednn=0|1`` (``TF_ENABLE_ONEDNN_OPTS``),
 ``feed=pipeline`` (the steps read the pipeline's iterator instead of batches already in
-memory). Every variant runs in a fresh process that imports its tree's ``tts_adapt``
+memory), ``data=PREPARED`` (another cache: a single-speaker one feeds speaker 0). Every variant runs in a fresh process that imports its tree's ``tts_adapt``
 (checked by path) and times the training loop's own step (``make_steps``) at the bundled
 model's config and weights on the same batches: the pipeline's first ``--batches`` of
 ``exp/pretrain/prepared`` (seed 0). Variants are interleaved round by round, so a busy
@@ -32,7 +32,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "data" / "pretrained" / "multispeaker"
 DATA = REPO / "exp" / "pretrain" / "prepared"
-SETTINGS = ("intra", "inter", "onednn", "feed")
+SETTINGS = ("intra", "inter", "onednn", "feed", "data")
 
 
 def parse_variant(text: str) -> dict:
@@ -88,7 +88,10 @@ def run_child(variant: dict, batches: int, passes: int) -> dict:
     loaded = load_model(MODEL)
     training = TrainingConfig(batch_size=32)
     step, _ = make_steps(loaded.model, make_optimizer(training), training, loaded.model.trainable_variables)
-    dataset = make_dataset(DATA, loaded.table, list(loaded.speakers), 32, loaded.model.config.reduction, seed=0,
+    data = Path(settings.get("data", DATA))
+    cached = json.loads((data / "prepared.json").read_text(encoding="utf-8"))["speakers"]
+    speakers = list(loaded.speakers) if set(cached) <= set(loaded.speakers) else None
+    dataset = make_dataset(data, loaded.table, speakers, 32, loaded.model.config.reduction, seed=0,
                            cleaners=loaded.cleaners).take(batches)
     fixed = list(dataset)
     scalars = (tf.constant(training.learning_rate), tf.constant(1.0))
@@ -127,12 +130,13 @@ def paired_ratio(before: list[float], after: list[float]) -> float:
 def markdown(results: dict) -> str:
     """Every recorded run (docs/benchmarks.md renders the committed JSON with this)."""
     lines = ["| run | variant | s/step (median of rounds) | speed vs the run's first | range over rounds | "
-             "vs the row above |", "|---|---|---|---|---|---|"]
+             "the lever alone (vs the row above) |", "|---|---|---|---|---|---|"]
     for name, run in results["runs"].items():
         for i, v in enumerate(run["variants"]):
             settings = ", ".join(f"{k}={x}" for k, x in v["settings"].items())
             label = v["label"] + (f" ({settings})" if settings else "")
-            above = f"{paired_ratio(run['variants'][i - 1]['rounds'], v['rounds']):.2f}x" if i else "-"
+            ladder = i and run.get("ladder")  # each variant adds one lever to the one above
+            above = f"{paired_ratio(run['variants'][i - 1]['rounds'], v['rounds']):.2f}x" if ladder else "-"
             ratio = f"**{v['ratio']:.2f}x**" if i else "1.00x"
             lines.append(f"| {name if i == 0 else ''} | {label} | {v['s_per_step']:.3f} | {ratio} | "
                          f"{v['ratio_range'][0]:.2f}-{v['ratio_range'][1]:.2f} | {above} |")
@@ -152,6 +156,8 @@ def main() -> None:
     parser.add_argument("--record", help="keep this run in --json under this name")
     parser.add_argument("--verdict", default="", help="with --record: what was kept of it")
     parser.add_argument("--note", default="", help="with --record: what the variants differ by")
+    parser.add_argument("--ladder", action="store_true", help="with --record: each variant adds one lever to the "
+                        "one before it (the table then gives each lever's own ratio)")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "step_speedup.json"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -159,8 +165,8 @@ def main() -> None:
         print(json.dumps(run_child(json.loads(args.child), args.batches, args.passes)))
         return
     variants = [parse_variant(v) for v in args.variant]
-    if len(variants) < 2:
-        parser.error("give at least two --variant")
+    if len(variants) < 2 or len({v["label"] for v in variants}) < len(variants):
+        parser.error("give at least two --variant, each with its own label")
     load = os.getloadavg()[0]
     rounds = []
     for number in range(args.rounds):
@@ -179,7 +185,8 @@ def main() -> None:
         path = Path(args.json)
         results = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"runs": {}}
         results["runs"][args.record] = {
-            "verdict": args.verdict, "note": args.note, "rounds": args.rounds, "load_average": load,
+            "verdict": args.verdict, "note": args.note, "ladder": args.ladder, "rounds": args.rounds,
+            "load_average": load,
             "cpu_count": os.cpu_count(), "batches": rounds[0][0]["batches"],
             "variants": [{k: v[k] for k in ("label", "settings", "s_per_step", "rounds", "ratio", "ratio_range")}
                          for v in summary]}

@@ -13,6 +13,12 @@ Every kernel fed by the context (which ends with the speaker vector in a
 multi-speaker model) holds the speaker rows; :meth:`Decoder.speaker_sites` says
 where. The loops are ``tf.while_loop`` over ``TensorArray``s so that one traced
 graph serves every utterance length.
+
+Teacher-forced, whatever does not feed the recurrence runs once for the whole sequence
+(what that saves is in docs/benchmarks.md): the prenet on the recording's previous frames
+with its share of the attention LSTM's input, the attention keys, and after the loop the
+frame and stop projections. Per-step inputs are read from a ``TensorArray``: indexing a
+tensor from outside the loop would make every step's gradient a copy of the whole sequence.
 """
 
 from __future__ import annotations
