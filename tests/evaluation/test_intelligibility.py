@@ -71,6 +71,18 @@ def test_real_speech_is_heard_at_any_sample_rate(spoken):
 
 
 @needs_flite
+def test_what_is_heard_does_not_depend_on_what_was_heard_before(tmp_path):
+    """Heard after ten seconds of hiss, this sentence was "the mining town are you today" before the reset."""
+    path = tmp_path / "morning.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", "Good morning, how are you today?", "-o", str(path)], check=True)
+    wav, rate = read_audio(path)
+    recogniser = intelligibility.Recogniser()
+    first = recogniser.transcribe(wav, rate)
+    recogniser.transcribe(np.random.default_rng(0).normal(0, 0.5, 10 * 16000).astype(np.float32), 16000)
+    assert recogniser.transcribe(wav, rate) == first
+
+
+@needs_flite
 def test_listener_scores_synthesis_beside_both_ceilings(spoken):
     """The recording and its own mel through Griffin-Lim are heard; a flat mel (no speech) is not."""
     audio = AudioConfig()

@@ -73,6 +73,10 @@ class Recogniser:
             audio = librosa.resample(audio, orig_sr=sample_rate, target_sr=RECOGNISER_RATE)
         pad = np.zeros(int(PADDING_SECONDS * RECOGNISER_RATE), np.float32)
         pcm = (np.clip(np.concatenate([pad, audio, pad]), -1.0, 1.0) * 32767).astype(np.int16)
+        # The front-end's running cepstral mean carries over from one utterance to the next: without this
+        # reset a recording was heard as "alan and handy" after one model's audio and "i'll get a candy"
+        # after another's. Reset, what is heard is a function of the audio alone, as a cache by content needs.
+        self._decoder.reinit_feat()
         self._decoder.start_utt()
         self._decoder.process_raw(pcm.tobytes(), full_utt=True)
         self._decoder.end_utt()
