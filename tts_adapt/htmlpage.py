@@ -43,7 +43,8 @@ def page(title: str, body: str, meta: str = "", extra_style: str = "", verdict: 
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{STYLE}{extra_style}</style></head>\n<body>\n"
-            f'<h1>{heading or html.escape(title)}</h1>\n{first}<p class="meta">{html.escape(line)}</p>\n{body}\n</body></html>\n')
+            f'<h1>{heading or html.escape(title)}</h1>\n{first}<p class="meta">{html.escape(line)}</p>\n'
+            f"{body}\n</body></html>\n")
 
 
 def esc(value: Any) -> str:
@@ -59,12 +60,18 @@ def note(text: str) -> str:
     return f'<p class="note">{esc(text)}</p>'
 
 
-def table(rows: Iterable[Iterable[Any]], header: Iterable[str], numeric: Iterable[int] = ()) -> str:
-    """Text cells (escaped) under a header; ``numeric`` columns are right-aligned. Scrolls inside itself on a phone."""
-    right = set(numeric)
+def table(rows: Iterable[Iterable[Any]], header: Iterable[str], numeric: Iterable[int] = (),
+          names: Iterable[int] = ()) -> str:
+    """Text cells (escaped) under a header; ``numeric`` columns are right-aligned, ``names`` columns hold
+    identifiers (speaker names, ids) shown as code. Scrolls inside itself on a phone."""
+    right, code = set(numeric), set(names)
+
+    def cell(index: int, value: Any) -> str:
+        shown = f"<code>{esc(value)}</code>" if index in code else esc(value)
+        return f'<td class="num">{shown}</td>' if index in right else f"<td>{shown}</td>"
+
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td class="num">{esc(c)}</td>' if i in right else f"<td>{esc(c)}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 

@@ -70,11 +70,11 @@ def speaker_section(exp: Path) -> str:
     if ranking is None:
         return note(reading.note)
     best = ranking.ranking[0].loss
-    rows = [(entry.rank, entry.name or f"row {entry.id}", f"{entry.loss:.3f}",
-             f"+{entry.loss - best:.3f}" if entry.rank > 1 else "") for entry in ranking.ranking]
+    rows = [(entry.rank, entry.label, f"{entry.loss:.3f}", f"+{entry.loss - best:.3f}" if entry.rank > 1 else "")
+            for entry in ranking.ranking]
     return (f"<p>Each pretrained speaker's teacher-forced loss on {ranking.items_scored} recordings of this voice; "
-            f"the nearest, <strong>{esc(ranking.best)}</strong>, is the one folded.</p>"
-            + table(rows, ("rank", "speaker", "loss", "more than the nearest"), numeric=(0, 2, 3)))
+            f"the nearest, <strong><code>{esc(ranking.best)}</code></strong>, is the one folded.</p>"
+            + table(rows, ("rank", "speaker", "loss", "more than the nearest"), numeric=(0, 2, 3), names=(1,)))
 
 
 def plan_section(exp: Path) -> str:
@@ -124,7 +124,8 @@ def verify_section(exp: Path) -> str:
     verdict = "computes the same outputs as" if result.ok else "does NOT compute the same outputs as"
     said = (f"The adapted model {verdict} the pretrained model speaking as {who}: the largest relative difference "
             f"over every output is {result.max_rel_diff:.1e} (tolerance {result.tolerance:.0e}).")
+    said = _names_as_code(said)  # the speaker's name, as the data has it
     rows = [(OUTPUT_WORDS.get(name, name), f"{d.max_abs_diff:.1e}", f"{d.max_rel_diff:.1e}")
             for name, d in result.outputs.items()]
-    return (f"<p><strong>{esc(said)}</strong></p>"
+    return (f"<p><strong>{said}</strong></p>"
             + table(rows, ("output", "largest difference", "relative to the largest output"), numeric=(1, 2)))
