@@ -171,11 +171,17 @@ def apply_plan(
         write_checkpoint_state(tmp, prefix_name)
         hasher.join()
         write_manifest(tmp, output_manifest(plan, hasher.digests, prefix_name))
+    return finished(plan, out / prefix_name, started, progress)
+
+
+def finished(plan: Plan, checkpoint: Path, started: float,
+             progress: Callable[[int, int, str], None] | None) -> dict[str, Any]:
+    """The short record every writer of a plan returns once its output is in place."""
     if progress:
         progress(len(plan.actions), len(plan.actions), "done")
     return {
-        "output": str(out),
-        "checkpoint": str(out / prefix_name),
+        "output": str(checkpoint.parent),
+        "checkpoint": str(checkpoint),
         "seconds": round(time.perf_counter() - started, 3),
         "summary": plan.summary(),
     }

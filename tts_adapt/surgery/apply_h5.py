@@ -18,7 +18,8 @@ from tts_adapt.checkpoint.h5_checkpoint import H5Checkpoint
 from tts_adapt.checkpoint.writer import StreamingCheckpointWriter, write_checkpoint_state
 from tts_adapt.fsutil import atomic_output_dir
 from tts_adapt.manifest import write_manifest
-from tts_adapt.surgery.apply import MIN_BUFFER_BYTES, _FileHasher, _transform, check_output_path, output_manifest
+from tts_adapt.surgery.apply import (MIN_BUFFER_BYTES, _FileHasher, _transform, check_output_path, finished,
+                                     output_manifest)
 from tts_adapt.surgery.plan import Plan
 
 
@@ -63,11 +64,4 @@ def apply_h5_plan(plan: Plan, output: str | os.PathLike,
             write_checkpoint_state(tmp, ckpt.trainer.name)
         hasher.join()
         write_manifest(tmp, output_manifest(plan, hasher.digests, weights_name))
-    if progress:
-        progress(len(plan.actions), len(plan.actions), "done")
-    return {
-        "output": str(out),
-        "checkpoint": str(out / weights_name),
-        "seconds": round(time.perf_counter() - started, 3),
-        "summary": plan.summary(),
-    }
+    return finished(plan, out / weights_name, started, progress)
