@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).parent))  # cli_testing: helpers tests import by name
+from tts_adapt.testing import tiny_tacotron as tiny
 
-from tts_adapt.testing import toy_tacotron as toy  # noqa: E402
-
-from cli_testing import NEW_SYMBOLS, N_SPEAKERS, OLD_SYMBOLS, write_table  # noqa: E402
+from tests.cli_testing import NEW_SYMBOLS, N_SPEAKERS, OLD_SYMBOLS, write_table
 
 
 @pytest.fixture(scope="session")
@@ -27,21 +24,21 @@ def tables(tmp_path_factory) -> dict[str, Path]:
 def tf1_source(tmp_path_factory) -> Path:
     """A TF1 multi-speaker checkpoint, trained 2 Adam steps, saved by a Saver."""
     root = tmp_path_factory.mktemp("tf1")
-    toy.make_tf1_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS)
+    tiny.make_tf1_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS)
     return root
 
 
 @pytest.fixture(scope="session")
 def tf1_sharded_source(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tf1_sharded")
-    toy.make_tf1_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS, sharded=True)
+    tiny.make_tf1_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS, sharded=True)
     return root
 
 
 @pytest.fixture(scope="session")
 def tf2_source(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tf2")
-    toy.make_tf2_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS)
+    tiny.make_tf2_checkpoint(root, len(OLD_SYMBOLS), N_SPEAKERS)
     return root
 
 
@@ -51,13 +48,13 @@ def layouts(tmp_path_factory) -> dict[str, Path]:
     out = {}
     for name, tf2 in (("tf1", False), ("tf2", True)):
         out[name] = root / f"{name}.yaml"
-        out[name].write_text(yaml.safe_dump(toy.layout_dict(tf2=tf2)), encoding="utf-8")
+        out[name].write_text(yaml.safe_dump(tiny.layout_dict(tf2=tf2)), encoding="utf-8")
     return out
 
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """exp/<voice> of a whole voice recipe made by the real commands on a tiny model (tests/tiny_run.py)."""
-    from tiny_run import make_tiny_run
+    from tests.tiny_run import make_tiny_run
 
     return make_tiny_run(tmp_path_factory.mktemp("tiny_run"))

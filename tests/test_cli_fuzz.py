@@ -12,18 +12,16 @@ import argparse
 import contextlib
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from tiny_checkpoints import NEW_SYMBOLS, NEW_VOICE_TEXTS, make_source, spoken_by, write_prepared, write_table
+from tests.tiny_checkpoints import NEW_SYMBOLS, NEW_VOICE_TEXTS, make_source, spoken_by, write_prepared, write_table
 
 from tts_adapt.cli.main import build_parser, main
 
-sys.path.insert(0, str(Path(__file__).parent / "audio"))
-from audio_testdata import write_voice  # noqa: E402
+from tests.audio.audio_testdata import write_voice
 
 ODD_WORDS = ["[/x]", "[bold]x", "$\\frac{$", "$x$", "²", "#²", "١٢", "#١", "-1", "0", "2147483648", "9" * 30,
              "9" * 5000, "nan", "inf", "1e999", "", " ", "é", "@NAME@", "%s{}", "a|b", "\u2028", "\x7f"]

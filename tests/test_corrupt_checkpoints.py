@@ -6,8 +6,8 @@ import shutil
 
 import numpy as np
 import pytest
-from cli_testing import run_cli
-from tiny_checkpoints import NEW_VOICE_TEXTS, make_source, spoken_by, write_prepared
+from tests.cli_testing import run_cli
+from tests.tiny_checkpoints import NEW_VOICE_TEXTS, make_source, spoken_by, write_prepared
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from cli_testing import hold_output_lock
+from tests.cli_testing import hold_output_lock
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import LOCK_NAME, atomic_output_dir, output_lock, write_text_atomic
 

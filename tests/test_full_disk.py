@@ -6,15 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cli_testing import run_cli
-from tiny_model import make_prepared
+from tests.cli_testing import run_cli
+from tests.tiny_model import make_prepared
 
-sys.path.insert(0, str(Path(__file__).parent / "audio"))
-from audio_testdata import write_voice  # noqa: E402
+from tests.audio.audio_testdata import write_voice
 
 TRAIN_FLAGS = ["--preset", "tiny", "--batch-size", "4", "--checkpoint-every", "2", "--val-every", "2"]
 FREE_BYTES = (0, 8 << 10, 96 << 10)  # nothing, a few files' worth, part of a checkpoint

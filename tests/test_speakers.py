@@ -7,8 +7,8 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from cli_testing import run_cli
-from tiny_checkpoints import make_source, save_model
+from tests.cli_testing import run_cli
+from tests.tiny_checkpoints import make_source, save_model
 
 from tts_adapt.manifest import read_manifest
 from tts_adapt.errors import UserError

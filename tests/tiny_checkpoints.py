@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from tiny_model import randomise, write_prepared_cache
+from tests.tiny_model import randomise, write_prepared_cache
 
 SYMBOLS = list("abcdefghij ")
 NEW_SYMBOLS = ["b", "a", "c", "x", " ", "j", "d", "e"]  # moved, kept, added, removed

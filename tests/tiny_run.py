@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from tiny_checkpoints import make_source, save_model, write_table
+from tests.tiny_checkpoints import make_source, save_model, write_table
 
 from tts_adapt.cli.main import main
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from audio_testdata import voice, write_voice
+from tests.audio.audio_testdata import voice, write_voice
 
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.audio.io import AudioLoadError, load_audio, save_wav, voiced_rms_dbfs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from audio_testdata import voice, write_voice
+from tests.audio.audio_testdata import voice, write_voice
 
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.audio.features import MEL_MAX, MEL_MIN, mel_to_wav, wav_to_mel

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from page_checks import check_page
+from tests.browser.page_checks import check_page
 
 from tts_adapt.htmlpage import figure_image, page
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from page_checks import check_page
-from tiny_run import HELD_OUT, run
+from tests.browser.page_checks import check_page
+from tests.tiny_run import HELD_OUT, run
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
-import tensorflowtts_tacotron2 as tftts
-from cli_testing import run_cli
+from tests import tensorflowtts_tacotron2 as tftts
+from tests.cli_testing import run_cli
 
 SYMBOLS = list("abcde")
 NEW_SYMBOLS = list("cxab")

@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from cli_testing import run_cli
-from tiny_checkpoints import NEW_VOICE_TEXTS, SPEAKERS, make_source, save_model, spoken_by, write_prepared
+from tests.cli_testing import run_cli
+from tests.tiny_checkpoints import NEW_VOICE_TEXTS, SPEAKERS, make_source, save_model, spoken_by, write_prepared
 
 from tts_adapt.evaluation.results import EvaluationReport, TextsReport
 

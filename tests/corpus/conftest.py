@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from corpus_testdata import LETTERS, good_items, write_voice
+from tests.corpus.corpus_testdata import LETTERS, good_items, write_voice
 
 
 @pytest.fixture

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "audio"))
+from tests.audio.audio_testdata import write_voice
 
-from audio_testdata import write_voice  # noqa: E402
-
-from tts_adapt.symbols.table import SymbolTable  # noqa: E402
+from tts_adapt.symbols.table import SymbolTable
 
 LETTERS = SymbolTable.from_list(list(" abcdefghijklmnopqrstuvwxyz.,'?!"))
 RATES = (8000, 22050, 44100)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_testing import run_cli as cli
-from corpus_testdata import good_items, write_voice
+from tests.cli_testing import run_cli as cli
+from tests.corpus.corpus_testdata import good_items, write_voice
 
 from tts_adapt.cli.main import main
 

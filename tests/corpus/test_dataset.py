@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from corpus_testdata import LETTERS, good_items
+from tests.corpus.corpus_testdata import LETTERS, good_items
 
 from tts_adapt.audio.features import MEL_MIN
 from tts_adapt.corpus import prepared as cache

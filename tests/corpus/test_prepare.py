@@ -7,8 +7,8 @@ import shutil
 
 import numpy as np
 import pytest
-from cli_testing import hold_output_lock
-from corpus_testdata import LETTERS, write_voice
+from tests.cli_testing import hold_output_lock
+from tests.corpus.corpus_testdata import LETTERS, write_voice
 
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.audio.features import MEL_MAX, MEL_MIN

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from corpus_testdata import good_items
+from tests.corpus.corpus_testdata import good_items
 
 
 def descendants(pid: int) -> set[int]:

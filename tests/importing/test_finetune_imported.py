@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tts_adapt.testing import tf1_tacotron2 as tf1
-from cli_testing import run_cli
-from tiny_model import write_prepared_cache
+from tests.cli_testing import run_cli
+from tests.tiny_model import write_prepared_cache
 
 TEXTS = ["a cab", "bad bead", "dead fad", "ace", "a bee", "fed a cab", "cede", "bead a dab"]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tts_adapt.testing import tf1_tacotron2 as tf1
-from cli_testing import run_cli
+from tests.cli_testing import run_cli
 
 DIMS = tf1.Dims()
 

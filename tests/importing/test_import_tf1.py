@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from tts_adapt.testing import tf1_tacotron2 as tf1
-from cli_testing import run_cli, write_table
+from tests.cli_testing import run_cli, write_table
 
 OUTPUTS = ("mel", "mel_post", "stop_logits", "alignment")
 TOLERANCE = 1e-4  # max |difference| / max |TF1 output|, per output

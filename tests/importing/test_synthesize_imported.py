@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from cli_testing import run_cli
+from tests.cli_testing import run_cli
 from tts_adapt.testing import tf1_tacotron2 as tf1
 
 DIMS = tf1.Dims()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch, randomise
+from tests.tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch, randomise
 from tts_adapt.model.config import ModelConfig, preset
 from tts_adapt.model.tacotron import Tacotron
 from tts_adapt.errors import UserError

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tiny_model import TINY, N_SYMBOLS, make_batch, randomise
+from tests.tiny_model import TINY, N_SYMBOLS, make_batch, randomise
 from tts_adapt.errors import UserError
 from tts_adapt.model.config import ModelConfig
 from tts_adapt.model.tacotron import Tacotron

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from recipe_modules import RECIPES
+from tests.recipes.recipe_modules import RECIPES
 
 from tts_adapt.scoring.speaker_ranking import RankedSpeaker, SpeakerRanking
 

@@ -11,7 +11,7 @@ import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recipe_modules import RECIPES, load
+from tests.recipes.recipe_modules import RECIPES, load
 
 from tts_adapt.symbols.frontend import clean_text, unencodable_chars
 from tts_adapt.manifest import load_symbol_table

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from recipe_modules import REPO, RECIPES, debian_installed
+from tests.recipes.recipe_modules import REPO, RECIPES, debian_installed
 
 from tts_adapt.evaluation.results import EvaluationReport
 from tts_adapt.scoring.equivalence import EquivalenceResult

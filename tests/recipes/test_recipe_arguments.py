@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from recipe_modules import RECIPES
+from tests.recipes.recipe_modules import RECIPES
 
 FREE_TEXT_OPTIONS = ("--text", "--speaker", "--fold-speaker", "--about", "--title")
 SCRIPTS = sorted(RECIPES.glob("*/*.sh"))

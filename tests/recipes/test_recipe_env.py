@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from recipe_modules import RECIPES, debian_installed
+from tests.recipes.recipe_modules import RECIPES, debian_installed
 
 SCRIPT = f"""
 recipe=envtest
@@ -55,7 +55,7 @@ def test_missing_packages_give_the_exact_install_line_when_not_root():
 
 
 def test_missing_dependencies_of_a_pyproject(tmp_path):
-    from recipe_modules import load
+    from tests.recipes.recipe_modules import load
 
     checker = load("common/missing_dependencies.py")
     pyproject = tmp_path / "pyproject.toml"

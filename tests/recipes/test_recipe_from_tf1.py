@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from recipe_modules import RECIPES
+from tests.recipes.recipe_modules import RECIPES
 
 
 def run(work, *args: str) -> subprocess.CompletedProcess:

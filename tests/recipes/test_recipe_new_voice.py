@@ -9,8 +9,8 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
-from cli_testing import run_cli
-from recipe_modules import RECIPES, REPO
+from tests.cli_testing import run_cli
+from tests.recipes.recipe_modules import RECIPES, REPO
 
 
 @pytest.fixture
@@ -137,10 +137,7 @@ def test_default_location_is_the_toolkits_recipes_folder():
 
 def test_prepare_stage_reruns_when_the_audio_changes_under_an_old_date(tmp_path, capsys):
     """A re-recorded file copied with its old modification time (cp -p, rsync -t) still reruns stage 1."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "tests" / "audio"))
-    from audio_testdata import write_voice
+    from tests.audio.audio_testdata import write_voice
 
     data = tmp_path / "data"
     lines = []

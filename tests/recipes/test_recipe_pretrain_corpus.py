@@ -7,7 +7,7 @@ import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recipe_modules import debian_installed, load
+from tests.recipes.recipe_modules import debian_installed, load
 
 sentences = load("pretrain_multispeaker/local/sentences.py")
 make_corpus = load("pretrain_multispeaker/local/make_corpus.py")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from recipe_modules import RECIPES, debian_installed
+from tests.recipes.recipe_modules import RECIPES, debian_installed
 
 EXAMPLES = ["the cat sat quietly on the warm mat", "she walked slowly to the railway station",
             "they painted the old fence bright green", "we heard the birds singing at dawn",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from recipe_modules import RECIPES
+from tests.recipes.recipe_modules import RECIPES
 
 DUMMY = """\
 #!/usr/bin/env bash

@@ -6,8 +6,8 @@ import re
 import shutil
 
 import soundfile as sf
-from cli_testing import run_cli
-from tiny_run import HELD_OUT
+from tests.cli_testing import run_cli
+from tests.tiny_run import HELD_OUT
 
 NUMBER_TOO_LONG = re.compile(r"\d+\.\d{5,}")
 

@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
-from cli_testing import run_cli
-from tiny_checkpoints import NEW_SYMBOLS, make_source, write_table
+from tests.cli_testing import run_cli
+from tests.tiny_checkpoints import NEW_SYMBOLS, make_source, write_table
 
 from tts_adapt.scoring.equivalence import EquivalenceResult
 

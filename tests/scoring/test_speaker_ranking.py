@@ -7,8 +7,8 @@ import shutil
 
 import numpy as np
 import pytest
-from cli_testing import run_cli
-from tiny_checkpoints import (
+from tests.cli_testing import run_cli
+from tests.tiny_checkpoints import (
     NEW_SYMBOLS,
     NEW_VOICE_TEXTS,
     SPEAKERS,
@@ -134,7 +134,7 @@ def test_features_made_another_way_are_refused(world, tmp_path):
 
 
 def test_single_speaker_model_has_nothing_to_rank(world, tmp_path):
-    from tiny_checkpoints import randomise, save_model, tiny_config
+    from tests.tiny_checkpoints import randomise, save_model, tiny_config
 
     from tts_adapt.model.tacotron import Tacotron
 

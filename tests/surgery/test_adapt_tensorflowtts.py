@@ -14,8 +14,8 @@ import pytest
 import tensorflow as tf
 import yaml
 
-import tensorflowtts_tacotron2 as tftts
-from cli_testing import run_cli
+from tests import tensorflowtts_tacotron2 as tftts
+from tests.cli_testing import run_cli
 
 PREFIX = "tacotron2/encoder/"
 SPEAKER = 1

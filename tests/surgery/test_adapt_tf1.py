@@ -11,10 +11,10 @@ import tensorflow as tf
 
 from tts_adapt.manifest import read_manifest
 from tts_adapt.surgery.plan import AdaptReport
-from tts_adapt.testing import toy_tacotron as toy
-from cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
+from tts_adapt.testing import tiny_tacotron as tiny
+from tests.cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 
-N = toy.names()
+N = tiny.names()
 TEXT = list("abcdjja")  # symbols present in both tables
 
 
@@ -31,16 +31,16 @@ def adapt(capsys, source, out, layouts, tables, *extra):
 
 
 def outputs(weights, table, speaker=None):
-    prenet = np.random.default_rng(1).standard_normal((2, toy.STEPS, toy.PRENET)).astype(np.float32)
+    prenet = np.random.default_rng(1).standard_normal((2, tiny.STEPS, tiny.PRENET)).astype(np.float32)
     spk = None if speaker is None else np.array([speaker, speaker], np.int32)
-    return toy.forward(weights, encode(TEXT, table), spk, prenet).numpy()
+    return tiny.forward(weights, encode(TEXT, table), spk, prenet).numpy()
 
 
 @pytest.mark.parametrize("speaker", range(3))
 def test_folded_model_computes_what_the_source_computed_for_that_speaker(tmp_path, capsys, tf1_source, layouts, tables, speaker):
     adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--fold-speaker", speaker)
-    src = toy.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
-    out = toy.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
+    src = tiny.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
+    out = tiny.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
     expected = outputs(src, OLD_SYMBOLS, speaker)
     got = outputs(out, NEW_SYMBOLS)
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-5)
@@ -50,9 +50,9 @@ def test_folded_model_computes_what_the_source_computed_for_that_speaker(tmp_pat
 
 def test_speaker_rows_dropped_everywhere_and_slots_follow(tmp_path, capsys, tf1_source, layouts, tables):
     adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--fold-speaker", "2")
-    src = toy.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
-    out = toy.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
-    for site in toy.layout_dict()["sites"]:
+    src = tiny.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
+    out = tiny.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
+    for site in tiny.layout_dict()["sites"]:
         start, stop = site["speaker_rows"]
         for suffix in ("", "/Adam", "/Adam_1"):
             kept = np.delete(src[site["kernel"] + suffix], np.s_[start:stop], axis=0)
@@ -67,10 +67,10 @@ def test_speaker_rows_dropped_everywhere_and_slots_follow(tmp_path, capsys, tf1_
 
 def test_embedding_rows_follow_the_symbol(tmp_path, capsys, tf1_source, layouts, tables):
     adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--new-rows", "zero")
-    src = toy.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
-    out = toy.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
+    src = tiny.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
+    out = tiny.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
     emb = N["embedding"]
-    assert out[emb].shape == (len(NEW_SYMBOLS), toy.EMB)
+    assert out[emb].shape == (len(NEW_SYMBOLS), tiny.EMB)
     for new_id, sym in enumerate(NEW_SYMBOLS):
         if sym in OLD_SYMBOLS:
             for suffix in ("", "/Adam", "/Adam_1"):
@@ -87,8 +87,8 @@ def test_embedding_rows_follow_the_symbol(tmp_path, capsys, tf1_source, layouts,
 @pytest.mark.parametrize("strategy", ["mean", "normal"])
 def test_new_rows_strategies(tmp_path, capsys, tf1_source, layouts, tables, strategy):
     adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--new-rows", strategy)
-    src = toy.load_weights(tf.train.latest_checkpoint(str(tf1_source)))[N["embedding"]]
-    out = toy.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))[N["embedding"]]
+    src = tiny.load_weights(tf.train.latest_checkpoint(str(tf1_source)))[N["embedding"]]
+    out = tiny.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))[N["embedding"]]
     rows = out[[NEW_SYMBOLS.index(" "), NEW_SYMBOLS.index("x")]]
     if strategy == "mean":
         np.testing.assert_allclose(rows, np.tile(src.mean(axis=0), (2, 1)), rtol=1e-6)
@@ -99,9 +99,9 @@ def test_new_rows_strategies(tmp_path, capsys, tf1_source, layouts, tables, stra
 
 def test_fold_none_only_drops_rows(tmp_path, capsys, tf1_source, layouts, tables):
     adapt(capsys, tf1_source, tmp_path / "out", layouts, tables)
-    src = toy.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
-    out = toy.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
-    for site in toy.layout_dict()["sites"]:
+    src = tiny.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
+    out = tiny.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
+    for site in tiny.layout_dict()["sites"]:
         np.testing.assert_array_equal(out[site["fold_into"]], src[site["fold_into"]])
 
 
@@ -115,8 +115,8 @@ def test_optimizer_reset_writes_model_weights_only(tmp_path, capsys, tf1_source,
 def test_sharded_source(tmp_path, capsys, tf1_sharded_source, layouts, tables):
     assert len(list(tf1_sharded_source.glob("*.data-*"))) > 1
     adapt(capsys, tf1_sharded_source, tmp_path / "out", layouts, tables, "--fold-speaker", "1")
-    src = toy.load_weights(tf.train.latest_checkpoint(str(tf1_sharded_source)))
-    out = toy.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
+    src = tiny.load_weights(tf.train.latest_checkpoint(str(tf1_sharded_source)))
+    out = tiny.load_weights(tf.train.latest_checkpoint(str(tmp_path / "out")))
     np.testing.assert_allclose(outputs(out, NEW_SYMBOLS), outputs(src, OLD_SYMBOLS, 1), atol=1e-5)
 
 
@@ -146,7 +146,7 @@ def test_dry_run_writes_nothing_and_json_plan_lists_every_key(tmp_path, capsys, 
     by_key = {a["key"]: a for a in plan["actions"]}
     assert by_key[N["speakers"]]["action"] == "delete"
     assert by_key[N["lstm_kernel"]]["action"] == "drop_rows"
-    assert by_key[N["lstm_kernel"]]["shape_after"] == [toy.PRENET + toy.ENC + toy.UNITS, 4 * toy.UNITS]
+    assert by_key[N["lstm_kernel"]]["shape_after"] == [tiny.PRENET + tiny.ENC + tiny.UNITS, 4 * tiny.UNITS]
     assert by_key[N["att_bias"]]["action"] == "fold"
     assert by_key[N["embedding"] + "/Adam"]["action"] == "remap_rows"
     inits = {s["symbol"]: s["init"] for s in plan["symbols"]}
@@ -160,13 +160,13 @@ def test_text_plan_is_readable(tmp_path, capsys, tf1_source, layouts, tables):
 
 
 def test_speaker_vector_file_equals_table_row(tmp_path, capsys, tf1_source, layouts, tables):
-    src = toy.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
+    src = tiny.load_weights(tf.train.latest_checkpoint(str(tf1_source)))
     vector = tmp_path / "spk.npy"
     np.save(vector, src[N["speakers"]][2])
     adapt(capsys, tf1_source, tmp_path / "a", layouts, tables, "--speaker-vector", vector)
     adapt(capsys, tf1_source, tmp_path / "b", layouts, tables, "--fold-speaker", "2")
-    a = toy.load_weights(str(tmp_path / "a" / "model.ckpt-2"))
-    b = toy.load_weights(str(tmp_path / "b" / "model.ckpt-2"))
+    a = tiny.load_weights(str(tmp_path / "a" / "model.ckpt-2"))
+    b = tiny.load_weights(str(tmp_path / "b" / "model.ckpt-2"))
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tts_adapt.testing import toy_tacotron as toy
-from cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
+from tts_adapt.testing import tiny_tacotron as tiny
+from tests.cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 from tts_adapt.checkpoint.object_graph import node_paths, parse_object_graph
 
 TEXT = list("abcdjja")
@@ -29,21 +29,21 @@ def adapted(tmp_path, capsys, tf2_source, layouts, tables):
 
 
 def restore_source(path):
-    module = toy.ToyModule(len(OLD_SYMBOLS), 3, seed=99)
+    module = tiny.ToyModule(len(OLD_SYMBOLS), 3, seed=99)
     tf.train.Checkpoint(model=module).restore(tf.train.latest_checkpoint(str(path))).expect_partial()
     return module
 
 
 def test_restores_into_single_speaker_module_and_computes_the_same(adapted, tf2_source):
     out = adapted("--fold-speaker", "1")
-    single = toy.ToyModule(len(NEW_SYMBOLS), 0, seed=7)
+    single = tiny.ToyModule(len(NEW_SYMBOLS), 0, seed=7)
     optimizer = tf.compat.v1.train.AdamOptimizer(0.01)
     status = tf.train.Checkpoint(model=single, optimizer=optimizer).restore(tf.train.latest_checkpoint(str(out)))
     status.assert_existing_objects_matched()
     source = restore_source(tf2_source)
-    prenet = np.random.default_rng(3).standard_normal((1, toy.STEPS, toy.PRENET)).astype(np.float32)
-    expected = toy.forward(source.weights(), encode(OLD_SYMBOLS), np.array([1], np.int32), prenet).numpy()
-    got = toy.forward(single.weights(), encode(NEW_SYMBOLS), None, prenet).numpy()
+    prenet = np.random.default_rng(3).standard_normal((1, tiny.STEPS, tiny.PRENET)).astype(np.float32)
+    expected = tiny.forward(source.weights(), encode(OLD_SYMBOLS), np.array([1], np.int32), prenet).numpy()
+    got = tiny.forward(single.weights(), encode(NEW_SYMBOLS), None, prenet).numpy()
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-5)
 
 
@@ -59,12 +59,12 @@ def test_deleted_objects_leave_the_object_graph(adapted):
         for attr in node.attributes:
             assert attr.checkpoint_key in keys, "every promised tensor exists"
     slot_key = "model/memory_layer/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE"
-    assert tuple(keys[slot_key]) == (toy.ENC, toy.ATT)
+    assert tuple(keys[slot_key]) == (tiny.ENC, tiny.ATT)
 
 
 def test_optimizer_reset_drops_the_optimizer_object(adapted):
     out = adapted("--optimizer", "reset")
     reader = tf.train.load_checkpoint(str(out))
     assert not any("OPTIMIZER_SLOT" in k or k.startswith("optimizer/") for k in reader.get_variable_to_shape_map())
-    single = toy.ToyModule(len(NEW_SYMBOLS), 0)
+    single = tiny.ToyModule(len(NEW_SYMBOLS), 0)
     tf.train.Checkpoint(model=single).restore(tf.train.latest_checkpoint(str(out))).assert_consumed()

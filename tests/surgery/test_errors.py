@@ -7,15 +7,15 @@ import pytest
 import yaml
 
 from tts_adapt.errors import UserError
-from tts_adapt.testing import toy_tacotron as toy
+from tts_adapt.testing import tiny_tacotron as tiny
 from tts_adapt.training.config import TrainingConfig, read_experiment_config
-from cli_testing import run_cli, write_table
+from tests.cli_testing import run_cli, write_table
 
-N = toy.names()
+N = tiny.names()
 
 
 def bad_layout(tmp_path, mutate) -> str:
-    data = toy.layout_dict()
+    data = tiny.layout_dict()
     mutate(data)
     path = tmp_path / "layout.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -97,7 +97,7 @@ def test_output_is_a_non_empty_directory(tmp_path, capsys, tf1_source, tables, l
 
 def test_speaker_vector_of_wrong_size(tmp_path, capsys, tf1_source, tables, layouts):
     vector = tmp_path / "v.npy"
-    np.save(vector, np.zeros(toy.SPK + 1, np.float32))
+    np.save(vector, np.zeros(tiny.SPK + 1, np.float32))
     out = tmp_path / "out"
     expect_error(capsys, common(tf1_source, tables, layouts, out) + ["--speaker-vector", vector], "speaker_dim", out)
 

@@ -1,7 +1,7 @@
 """Small tables and transcript files shared by the report tests."""
 
 import pytest
-from symbols_testdata import NEW, OLD, write_lines
+from tests.symbols.symbols_testdata import NEW, OLD, write_lines
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from tts_adapt.cli.main import main
 from tts_adapt.manifest import Manifest, write_manifest
 from tts_adapt.manifest import load_symbol_table
 
-from symbols_testdata import NEW, OLD, write_lines
+from tests.symbols.symbols_testdata import NEW, OLD, write_lines
 
 
 def run(capsys, *argv):

@@ -7,7 +7,7 @@ from tts_adapt.symbols.mapping import map_symbols
 from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.symbols.transcripts import read_transcripts
 
-from symbols_testdata import NEW, OLD
+from tests.symbols.symbols_testdata import NEW, OLD
 
 old_table = SymbolTable.from_list(OLD, "old")
 new_table = SymbolTable.from_list(NEW, "new")

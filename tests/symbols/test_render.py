@@ -13,7 +13,7 @@ from tts_adapt.symbols.render import render_csv, render_html, render_json, rende
 from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.symbols.transcripts import read_transcripts
 
-from symbols_testdata import NEW, OLD
+from tests.symbols.symbols_testdata import NEW, OLD
 
 OLD_T = SymbolTable.from_list(OLD, "old.txt")
 NEW_T = SymbolTable.from_list(NEW, "new.txt")

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tiny_model import make_prepared
+from tests.tiny_model import make_prepared
 
 HERE = Path(__file__).parent
 LOSSES = ("loss", "mel_loss", "post_loss", "stop_loss", "attention_loss", "grad_norm")

@@ -4,8 +4,8 @@ import shutil
 import numpy as np
 import pytest
 import tensorflow as tf
-from cli_testing import run_cli
-from tiny_model import make_prepared
+from tests.cli_testing import run_cli
+from tests.tiny_model import make_prepared
 
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest

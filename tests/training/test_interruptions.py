@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tiny_model import make_prepared
+from tests.tiny_model import make_prepared
 
 TRAIN = [sys.executable, "-m", "tts_adapt", "train", "--preset", "tiny", "--batch-size", "4",
          "--checkpoint-every", "7", "--val-every", "1000"]  # logged every 10 steps, saved every 7
@@ -129,7 +129,7 @@ main(sys.argv[1:])
 
 
 def test_a_finetune_killed_in_its_first_save_starts_afresh_when_run_again(prepared, tmp_path, capsys):
-    from cli_testing import run_cli
+    from tests.cli_testing import run_cli
 
     assert run_cli([*TRAIN[3:], "--data", prepared, "--output", tmp_path / "run", "--steps", "1"], capsys)[0] == 0
     assert run_cli(["adapt", tmp_path / "run", "--output", tmp_path / "adapted", "--fold-speaker", "ann"],

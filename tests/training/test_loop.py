@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from cli_testing import hold_output_lock, run_cli
-from tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch, make_prepared
+from tests.cli_testing import hold_output_lock, run_cli
+from tests.tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch, make_prepared
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest
 from tts_adapt.model.tacotron import Tacotron

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tiny_model import N_SPEAKERS, N_SYMBOLS, TINY, make_batch
+from tests.tiny_model import N_SPEAKERS, N_SYMBOLS, TINY, make_batch
 from tts_adapt.checkpoint.own import restore_checkpoint, save_checkpoint
 from tts_adapt.manifest import Manifest
 from tts_adapt.model.tacotron import Tacotron

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from cli_testing import run_cli
-from tiny_model import make_prepared
+from tests.cli_testing import run_cli
+from tests.tiny_model import make_prepared
 from tts_adapt.cli.main import main
 from tts_adapt.errors import UserError
 from tts_adapt.model.synthesis import speaker_of
@@ -110,7 +110,7 @@ def test_texts_speak_each_sentence_as_it_sounds_alone(checkpoint, tmp_path, caps
 
 
 def test_texts_in_every_voice_go_to_one_folder_per_speaker(tmp_path, capsys):
-    from tiny_checkpoints import SPEAKERS, make_source
+    from tests.tiny_checkpoints import SPEAKERS, make_source
 
     make_source(tmp_path / "multi")
     texts = _texts(tmp_path, "a|bad", "b|cab")

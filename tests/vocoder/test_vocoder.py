@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "audio"))
+from tests.audio.audio_testdata import write_voice
+from tests.cli_testing import run_cli
 
-from audio_testdata import write_voice  # noqa: E402
-from cli_testing import run_cli  # noqa: E402
-
-from tts_adapt.audio.config import AudioConfig  # noqa: E402
-from tts_adapt.errors import UserError  # noqa: E402
-from tts_adapt.vocoder.bundle import CARD_NAME, WEIGHTS_NAME, read_bundle, write_bundle  # noqa: E402
-from tts_adapt.vocoder.network import NetworkConfig, build_generator  # noqa: E402
-from tts_adapt.vocoder.render import load_renderer  # noqa: E402
+from tts_adapt.audio.config import AudioConfig
+from tts_adapt.errors import UserError
+from tts_adapt.vocoder.bundle import CARD_NAME, WEIGHTS_NAME, read_bundle, write_bundle
+from tts_adapt.vocoder.network import NetworkConfig, build_generator
+from tts_adapt.vocoder.render import load_renderer
 
 SMALL = ["--channels", "16", "--blocks", "1"]
 

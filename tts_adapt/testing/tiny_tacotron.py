@@ -57,7 +57,7 @@ def shapes(n_symbols: int, n_speakers: int) -> dict[str, tuple[int, ...]]:
 
 
 def layout_dict(tf2: bool = False) -> dict:
-    """The layout a user would write for the toy checkpoint (TF1 names or TF2 object paths)."""
+    """The layout a user would write for the tiny checkpoint (TF1 names or TF2 object paths)."""
     n = {role: f"model/{object_path(role)}" for role in names()} if tf2 else names()
     return {
         "symbol_embedding": n["embedding"],
@@ -111,7 +111,7 @@ def inputs(n_symbols: int, n_speakers: int, seed: int = 0, batch: int = 3, time:
 
 def make_tf1_checkpoint(directory, n_symbols: int, n_speakers: int, steps: int = 2, sharded: bool = False,
                         seed: int = 0) -> str:
-    """Train the toy graph a few Adam steps with tf.compat.v1 and save it with a Saver."""
+    """Train the tiny graph a few Adam steps with tf.compat.v1 and save it with a Saver."""
     graph = tf.Graph()
     n = names()
     data = inputs(n_symbols, n_speakers, seed)
@@ -148,7 +148,7 @@ def object_path(role: str) -> str:
 
 
 class ToyModule(tf.Module):
-    """The toy network as a ``tf.Module`` tree, for object-based (TF2) checkpoints."""
+    """The tiny network as a ``tf.Module`` tree, for object-based (TF2) checkpoints."""
 
     def __init__(self, n_symbols: int, n_speakers: int, seed: int = 0) -> None:
         super().__init__(name="toy")
@@ -176,7 +176,7 @@ class ToyModule(tf.Module):
 
 
 def make_tf2_checkpoint(directory, n_symbols: int, n_speakers: int, steps: int = 2, seed: int = 0) -> str:
-    """Train the toy module a few Adam steps eagerly and save it with ``tf.train.Checkpoint``."""
+    """Train the tiny module a few Adam steps eagerly and save it with ``tf.train.Checkpoint``."""
     module = ToyModule(n_symbols, n_speakers, seed)
     optimizer = tf.compat.v1.train.AdamOptimizer(0.01)
     data = inputs(n_symbols, n_speakers, seed)
