@@ -155,7 +155,8 @@ run_stage() {
 
   rm -f "$stamp"
   say "stage $n: $title (log: $log)"
-  local started=$SECONDS started_us=${EPOCHREALTIME/[.,]/} status took
+  local started=$SECONDS started_us=${EPOCHREALTIME/[.,]/} started_cpu status took
+  started_cpu=$(_children_cpu_ms)
   # Not "|| status=$?": bash ignores set -e inside anything run on the left of ||, so a failing
   # command in the middle of a stage would go unnoticed. The subshell turns -e back on itself.
   set +e
@@ -172,19 +173,29 @@ run_stage() {
     exit "$status"
   fi
   printf '%s' "$sig" > "$stamp"
-  _record_stage_time "$exp_dir/stages.tsv" "$n" $((${EPOCHREALTIME/[.,]/} - started_us)) "$title"
+  _record_stage_time "$exp_dir/stages.tsv" "$n" $((${EPOCHREALTIME/[.,]/} - started_us)) \
+    $(($(_children_cpu_ms) - started_cpu)) "$title"
   say "stage $n: done in $took"
 }
 
-# _record_stage_time FILE N MICROSECONDS TITLE: one line per finished stage (a rerun adds another; the
-# last counts), with the machine's 1-minute load average when it ended: shares measured on a busy
-# machine say so.
+# _record_stage_time FILE N MICROSECONDS CPU_MILLISECONDS TITLE: one line per finished stage (a rerun adds
+# another; the last counts): wall and CPU seconds (user + system, every process of the stage), and the
+# machine's 1-minute load average when it ended. On a busy machine the wall time says more about the
+# other work than about the stage; the CPU time much less.
 _record_stage_time() {
   local load=-
   [[ -r /proc/loadavg ]] && read -r load _ < /proc/loadavg
-  [[ -s "$1" ]] || printf 'stage\tseconds\tfinished\tload\ttitle\n' > "$1"
-  printf '%s\t%d.%d\t%s\t%s\t%s\n' "$2" $(($3 / 1000000)) $(($3 % 1000000 / 100000)) "$(date -u +%FT%TZ)" \
-    "$load" "$4" >> "$1"
+  [[ -s "$1" ]] || printf 'stage\tseconds\tcpu_seconds\tfinished\tload\ttitle\n' > "$1"
+  printf '%s\t%d.%d\t%d.%d\t%s\t%s\t%s\n' "$2" $(($3 / 1000000)) $(($3 % 1000000 / 100000)) \
+    $(($4 / 1000)) $(($4 % 1000 / 100)) "$(date -u +%FT%TZ)" "$load" "$5" >> "$1"
+}
+
+# CPU milliseconds (user + system) of the recipe shell's finished children: fields 16-17 of Linux's
+# /proc/<pid>/stat, in clock ticks ($$ is the recipe shell's pid, in a $(...) subshell too).
+_children_cpu_ms() {
+  local stat
+  read -r -a stat < "/proc/$$/stat"
+  echo $(((stat[15] + stat[16]) * 1000 / $(getconf CLK_TCK)))
 }
 
 # The last line of a run: how long it took in all.
