@@ -73,6 +73,13 @@ class DecoderLoops(keras.layers.Layer):
     frame_projection: keras.layers.Dense  # projection input -> r frames
     stop_projection: keras.layers.Dense  # projection input -> r stop logits
 
+    def __init__(self, config: ModelConfig, multi_speaker: bool, **kwargs) -> None:
+        """What every topology has first: its config, the memory width it attends over, the prenet."""
+        super().__init__(**kwargs)
+        self.config = config
+        self.memory_dim = config.memory_dim(multi_speaker)
+        self.prenet = Prenet(config, name="prenet")
+
     def speaker_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
         """(kernel, first row fed by the context, bias that absorbs a constant) for each context-fed kernel.
 
@@ -186,11 +193,8 @@ class DecoderLoops(keras.layers.Layer):
 
 class Decoder(DecoderLoops):
     def __init__(self, config: ModelConfig, multi_speaker: bool, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.config = config
-        self.memory_dim = config.memory_dim(multi_speaker)
+        super().__init__(config, multi_speaker, **kwargs)
         r, mels = config.reduction, config.n_mels
-        self.prenet = Prenet(config, name="prenet")
         self.attention_lstm = LSTMCell(config.attention_lstm_units, name="attention_lstm")
         self.attention = LocationSensitiveAttention(config, name="attention")
         self.decoder_lstm = LSTMCell(config.decoder_lstm_units, name="decoder_lstm")

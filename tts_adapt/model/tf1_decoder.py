@@ -25,16 +25,13 @@ import tensorflow as tf
 from tts_adapt.model.attention import LocationSensitiveAttention
 from tts_adapt.model.cells import LSTMCell
 from tts_adapt.model.config import ModelConfig
-from tts_adapt.model.decoder import DecoderLoops, Prenet
+from tts_adapt.model.decoder import DecoderLoops
 
 
 class Tf1Decoder(DecoderLoops):
     def __init__(self, config: ModelConfig, multi_speaker: bool, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.config = config
-        self.memory_dim = config.memory_dim(multi_speaker)
+        super().__init__(config, multi_speaker, **kwargs)
         r, mels = config.reduction, config.n_mels
-        self.prenet = Prenet(config, name="prenet")
         self.lstms = [LSTMCell(config.decoder_lstm_units, name=f"lstm_{i}") for i in range(config.decoder_lstm_layers)]
         self.attention = LocationSensitiveAttention(config, location_bias=True, name="attention")
         self.frame_projection = keras.layers.Dense(r * mels, name="frame_projection")
