@@ -110,11 +110,11 @@ def test_repeat_keeps_going_and_val_split_is_separate(prepared):
 
 
 def test_bucket_count_grows_with_the_corpus():
-    from tts_adapt.corpus.dataset import MAX_BUCKETS, bucket_boundaries
+    from tts_adapt.corpus.dataset import BATCHES_PER_BUCKET, MAX_BUCKETS, bucket_boundaries
 
     lengths = np.random.default_rng(0).integers(50, 900, size=5000)
-    assert bucket_boundaries(lengths[:100], batch_size=32) == []  # too few items to split
-    assert len(bucket_boundaries(lengths[:512], batch_size=32)) == 3
+    assert bucket_boundaries(lengths[:BATCHES_PER_BUCKET * 32 - 1], batch_size=32) == []  # too few items to split
+    assert len(bucket_boundaries(lengths[:512], batch_size=32)) == 512 // (BATCHES_PER_BUCKET * 32) - 1
     edges = bucket_boundaries(lengths, batch_size=32)
     assert len(edges) == MAX_BUCKETS - 1 and edges == sorted(edges)
     counts = np.bincount(np.searchsorted(edges, lengths, side="right"))
