@@ -80,12 +80,35 @@ class DecoderLoops(keras.layers.Layer):
         self.memory_dim = config.memory_dim(multi_speaker)
         self.prenet = Prenet(config, name="prenet")
 
+    def _add_projections(self) -> None:
+        """The frame and stop projections, the last layers every topology makes (their order is the weights')."""
+        r, mels = self.config.reduction, self.config.n_mels
+        self.frame_projection = keras.layers.Dense(r * mels, name="frame_projection")
+        self.stop_projection = keras.layers.Dense(r, name="stop_projection")
+
+    def _build_projections(self) -> None:
+        """Build the projections, last: they read ``[last LSTM output; context]`` in every topology."""
+        width = self.config.decoder_lstm_units + self.memory_dim
+        self.frame_projection.build((None, width))
+        self.stop_projection.build((None, width))
+
     def speaker_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
         """(kernel, first row fed by the context, bias that absorbs a constant) for each context-fed kernel.
 
         The context is ``[encoder part; speaker part]``, so the speaker rows start at
-        ``first row + encoder_dim``.
+        ``first row + encoder_dim``. Every topology's attention keys and projections read it;
+        which LSTMs do is the topology's (:meth:`_recurrent_sites`).
         """
+        units = self.config.decoder_lstm_units
+        return [
+            (self.attention.memory_layer.kernel, 0, self.attention.attention_bias),
+            *self._recurrent_sites(),
+            (self.frame_projection.kernel, units, self.frame_projection.bias),
+            (self.stop_projection.kernel, units, self.stop_projection.bias),
+        ]
+
+    def _recurrent_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
+        """The :meth:`speaker_sites` of the LSTMs that read the context, in the order of the step."""
         raise NotImplementedError
 
     def _split_attention_kernel(self) -> tuple[tf.Tensor, tf.Tensor]:
@@ -194,12 +217,10 @@ class DecoderLoops(keras.layers.Layer):
 class Decoder(DecoderLoops):
     def __init__(self, config: ModelConfig, multi_speaker: bool, **kwargs) -> None:
         super().__init__(config, multi_speaker, **kwargs)
-        r, mels = config.reduction, config.n_mels
         self.attention_lstm = LSTMCell(config.attention_lstm_units, name="attention_lstm")
         self.attention = LocationSensitiveAttention(config, name="attention")
         self.decoder_lstm = LSTMCell(config.decoder_lstm_units, name="decoder_lstm")
-        self.frame_projection = keras.layers.Dense(r * mels, name="frame_projection")
-        self.stop_projection = keras.layers.Dense(r, name="stop_projection")
+        self._add_projections()
 
     def build(self, input_shape=None) -> None:
         c = self.config
@@ -207,17 +228,13 @@ class Decoder(DecoderLoops):
         self.attention_lstm.build(c.prenet_units + self.memory_dim)
         self.attention.build(self.memory_dim, c.attention_lstm_units)
         self.decoder_lstm.build(c.attention_lstm_units + self.memory_dim)
-        self.frame_projection.build((None, c.decoder_lstm_units + self.memory_dim))
-        self.stop_projection.build((None, c.decoder_lstm_units + self.memory_dim))
+        self._build_projections()
 
-    def speaker_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
+    def _recurrent_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
         c = self.config
         return [
-            (self.attention.memory_layer.kernel, 0, self.attention.attention_bias),
             (self.attention_lstm.kernel, c.prenet_units, self.attention_lstm.bias),
             (self.decoder_lstm.kernel, c.attention_lstm_units, self.decoder_lstm.bias),
-            (self.frame_projection.kernel, c.decoder_lstm_units, self.frame_projection.bias),
-            (self.stop_projection.kernel, c.decoder_lstm_units, self.stop_projection.bias),
         ]
 
     def _initial_state(self, memory: tf.Tensor, mask: tf.Tensor):

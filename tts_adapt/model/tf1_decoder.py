@@ -31,11 +31,9 @@ from tts_adapt.model.decoder import DecoderLoops
 class Tf1Decoder(DecoderLoops):
     def __init__(self, config: ModelConfig, multi_speaker: bool, **kwargs) -> None:
         super().__init__(config, multi_speaker, **kwargs)
-        r, mels = config.reduction, config.n_mels
         self.lstms = [LSTMCell(config.decoder_lstm_units, name=f"lstm_{i}") for i in range(config.decoder_lstm_layers)]
         self.attention = LocationSensitiveAttention(config, location_bias=True, name="attention")
-        self.frame_projection = keras.layers.Dense(r * mels, name="frame_projection")
-        self.stop_projection = keras.layers.Dense(r, name="stop_projection")
+        self._add_projections()
 
     def build(self, input_shape=None) -> None:
         c = self.config
@@ -47,17 +45,10 @@ class Tf1Decoder(DecoderLoops):
         self.context_bias = self.add_weight(shape=(4 * c.decoder_lstm_units,), initializer="zeros",
                                             name="context_bias")
         self.attention.build(self.memory_dim, c.decoder_lstm_units)
-        self.frame_projection.build((None, c.decoder_lstm_units + self.memory_dim))
-        self.stop_projection.build((None, c.decoder_lstm_units + self.memory_dim))
+        self._build_projections()
 
-    def speaker_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
-        c = self.config
-        return [
-            (self.attention.memory_layer.kernel, 0, self.attention.attention_bias),
-            (self.lstms[0].kernel, c.prenet_units, self.context_bias),
-            (self.frame_projection.kernel, c.decoder_lstm_units, self.frame_projection.bias),
-            (self.stop_projection.kernel, c.decoder_lstm_units, self.stop_projection.bias),
-        ]
+    def _recurrent_sites(self) -> list[tuple[keras.Variable, int, keras.Variable]]:
+        return [(self.lstms[0].kernel, self.config.prenet_units, self.context_bias)]
 
     def _split_attention_kernel(self):
         p = self.config.prenet_units
