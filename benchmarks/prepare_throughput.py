@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_adapt.corpus.prepare import PrepareSummary
+
 RATES = (8000, 16000, 22050, 44100, 48000)
 
 
@@ -55,8 +57,8 @@ def run_once(workdir: Path, jobs: int) -> dict:
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - started
-    summary = json.loads(done.stdout)
-    return {"jobs": jobs, "wall_s": wall, "prepare_s": summary["seconds_elapsed"], "kept": summary["kept"]}
+    summary = PrepareSummary.from_json(json.loads(done.stdout), "prepare --format json")
+    return {"jobs": jobs, "wall_s": wall, "prepare_s": summary.seconds_elapsed, "kept": summary.kept}
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from tests.cli_testing import run_cli as cli
 from tests.corpus.corpus_testdata import good_items, write_voice
 
 from tts_adapt.cli.main import main
+from tts_adapt.corpus.prepare import PrepareSummary
 
 
 @pytest.fixture
@@ -25,10 +26,12 @@ def ljspeech(tmp_path):
 def test_json_summary_and_default_speaker_from_output_name(ljspeech, tmp_path, capsys):
     code, out, _ = cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "voice_a", "--format", "json"], capsys)
     assert code == 0
-    summary = json.loads(out)
-    assert summary["kept"] == 3 and summary["skipped"] == 0
-    assert list(summary["speakers"]) == ["voice_a"]
-    assert summary["splits"]["train"] + summary["splits"]["val"] == 3
+    document = json.loads(out)
+    summary = PrepareSummary.from_json(document, "prepare --format json")
+    assert summary.to_json() == document  # every key read back, none renamed on one side only
+    assert summary.kept == 3 and summary.skipped == 0 and document["skipped"] == 0
+    assert list(summary.speakers) == ["voice_a"] and summary.speakers["voice_a"].items == 3
+    assert summary.splits["train"] + summary.splits["val"] == 3
 
 
 def test_human_summary_lists_skip_reasons(corpus, symbols_file, tmp_path, capsys):
@@ -92,7 +95,7 @@ def test_like_a_model_takes_its_audio_settings_cleaners_and_table(ljspeech, tmp_
     assert code == 0, err
     info = json.loads((tmp_path / "out" / "prepared.json").read_text())
     assert AudioConfig.from_dict(info["audio"]) == audio and info["cleaners"] == ["basic"]
-    assert info["symbols"] == list("Itemnubr .012") and json.loads(out)["kept"] == 3
+    assert info["symbols"] == list("Itemnubr .012") and _summary(out).kept == 3
     table = tmp_path / "voice.txt"
     table.write_text("".join(f"{s}\n" for s in "Itemnubr .012x"))  # the voice's own: the model's and one more
     assert cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "own", "--like", model, "--symbols", table],
@@ -124,8 +127,10 @@ def test_filesystem_oddities_under_the_audio_folder_are_skipped_with_their_reaso
     code, out, err = cli(["prepare", "--metadata", tmp_path / "m.csv", "--wavs", wavs, "--output", tmp_path / "p",
                           "--format", "json"], capsys)
     assert code == 0, err
-    skipped = {s["id"]: s["reason"] for s in json.loads(out)["skipped_items"]}
+    summary = _summary(out)
+    skipped = {s.id: s.reason for s in summary.skipped_items}
     assert skipped == {"folder": "unreadable audio", "pipe": "unreadable audio", "loop": "missing audio"}
+    assert summary.skipped_by_reason() == {"unreadable audio": 2, "missing audio": 1}
 
 
 def test_a_nul_byte_in_the_metadata_is_one_line_naming_it(tmp_path, capsys):
@@ -135,3 +140,8 @@ def test_a_nul_byte_in_the_metadata_is_one_line_naming_it(tmp_path, capsys):
                         tmp_path / "p"], capsys)
     assert code == 2 and err.strip().endswith("m.csv:2: holds a NUL byte (is this a text file?)")
     assert len(err.strip().splitlines()) == 1
+
+
+def _summary(out: str) -> PrepareSummary:
+    """What ``prepare --format json`` printed, read as scripts read it."""
+    return PrepareSummary.from_json(json.loads(out), "prepare --format json")

@@ -27,7 +27,7 @@ def run(corpus, output, options=OPTIONS):
 
 def test_keeps_good_items_and_skips_each_bad_one_with_its_reason(corpus, tmp_path):
     summary = run(corpus, tmp_path / "out")
-    reasons = {s["id"]: s["reason"] for s in summary.skipped}
+    reasons = {s.id: s.reason for s in summary.skipped_items}
     assert reasons == {
         "bad_empty": "empty audio",
         "bad_garbage": "unreadable audio",
@@ -223,7 +223,7 @@ def test_without_a_table_only_empty_text_is_refused(corpus, tmp_path):
     lines = corpus.read_text().splitlines() + ["alice/blank.wav|alice|   "]
     corpus.write_text("\n".join(lines) + "\n")
     summary = run(corpus, tmp_path / "out", PrepareOptions(min_seconds=0.5, max_seconds=3.0))
-    reasons = {s["id"]: s["reason"] for s in summary.skipped}
+    reasons = {s.id: s.reason for s in summary.skipped_items}
     assert "bad_accent" not in reasons
     assert reasons["alice_blank"] == "empty text"
 
@@ -233,7 +233,7 @@ def test_rerun_applies_new_duration_limits_to_reused_features(corpus, tmp_path):
     run(corpus, out)
     options = PrepareOptions(table=LETTERS, min_seconds=0.5, max_seconds=1.2, val_fraction=0.3)
     again = run(corpus, out, options)
-    too_long = {s["id"] for s in again.skipped if s["reason"] == "too long"}
+    too_long = {s.id for s in again.skipped_items if s.reason == "too long"}
     assert too_long == {"bob_003", "alice_004", "bob_005", "bad_long"}  # 1.25, 1.4, 1.55 s of speech
     assert again.kept == 3 and all(not prepared.mel_path(out, i).exists() for i in too_long)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tts_adapt.cli._output import add_format_argument, console, finite_float, print_json
+from tts_adapt.cli._output import add_format_argument, console, finite_float, print_document
 from tts_adapt.errors import UserError
 
 DESCRIPTION = """\
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                           allow_outside=args.allow_outside_audio)
     summary = _prepare_with_progress(items, output, options, quiet=args.format == "json")
     if args.format == "json":
-        print_json(summary.to_dict())
+        print_document(summary)
     else:
         _print_summary(summary)
     if summary.kept == 0:
@@ -149,18 +149,18 @@ def _print_summary(summary) -> None:
     out = console()
     out.print(
         f"prepared {summary.output}: kept {summary.kept} items ({_duration(summary.hours)}; "
-        f"train {summary.splits['train']}, val {summary.splits['val']}), skipped {len(summary.skipped)}; "
+        f"train {summary.splits['train']}, val {summary.splits['val']}), skipped {summary.skipped}; "
         f"features computed {summary.computed}, reused {summary.reused} in {summary.seconds_elapsed:.1f} s"
     )
     speakers = Table("speaker", "items", "minutes", title="speakers", title_justify="left")
     for name, entry in summary.speakers.items():
-        speakers.add_row(name, str(entry["items"]), f"{entry['minutes']:.1f}")
+        speakers.add_row(name, str(entry.items), f"{entry.minutes:.1f}")
     out.print(speakers)
-    if summary.skipped:
+    if summary.skipped_items:
         reasons = Table("reason", "items", "examples", title="skipped", title_justify="left")
         for reason, count in summary.skipped_by_reason().items():
-            examples = [s for s in summary.skipped if s["reason"] == reason][:3]
-            reasons.add_row(reason, str(count), "; ".join(f"{s['id']}: {s['detail']}" for s in examples))
+            examples = [s for s in summary.skipped_items if s.reason == reason][:3]
+            reasons.add_row(reason, str(count), "; ".join(f"{s.id}: {s.detail}" for s in examples))
         out.print(reasons)
         out.print(f"all skipped items are listed in {Path(summary.output) / 'prepared.json'} (\"skipped\")")
 

@@ -23,6 +23,7 @@ import numpy as np
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.corpus import prepared
 from tts_adapt.corpus.metadata import MetadataItem
+from tts_adapt.documents import Document
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import LOCK_NAME, atomic_file, is_disk_full, output_lock, write_text_atomic
 from tts_adapt.symbols.table import SymbolTable
@@ -53,37 +54,35 @@ class PrepareOptions:
             raise UserError("--jobs must be at least 1")
 
 
-@dataclass
-class PrepareSummary:
-    """What a run kept and skipped; ``to_dict`` is the ``--format json`` output."""
+@dataclass(frozen=True)
+class SpeakerShare:
+    items: int
+    minutes: float
+
+
+@dataclass(frozen=True)
+class PrepareSummary(Document):
+    """What a run kept and skipped: ``prepare --format json`` prints it, scripts read it back with ``from_json``."""
+
+    KIND = "tts-adapt-prepare-summary"
+    DERIVED = ("skipped", "skipped_by_reason")
 
     output: str
     kept: int
     hours: float
-    speakers: dict[str, dict[str, float]]  # name -> {"items", "minutes"}
+    speakers: dict[str, SpeakerShare]
     splits: dict[str, int]
-    skipped: list[dict[str, str]]
-    computed: int
-    reused: int
+    computed: int  # features made by this run
+    reused: int  # features kept from an earlier run into the same output
     seconds_elapsed: float
+    skipped_items: tuple[prepared.SkippedRecording, ...]
+
+    @property
+    def skipped(self) -> int:
+        return len(self.skipped_items)
 
     def skipped_by_reason(self) -> dict[str, int]:
-        return dict(Counter(s["reason"] for s in self.skipped).most_common())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "output": self.output,
-            "kept": self.kept,
-            "skipped": len(self.skipped),
-            "skipped_by_reason": self.skipped_by_reason(),
-            "hours": round(self.hours, 4),
-            "speakers": self.speakers,
-            "splits": self.splits,
-            "computed": self.computed,
-            "reused": self.reused,
-            "seconds_elapsed": round(self.seconds_elapsed, 2),
-            "skipped_items": self.skipped,
-        }
+        return dict(Counter(s.reason for s in self.skipped_items).most_common())
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ def _prepare(items: Sequence[MetadataItem], output: Path, options: PrepareOption
     _assign_splits(kept, options.val_fraction)
     _remove_stale_features(output, {r["id"] for r in kept})
     summary = _summarise(output, kept, skipped_in_order, len(jobs), reused, time.perf_counter() - started)
-    _write_index(output, kept, skipped_in_order, options, summary)
+    _write_index(output, kept, options, summary)
     return summary
 
 
@@ -377,27 +376,23 @@ def _assign_splits(rows: list[dict[str, Any]], val_fraction: float) -> None:
 
 
 def _summarise(output, kept, skipped, computed, reused, elapsed) -> PrepareSummary:
-    speakers: dict[str, dict[str, float]] = {}
+    seconds: dict[str, list[float]] = {}
     for row in kept:
-        entry = speakers.setdefault(row["speaker"], {"items": 0, "minutes": 0.0})
-        entry["items"] += 1
-        entry["minutes"] += row["seconds"] / 60
-    for entry in speakers.values():
-        entry["minutes"] = round(entry["minutes"], 2)
+        seconds.setdefault(row["speaker"], []).append(row["seconds"])
     return PrepareSummary(
         output=str(output),
         kept=len(kept),
-        hours=sum(r["seconds"] for r in kept) / 3600,
-        speakers=dict(sorted(speakers.items())),
+        hours=round(sum(r["seconds"] for r in kept) / 3600, 4),
+        speakers={name: SpeakerShare(len(each), round(sum(each) / 60, 2)) for name, each in sorted(seconds.items())},
         splits={s: sum(r["split"] == s for r in kept) for s in prepared.SPLITS},
-        skipped=skipped,
         computed=computed,
         reused=reused,
-        seconds_elapsed=elapsed,
+        seconds_elapsed=round(elapsed, 2),
+        skipped_items=tuple(prepared.SkippedRecording(**entry) for entry in skipped),
     )
 
 
-def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: PrepareSummary) -> None:
+def _write_index(output: Path, kept, options: PrepareOptions, summary: PrepareSummary) -> None:
     """items.csv, then prepared.json: the latter marks a complete cache, so it goes last."""
     import pandas as pd
 
@@ -407,6 +402,5 @@ def _write_index(output: Path, kept, skipped, options: PrepareOptions, summary: 
     record = prepared.PreparedRecord(
         audio=options.audio, items=summary.kept, cleaners=tuple(options.cleaners),
         symbols=None if options.table is None else tuple(options.table.to_list()), speakers=tuple(summary.speakers),
-        audio_fingerprint=options.audio.feature_fingerprint(), hours=round(summary.hours, 4),
-        skipped=tuple(prepared.SkippedRecording(**entry) for entry in skipped))
+        audio_fingerprint=options.audio.feature_fingerprint(), hours=summary.hours, skipped=summary.skipped_items)
     write_text_atomic(output / prepared.INFO_NAME, record.to_text())
