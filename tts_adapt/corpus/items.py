@@ -15,6 +15,7 @@ import numpy as np
 
 from tts_adapt.audio.features import MEL_MIN
 from tts_adapt.corpus import prepared
+from tts_adapt.corpus.skipped import SkippedItem
 from tts_adapt.errors import UserError
 from tts_adapt.symbols.table import SymbolTable
 
@@ -31,11 +32,11 @@ class Item:
 
 def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int, split: str | None = None,
                max_items: int | None = None, seed: int = 0,
-               cleaners: Sequence[str] | None = None) -> tuple[list[Item], list[dict]]:
+               cleaners: Sequence[str] | None = None) -> tuple[list[Item], tuple[SkippedItem, ...]]:
     """(items, skipped) — up to ``max_items`` encodable items of ``split`` (None: all), in cache order.
 
     The sample is drawn before encoding, seeded, so the same arguments score the same
-    utterances; ``skipped`` lists ``{"id", "reason"}`` for items the table cannot encode.
+    utterances; ``skipped`` lists the items the table cannot encode.
     ``cleaners``: the model's front-end (a phoneme model reads a character-prepared cache
     through its own); None: those the cache was prepared with.
     """
@@ -58,14 +59,14 @@ def load_items(prepared_dir: str | os.PathLike, table: SymbolTable, n_mels: int,
         try:
             ids = text_to_ids(row["text"], table, cleaners)
         except UnencodableTextError as exc:
-            skipped.append({"id": row["id"], "reason": f"cannot encode {' '.join(exc.chars)}"})
+            skipped.append(SkippedItem(row["id"], f"cannot encode {' '.join(exc.chars)}"))
             continue
         items.append(Item(row["id"], row["speaker"], row["text"], np.asarray(ids, np.int32),
                           prepared.load_mel(prepared_dir, row["id"], n_mels), str(row.get(prepared.AUDIO_COLUMN, ""))))
     if not items:
         raise UserError(f"{prepared_dir}: none of {len(order)} items can be encoded with the model's symbol table "
-                        f"(first: {skipped[0]['id']}: {skipped[0]['reason']})")
-    return items, skipped
+                        f"(first: {skipped[0].id}: {skipped[0].reason})")
+    return items, tuple(skipped)
 
 
 def batches(items: list[Item], batch_size: int) -> list[list[Item]]:

@@ -29,7 +29,7 @@ from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility, metrics
 from tts_adapt.evaluation.heard_cache import HeardCache
 from tts_adapt.evaluation.results import (EvaluationReport, HeardScore, Intelligibility, MetricMeans, Rates,
-                                          SkippedItem, TextsReport, UtteranceScore)
+                                          TextsReport, UtteranceScore)
 from tts_adapt.model.alignment_metrics import alignment_metrics
 from tts_adapt.model.teacher_forcing import masked_l1
 from tts_adapt.scoring.inputs import model_items
@@ -110,7 +110,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     ordered = [records[item.id] for item in items]
     report = EvaluationReport(
         checkpoint=str(checkpoint), data=str(prepared_dir), split=split or "all", seed=seed, speaker=speaker,
-        items=len(ordered), skipped=tuple(SkippedItem(entry["id"], entry["reason"]) for entry in skipped),
+        items=len(ordered), skipped=skipped,
         summary=summarise(ordered),
         intelligibility=Intelligibility(**listening, **(summarise_intelligibility(ordered) if listener else {})),
         utterances=tuple(ordered))

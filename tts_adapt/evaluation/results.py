@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tts_adapt.corpus.skipped import SkippedItem
 from tts_adapt.documents import Document
 
 
@@ -107,12 +108,6 @@ class MetricMeans:
     length_ratio: float
     stopped: int
     items: int
-
-
-@dataclass(frozen=True)
-class SkippedItem:
-    id: str
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 
 from tts_adapt.corpus.items import Item, load_items
+from tts_adapt.corpus.skipped import SkippedItem
 from tts_adapt.corpus.prepared import check_same_features
 from tts_adapt.model.loading import LoadedModel
 
 
 def model_items(loaded: LoadedModel, prepared_dir: str | os.PathLike, split: str | None = None,
-                max_items: int | None = None, seed: int = 0) -> tuple[list[Item], list[dict]]:
+                max_items: int | None = None, seed: int = 0) -> tuple[list[Item], tuple[SkippedItem, ...]]:
     """(items, skipped): up to ``max_items`` items of ``split`` (None: all) the model's table can encode."""
     check_same_features(loaded.audio, prepared_dir, str(loaded.directory))
     return load_items(prepared_dir, loaded.table, loaded.model.config.n_mels, split, max_items, seed,

@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 
+from tts_adapt.corpus.skipped import SkippedItem
 from tts_adapt.documents import Document
 from tts_adapt.errors import UserError
 from tts_adapt.model.teacher_forcing import teacher_forced_graph, teacher_forced_losses
@@ -33,12 +34,6 @@ class RankedSpeaker:
     def label(self) -> str:
         """How commands name it (``--fold-speaker``): the name, else the row."""
         return self.name or str(self.id)
-
-
-@dataclass(frozen=True)
-class SkippedItem:
-    id: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -96,5 +91,4 @@ def rank_speakers(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike
         losses_by_speaker.append((float(np.concatenate(losses).mean()), speaker))
     ranking = tuple(RankedSpeaker(rank, speaker, names[speaker] if speaker < len(names) else None, loss)
                     for rank, (loss, speaker) in enumerate(sorted(losses_by_speaker), 1))
-    return SpeakerRanking(str(checkpoint), str(prepared_dir), tuple(item.id for item in items),
-                          tuple(SkippedItem(entry["id"], entry["reason"]) for entry in skipped), ranking)
+    return SpeakerRanking(str(checkpoint), str(prepared_dir), tuple(item.id for item in items), skipped, ranking)

@@ -90,7 +90,7 @@ def add_teacher_forced(recordings: list[Recording], model_dir: str | os.PathLike
     missing = [r.id for r in recordings if r.predicted is None]
     if missing:
         raise UserError(f"{model_dir}: cannot predict {len(missing)} recordings (first {missing[0]}: "
-                        f"{next((s['reason'] for s in skipped if s['id'] == missing[0]), 'not encodable')})")
+                        f"{next((s.reason for s in skipped if s.id == missing[0]), 'not encodable')})")
 
 
 class SegmentSampler:
