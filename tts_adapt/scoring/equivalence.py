@@ -120,6 +120,12 @@ def default_speaker(adapted_manifest: Manifest, adapted_path: str) -> int | str:
     return int(folded["id"])
 
 
+def relative_difference(max_abs_diff: float, max_abs_source: float) -> float:
+    """What the tolerance bounds, for both verifies: the difference against the source's scale
+    (the absolute difference where the source is all zeros)."""
+    return max_abs_diff / max_abs_source if max_abs_source > 0 else max_abs_diff
+
+
 def compare_outputs(source: dict[str, Any], adapted: dict[str, Any]) -> dict[str, OutputDifference]:
     """Per output: max |a - b| and that relative to max |source output|."""
     out = {}
@@ -127,7 +133,7 @@ def compare_outputs(source: dict[str, Any], adapted: dict[str, Any]) -> dict[str
         a, b = np.asarray(source[name], np.float64), np.asarray(adapted[name], np.float64)
         abs_diff = float(np.max(np.abs(a - b)))
         scale = float(np.max(np.abs(a)))
-        out[name] = OutputDifference(abs_diff, abs_diff / scale if scale > 0 else abs_diff, scale)
+        out[name] = OutputDifference(abs_diff, relative_difference(abs_diff, scale), scale)
     return out
 
 

@@ -30,7 +30,7 @@ from tts_adapt.checkpoint.tensorflowtts import Recognised, recognise
 from tts_adapt.documents import Document
 from tts_adapt.errors import UserError
 from tts_adapt.scoring import tensorflowtts_forward as forward
-from tts_adapt.scoring.equivalence import default_speaker
+from tts_adapt.scoring.equivalence import default_speaker, relative_difference
 from tts_adapt.speakers import MEAN, resolve_speaker
 from tts_adapt.symbols.table import SymbolTable
 
@@ -76,7 +76,7 @@ class _Tally:
         row[3] = max(row[3], float(np.max(np.abs(source - adapted))))
 
     def measurements(self) -> dict[str, Measurement]:
-        return {name: Measurement(what, exact, scale, diff, diff / scale if scale > 0 else diff)
+        return {name: Measurement(what, exact, scale, diff, relative_difference(diff, scale))
                 for name, (what, exact, scale, diff) in self.rows.items()}
 
 
