@@ -12,6 +12,7 @@ import yaml
 
 from tests import tensorflowtts_tacotron2 as tftts
 from tests.cli_testing import run_cli
+from tts_adapt.cli.inspect import CheckpointDescription
 
 SYMBOLS = list("abcde")
 NEW_SYMBOLS = list("cxab")
@@ -53,8 +54,8 @@ def test_keras3_weights_adapted_load_into_the_single_speaker_model_and_compute_t
     source.save_weights(str(weights))
     code, out, _ = run_cli(["inspect", weights, "--format", "json"], capsys)
     assert code == 0
-    names = {v["name"]: v["shape"] for v in json.loads(out)["variables"]}
-    by_shape = {tuple(shape): name for name, shape in names.items()}
+    names = {v.name: v.shape for v in CheckpointDescription.from_json(json.loads(out), "inspect").variables}
+    by_shape = {shape: name for name, shape in names.items()}
     layout = {"symbol_embedding": by_shape[(5, 4)],
               "sites": [{"kind": "add", "table": by_shape[(3, 3)], "kernel": by_shape[(3, 4)], "bias": by_shape[(4,)],
                          "activation": "softplus", "added_to": "symbol_embedding"}]}

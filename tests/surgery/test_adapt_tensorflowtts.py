@@ -16,6 +16,7 @@ import yaml
 
 from tests import tensorflowtts_tacotron2 as tftts
 from tests.cli_testing import run_cli
+from tts_adapt.cli.inspect import CheckpointDescription
 
 PREFIX = "tacotron2/encoder/"
 SPEAKER = 1
@@ -67,8 +68,9 @@ def softplus_term(values, table, kernel, bias):
 
 def test_inspect_recognises_both_versions_and_says_which_folds_are_exact(sources, capsys, tmp_path):
     code, out, _ = run_cli(["inspect", sources["v2"]["weights"], "--format", "json"], capsys)
-    assert code == 0 and json.loads(out)["dialect"] == "h5"
-    assert "encoder outputs" in json.loads(out)["recognised"]["model"]
+    info = CheckpointDescription.from_json(json.loads(out), "inspect --format json")
+    assert code == 0 and info.dialect == "h5"
+    assert "encoder outputs" in info.recognised.model and info.recognised.proposed_layout.startswith("# ")
     v2 = propose(sources["v2"]["weights"], capsys, tmp_path).read_text(encoding="utf-8")
     sites = yaml.safe_load(v2)["sites"]
     assert [s["added_to"] for s in sites] == ["symbol_embedding", "outputs"]

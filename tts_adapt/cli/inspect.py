@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
+from dataclasses import dataclass
+from typing import Any
 
-from tts_adapt.cli._output import add_format_argument, console, print_json, shape
+from tts_adapt.cli._output import add_format_argument, console, print_document, shape
+from tts_adapt.documents import Document
 
 DESCRIPTION = """\
 Show a checkpoint's dialect (TF1 name-based, TF2 object-based, tts-adapt's own,
@@ -39,30 +43,89 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def describe(ckpt) -> dict:
+@dataclass(frozen=True)
+class TensorInfo:
+    key: str
+    shape: tuple[int, ...]
+    dtype: str
+
+
+@dataclass(frozen=True)
+class VariableInfo(TensorInfo):
+    name: str  # the variable, whichever dialect names its key
+    slots: dict[str, TensorInfo]  # optimizer slot -> its tensor
+
+
+@dataclass(frozen=True)
+class OtherTensor(TensorInfo):
+    role: str  # step counter, beta power, ...
+
+
+@dataclass(frozen=True)
+class AdaptationInfo:
+    created: str | None = None
+    source: dict[str, Any] | None = None
+    folded_speaker: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ManifestInfo:
+    symbols: tuple[str, ...] | None
+    speakers: tuple[str, ...]
+    layout: dict[str, Any] | None
+    step: int | None
+    adaptation: AdaptationInfo | None
+
+
+@dataclass(frozen=True)
+class Recognition:
+    model: str  # what the weight names say it is
+    proposed_layout: str  # YAML for adapt --layout
+
+
+@dataclass(frozen=True)
+class CheckpointDescription(Document):
+    """What ``inspect --format json`` prints: a script reads it back with ``from_json``."""
+
+    KIND = "tts-adapt-inspect"
+
+    checkpoint: str
+    dialect: str
+    bytes: int
+    variables: tuple[VariableInfo, ...]
+    others: tuple[OtherTensor, ...]
+    manifest: ManifestInfo | None
+    recognised: Recognition | None = None
+
+    @property
+    def parameters(self) -> int:
+        return sum(math.prod(v.shape) for v in self.variables)
+
+
+def describe(ckpt, recognised: Recognition | None = None) -> CheckpointDescription:
     manifest = ckpt.manifest
-    return {
-        "checkpoint": ckpt.prefix,
-        "dialect": ckpt.dialect,
-        "bytes": ckpt.total_bytes,
-        "variables": [
-            {"name": g.name, "key": g.weight.key, "shape": list(g.weight.shape), "dtype": g.weight.dtype,
-             "slots": {s: {"key": e.key, "shape": list(e.shape), "dtype": e.dtype} for s, e in g.slots.items()}}
-            for g in ckpt.grouping.variables.values()
-        ],
-        "others": [
-            {"key": key, "role": role, "shape": list(e.shape), "dtype": e.dtype}
-            for key, (role, e) in ckpt.grouping.others.items()
-        ],
-        "manifest": None if manifest is None else {
-            "symbols": None if manifest.symbols is None else list(manifest.symbols),
-            "speakers": list(manifest.speakers),
-            "layout": manifest.layout,
-            "step": manifest.step,
-            "adaptation": None if not manifest.adaptation else {
-                k: manifest.adaptation.get(k) for k in ("created", "source", "folded_speaker", "summary")},
-        },
-    }
+    adaptation = manifest.adaptation if manifest else None
+    return CheckpointDescription(
+        checkpoint=ckpt.prefix,
+        dialect=ckpt.dialect,
+        bytes=ckpt.total_bytes,
+        variables=tuple(
+            VariableInfo(g.weight.key, tuple(g.weight.shape), g.weight.dtype, g.name,
+                         {s: TensorInfo(e.key, tuple(e.shape), e.dtype) for s, e in g.slots.items()})
+            for g in ckpt.grouping.variables.values()),
+        others=tuple(OtherTensor(key, tuple(e.shape), e.dtype, role)
+                     for key, (role, e) in ckpt.grouping.others.items()),
+        manifest=None if manifest is None else ManifestInfo(
+            symbols=manifest.symbols,
+            speakers=tuple(manifest.speakers),
+            layout=None if manifest.layout is None else dict(manifest.layout),
+            step=manifest.step,
+            adaptation=None if not adaptation else AdaptationInfo(
+                **{k: adaptation.get(k) for k in ("created", "source", "folded_speaker", "summary")}),
+        ),
+        recognised=recognised,
+    )
 
 
 def run(args) -> int:
@@ -80,75 +143,64 @@ def run(args) -> int:
                             "'inspect SRC --diff TARGET' proposes a layout from two checkpoints")
         print(proposed_layout_yaml(recognised), end="")
         return 0
-    info = describe(ckpt)
-    info["recognised"] = None if recognised is None else {
-        "model": recognised.describe(), "proposed_layout": proposed_layout_yaml(recognised)}
+    info = describe(ckpt, None if recognised is None else Recognition(recognised.describe(),
+                                                                       proposed_layout_yaml(recognised)))
     if args.format == "json":
-        print_json(info)
+        print_document(info)
         return 0
     _render(info)
     return 0
 
 
-def _render(info: dict) -> None:
+def _render(info: CheckpointDescription) -> None:
     from rich.table import Table
 
     from tts_adapt.symbols.table import escape_symbol
 
     out = console()
-    params = 0
-    for v in info["variables"]:
-        n = 1
-        for d in v["shape"]:
-            n *= d
-        params += n
-    out.print(f"{info['checkpoint']}  dialect {info['dialect']}, {len(info['variables'])} variables, "
-              f"{params:,} parameters, {info['bytes'] / 1e6:.1f} MB on disk")
+    out.print(f"{info.checkpoint}  dialect {info.dialect}, {len(info.variables)} variables, "
+              f"{info.parameters:,} parameters, {info.bytes / 1e6:.1f} MB on disk")
     table = Table()
     for col in ("variable", "shape", "dtype", "slots"):
         table.add_column(col, overflow="fold")
-    for v in info["variables"]:
-        table.add_row(v["name"], shape(v["shape"]), v["dtype"], ", ".join(v["slots"]) or "-")
+    for v in info.variables:
+        table.add_row(v.name, shape(v.shape), v.dtype, ", ".join(v.slots) or "-")
     out.print(table)
-    if info["others"]:
-        out.print("other tensors: " + ", ".join(f"{o['key']} ({o['role']})" for o in info["others"]), markup=False)
-    if info["recognised"]:
-        out.print(f"recognised: {info['recognised']['model']}; --propose-layout prints its layout", markup=False)
-    manifest = info["manifest"]
+    if info.others:
+        out.print("other tensors: " + ", ".join(f"{o.key} ({o.role})" for o in info.others), markup=False)
+    if info.recognised:
+        out.print(f"recognised: {info.recognised.model}; --propose-layout prints its layout", markup=False)
+    manifest = info.manifest
     if not manifest:
         out.print("no manifest: adapting it needs --source-symbols and --layout")
         return
-    symbols = manifest.get("symbols") or []
+    symbols = manifest.symbols or ()
     out.print(f"symbols ({len(symbols)}): " + " ".join(escape_symbol(s) for s in symbols), markup=False)
-    speakers = manifest.get("speakers") or []
+    speakers = manifest.speakers
     out.print(f"speakers ({len(speakers)}): " + (", ".join(f"{i}={s}" for i, s in enumerate(speakers)) or "single speaker"),
               markup=False)
-    layout = manifest.get("layout") or {}
+    layout = manifest.layout or {}
     for site in layout.get("sites") or []:
         out.print(f"speaker site {site['kernel']} rows {site['speaker_rows']} -> fold into {site.get('fold_into', '-')}",
                   markup=False)
-    if manifest.get("adaptation"):
-        a = manifest["adaptation"]
-        folded = a.get("folded_speaker") or {}
-        out.print(f"adapted {a.get('created')} from {a['source']['path']}; folded speaker: "
+    if manifest.adaptation:
+        a = manifest.adaptation
+        folded = a.folded_speaker or {}
+        out.print(f"adapted {a.created} from {(a.source or {}).get('path')}; folded speaker: "
                   f"{folded.get('name') or folded.get('id') or folded.get('vector_source') or 'none'}", markup=False)
 
 
 def _run_diff(args, source, target) -> int:
-    from tts_adapt.surgery.diff import propose_layout, shape_differences
+    from tts_adapt.surgery.diff import diff_checkpoints
 
-    diffs = shape_differences(source, target)
-    proposal = propose_layout(source, target)
+    found = diff_checkpoints(source, target)
     if args.format == "json":
-        print_json({
-            "differences": [{"name": d.name, "source": d.source and list(d.source),
-                             "target": d.target and list(d.target)} for d in diffs],
-            "proposed_layout": proposal,
-        })
+        print_document(found)
         return 0
     err = console(stderr=True)
-    err.print(f"{len(diffs)} variable(s) differ between {source.prefix} and {target.prefix}:", markup=False)
-    for d in diffs:
+    err.print(f"{len(found.differences)} variable(s) differ between {source.prefix} and {target.prefix}:",
+              markup=False)
+    for d in found.differences:
         err.print(f"  {d.name}: {shape(d.source)} -> {shape(d.target)}", markup=False)
-    print(proposal, end="")
+    print(found.proposed_layout, end="")
     return 0

@@ -10,13 +10,28 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tts_adapt.checkpoint.reader import Checkpoint
+from tts_adapt.documents import Document
 
 
-@dataclass
+@dataclass(frozen=True)
 class ShapeDifference:
     name: str
-    source: tuple[int, ...] | None
+    source: tuple[int, ...] | None  # None: only the target has it
     target: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class CheckpointDiff(Document):
+    """What ``inspect --diff --format json`` prints; a script reads it back with ``from_json``."""
+
+    KIND = "tts-adapt-inspect-diff"
+
+    differences: tuple[ShapeDifference, ...]
+    proposed_layout: str  # YAML for adapt --layout
+
+
+def diff_checkpoints(source: Checkpoint, target: Checkpoint) -> CheckpointDiff:
+    return CheckpointDiff(tuple(shape_differences(source, target)), propose_layout(source, target))
 
 
 def shape_differences(source: Checkpoint, target: Checkpoint) -> list[ShapeDifference]:
