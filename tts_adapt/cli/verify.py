@@ -62,10 +62,15 @@ def run(args) -> int:
         return _run_h5(args)
     result = verify_equivalence(args.source, args.adapted, speaker=args.speaker, tolerance=args.tolerance,
                                 seed=args.seed, speaker_vector=args.speaker_vector)
+    return _answer(args, result, render)
+
+
+def _answer(args, result, shown) -> int:
+    """Either kind of result, as --format asks; the exit status says whether it held within the tolerance."""
     if args.format == "json":
         print_document(result)
     else:
-        render(result)
+        shown(result)
     return 0 if result.ok else 1
 
 
@@ -98,11 +103,7 @@ def _run_h5(args) -> int:
         raise UserError("--speaker-vector does not apply to .h5 weights (their speakers are table rows)")
     result = verify_tensorflowtts(args.source, args.adapted, speaker=args.speaker, tolerance=args.tolerance,
                                   seed=args.seed)
-    if args.format == "json":
-        print_document(result)
-    else:
-        render_measurements(result)
-    return 0 if result.ok else 1
+    return _answer(args, result, render_measurements)
 
 
 def render_measurements(result) -> None:
