@@ -12,6 +12,8 @@ import soundfile as sf
 from tests.cli_testing import run_cli
 from tests.recipes.recipe_modules import RECIPES, REPO
 
+from tts_adapt.cli.new_voice import Scaffold
+
 
 @pytest.fixture
 def voice(tmp_path):
@@ -47,10 +49,11 @@ def test_scaffold_fills_in_the_voice(voice, tmp_path, capsys):
     code, stdout, _ = _new_voice(capsys, "myvoice", "--metadata", voice / "metadata.csv", "--wavs",
                                  voice / "wavs", "--output", out, "--format", "json")
     assert code == 0
-    report = json.loads(stdout)
+    document = json.loads(stdout)
+    report = Scaffold.from_json(document, "new-voice --format json")
     recipe = out / "myvoice"
-    assert report == {"recipe": str(recipe), "run": str(recipe / "run.sh"), "items": 3, "with_audio": 2,
-                      "missing_audio": ["utt3"]}
+    assert report == Scaffold(recipe=str(recipe), items=3, with_audio=2, missing_audio=("utt3",))
+    assert report.to_json() == document and document["run"] == str(recipe / "run.sh")
     assert (recipe / "run.sh").read_bytes() == (RECIPES / "TEMPLATE" / "run.sh").read_bytes()  # never edited
     assert os.access(recipe / "run.sh", os.X_OK)
     assert not (recipe / "conf" / "voice.sh.in").exists()

@@ -10,7 +10,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from tts_adapt.cli._output import add_format_argument, console, print_json
+from tts_adapt.cli._output import add_format_argument, console, print_document
+from tts_adapt.documents import Document
 from tts_adapt.errors import UserError
 
 DESCRIPTION = """\
@@ -36,15 +37,20 @@ VOICE_TEMPLATE = "conf/voice.sh.in"  # in recipes/TEMPLATE; a new recipe gets it
 
 
 @dataclass(frozen=True)
-class Scaffold:
-    recipe: Path
+class Scaffold(Document):
+    """What new-voice made: ``--format json`` prints it, a script reads it back with ``from_json``."""
+
+    KIND = "tts-adapt-new-voice"
+    DERIVED = ("run",)
+
+    recipe: str
     items: int
     with_audio: int
-    missing_audio: list[str]
+    missing_audio: tuple[str, ...]  # the first 20 utterances without a recording
 
-    def to_json(self) -> dict:
-        return {"recipe": str(self.recipe), "run": str(self.recipe / "run.sh"), "items": self.items,
-                "with_audio": self.with_audio, "missing_audio": self.missing_audio}
+    @property
+    def run(self) -> str:
+        return str(Path(self.recipe) / "run.sh")
 
 
 def toolkit_recipes_dir() -> Path:
@@ -105,7 +111,7 @@ def scaffold_recipe(name: str, metadata: Path, wavs: Path, output: Path | None =
         settings = voice_settings(template / VOICE_TEMPLATE, name, metadata, wavs, common)
         (tmp / VOICE_TEMPLATE).with_suffix("").write_text(settings, encoding="utf-8")
         (tmp / "run.sh").chmod(0o755)
-    return Scaffold(target, len(items), len(items) - len(missing), missing[:20])
+    return Scaffold(str(target), len(items), len(items) - len(missing), tuple(missing[:20]))
 
 
 def register(subparsers) -> None:
@@ -128,16 +134,16 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     scaffold = scaffold_recipe(args.name, args.metadata, args.wavs, args.output)
     if args.format == "json":
-        print_json(scaffold.to_json())
+        print_document(scaffold)
         return 0
-    out = console()
-    out.print(f"created {scaffold.recipe} for {scaffold.items} utterances "
+    out, recipe = console(), Path(scaffold.recipe)
+    out.print(f"created {recipe} for {scaffold.items} utterances "
               f"({scaffold.with_audio} with audio)")
     if scaffold.missing_audio:
         out.print(f"{scaffold.items - scaffold.with_audio} utterances have no audio file "
                   f"(prepare will skip them), e.g. {', '.join(scaffold.missing_audio[:5])}", style="yellow")
     out.print("next:\n"
-              f"  edit {scaffold.recipe / 'conf' / 'sentences.txt'} (test sentences) and about= in "
-              f"{scaffold.recipe / 'conf' / 'voice.sh'} (credits)\n"
-              f"  {scaffold.recipe / 'run.sh'}      # stage 0 writes conf/symbols.txt: review it")
+              f"  edit {recipe / 'conf' / 'sentences.txt'} (test sentences) and about= in "
+              f"{recipe / 'conf' / 'voice.sh'} (credits)\n"
+              f"  {scaffold.run}      # stage 0 writes conf/symbols.txt: review it")
     return 0
