@@ -7,6 +7,7 @@ import soundfile as sf
 from tests.cli_testing import run_cli
 from tests.tiny_model import make_prepared
 from tts_adapt.cli.main import main
+from tts_adapt.cli.synthesize import SynthesisListing, SynthesisReport
 from tts_adapt.errors import UserError
 from tts_adapt.model.synthesis import speaker_of
 from tts_adapt.manifest import read_manifest
@@ -30,10 +31,11 @@ def test_synthesis_writes_a_wav_and_is_deterministic(checkpoint, tmp_path, capsy
                                   "--alignment-output", tmp_path / f"{name}.png", "--max-seconds", "0.2",
                                   "--format", "json"], capsys)
         assert code == 0, err
-        runs.append(json.loads(out))
+        runs.append(_read(out, SynthesisReport))
     wav, rate = sf.read(tmp_path / "a.wav")
-    assert rate == 16000 and wav.ndim == 1 and wav.size == runs[0]["frames"] * 200 and np.abs(wav).max() > 0
-    assert runs[0]["frames"] <= 0.2 * 16000 / 200 + 3 and runs[0]["speaker"] is None
+    assert rate == 16000 and wav.ndim == 1 and wav.size == runs[0].frames * 200 and np.abs(wav).max() > 0
+    assert runs[0].frames <= 0.2 * 16000 / 200 + 3 and runs[0].speaker is None and runs[0].seed == 3
+    assert runs[0].mel_output == str(tmp_path / "a.npy") and 0 <= runs[0].attention.focus <= 1
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
     assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert read_manifest(checkpoint).speakers == () and read_manifest(checkpoint).layout["sites"] == []
@@ -93,20 +95,24 @@ def test_texts_speak_each_sentence_as_it_sounds_alone(checkpoint, tmp_path, caps
     code, out, err = run_cli(["synthesize", checkpoint, "--texts", texts, "--output-dir", tmp_path / "many",
                               "--mels", "--alignments", *common], capsys)
     assert code == 0, err
-    report = json.loads(out)
-    stems = [item["id"] for item in report["items"]]
+    report = _read(out, SynthesisListing)
+    assert report.output_dir == str(tmp_path / "many") and report.texts == str(texts) and report.seed == 3
+    stems = [item.id for item in report.items]
     assert stems[:2] == ["first", "002"] and stems[2].startswith("x+")  # an id never leaves the folder
-    assert [item["text"] for item in report["items"]] == ["bad cafe", "dead beef", "a cab"]
+    assert [item.text for item in report.items] == ["bad cafe", "dead beef", "a cab"]
     assert sorted(p.name for p in (tmp_path / "many").iterdir()) == sorted(
         f"{stem}.{suffix}" for stem in stems for suffix in ("wav", "npy", "png"))
-    for item in report["items"]:
-        assert item["output"] == str(tmp_path / "many" / f"{item['id']}.wav")
-        assert item["mel_output"] == str(tmp_path / "many" / f"{item['id']}.npy")
-        code, _, err = run_cli(["synthesize", checkpoint, "--text", item["text"], "--output", tmp_path / "one.wav",
-                                "--mel-output", tmp_path / "one.npy", *common], capsys)
+    for item in report.items:
+        assert item.output == str(tmp_path / "many" / f"{item.id}.wav")
+        assert item.mel_output == str(tmp_path / "many" / f"{item.id}.npy")
+        assert item.alignment_output == str(tmp_path / "many" / f"{item.id}.png")
+        code, out, err = run_cli(["synthesize", checkpoint, "--text", item.text, "--output", tmp_path / "one.wav",
+                                  "--mel-output", tmp_path / "one.npy", *common], capsys)
         assert code == 0, err
-        assert (tmp_path / "one.wav").read_bytes() == (tmp_path / "many" / f"{item['id']}.wav").read_bytes()
-        assert (tmp_path / "one.npy").read_bytes() == (tmp_path / "many" / f"{item['id']}.npy").read_bytes()
+        assert (tmp_path / "one.wav").read_bytes() == (tmp_path / "many" / f"{item.id}.wav").read_bytes()
+        assert (tmp_path / "one.npy").read_bytes() == (tmp_path / "many" / f"{item.id}.npy").read_bytes()
+        alone = _read(out, SynthesisReport)
+        assert (alone.frames, alone.attention) == (item.frames, item.attention)  # measured alike in both modes
 
 
 def test_texts_in_every_voice_go_to_one_folder_per_speaker(tmp_path, capsys):
@@ -118,8 +124,8 @@ def test_texts_in_every_voice_go_to_one_folder_per_speaker(tmp_path, capsys):
                               "--all-speakers", "--max-seconds", "0.1", "--vocoder", "griffin-lim",
                               "--format", "json"], capsys)
     assert code == 0, err
-    items = json.loads(out)["items"]
-    assert [(item["speaker"], item["id"]) for item in items] == [(s, i) for s in SPEAKERS for i in "ab"]
+    items = _read(out, SynthesisListing).items
+    assert [(item.speaker, item.id) for item in items] == [(s, i) for s in SPEAKERS for i in "ab"]
     assert sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.wav")) == \
         sorted(f"{s}/{i}.wav" for s in SPEAKERS for i in "ab")
 
@@ -151,3 +157,10 @@ def test_texts_never_write_beside_their_inputs_or_into_a_full_folder(checkpoint,
     assert code == 2 and "--mels does not apply to --text" in err
     code, _, err = run_cli(["synthesize", checkpoint, "--texts", texts], capsys)
     assert code == 2 and "--texts needs --output-dir" in err
+
+
+def _read(out: str, document):
+    """``synthesize --format json`` as scripts read it: through the document's one reader, every key checked."""
+    found = document.from_json(json.loads(out), "synthesize --format json")
+    assert found.to_json() == json.loads(out)  # nothing printed that the reader drops
+    return found

@@ -14,6 +14,7 @@ from tests.audio.audio_testdata import write_voice
 from tests.cli_testing import run_cli
 
 from tts_adapt.audio.config import AudioConfig
+from tts_adapt.cli.synthesize import SynthesisReport
 from tts_adapt.errors import UserError
 from tts_adapt.vocoder.bundle import CARD_NAME, WEIGHTS_NAME, read_bundle, write_bundle
 from tts_adapt.vocoder.network import NetworkConfig, build_generator
@@ -129,19 +130,23 @@ def test_long_mels_render_in_chunks_like_one_piece(trained, monkeypatch):
     np.testing.assert_allclose(renderer(mel), whole, atol=1e-4)
 
 
+def _spoken(out: str) -> SynthesisReport:
+    return SynthesisReport.from_json(json.loads(out), "synthesize --format json")
+
+
 def test_synthesize_and_evaluate_use_the_chosen_vocoder(voice, trained, tmp_path, capsys):
     code, out, err = run_cli(["synthesize", voice / "model", "--text", "said number one", "--vocoder", trained,
                               "--output", tmp_path / "a.wav", "--mel-output", tmp_path / "a.npy",
                               "--max-seconds", "0.5", "--format", "json"], capsys)
     assert code == 0, err
-    assert json.loads(out)["vocoder"].startswith(f"vocoder {trained.parent.name}/{trained.name}")
+    assert _spoken(out).vocoder.startswith(f"vocoder {trained.parent.name}/{trained.name}")
     wav, _ = sf.read(tmp_path / "a.wav", dtype="float32")
     expected = load_renderer(str(trained), AudioConfig())(np.load(tmp_path / "a.npy"))
     np.testing.assert_allclose(wav, expected, atol=1 / 32768 + 1e-6)  # 16-bit PCM
 
     code, out, err = run_cli(["synthesize", voice / "model", "--text", "said number one", "--vocoder", "griffin-lim",
                               "--output", tmp_path / "b.wav", "--max-seconds", "0.5", "--format", "json"], capsys)
-    assert code == 0 and json.loads(out)["vocoder"].startswith("Griffin-Lim")
+    assert code == 0 and _spoken(out).vocoder.startswith("Griffin-Lim")
 
     code, out, err = run_cli(["evaluate", voice / "model", "--data", voice / "prepared", "--split", "all",
                               "--max-items", "2", "--vocoder", trained, "--format", "json"], capsys)

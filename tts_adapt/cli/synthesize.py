@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 from tts_adapt.cli._output import SEED, add_format_argument, add_vocoder_argument, finite_float
+from tts_adapt.documents import Document
 
 DESCRIPTION = """\
 Speak a text with a toolkit checkpoint (trained, adapted or fine-tuned).
@@ -28,6 +30,61 @@ examples:
       --output slt.wav --alignment-output slt.png --mel-output slt.npy
   tts-adapt synthesize exp/allison --texts prompts.txt --output-dir prompts --mels --alignments
 """
+
+
+@dataclass(frozen=True)
+class Attention:
+    """How the alignment went (:func:`tts_adapt.model.alignment_metrics.alignment_metrics`), rounded."""
+
+    focus: float
+    monotonicity: float
+    coverage: float
+    reached_end: bool
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One spoken sentence's files and what was measured of it: the same in both modes."""
+
+    output: str
+    seconds: float
+    frames: int
+    stop_fired: bool  # False: the length guard cut it
+    speaker: str | None
+    symbols: int
+    mel_output: str | None
+    alignment_output: str | None
+    attention: Attention
+
+
+@dataclass(frozen=True)
+class SynthesisReport(Spoken, Document):
+    """``synthesize --text --format json``; a script reads it back with ``from_json``."""
+
+    KIND = "tts-adapt-synthesis"
+
+    seed: int
+    vocoder: str
+
+
+@dataclass(frozen=True)
+class SpokenSentence(Spoken):
+    id: str  # its file's stem
+    text: str
+
+
+@dataclass(frozen=True)
+class SynthesisListing(Document):
+    """``synthesize --texts --format json``: every file written, in the order spoken."""
+
+    KIND = "tts-adapt-synthesis-listing"
+
+    checkpoint: str
+    texts: str
+    output_dir: str
+    seed: int
+    vocoder: str
+    items: tuple[SpokenSentence, ...]
 
 
 def register(subparsers) -> None:
@@ -75,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
 def _speak_one(args: argparse.Namespace) -> int:
     import contextlib
 
-    from tts_adapt.cli._output import console, print_json
+    from tts_adapt.cli._output import print_document
     from tts_adapt.errors import UserError
     from tts_adapt.fsutil import atomic_file, check_output_file, check_outputs_apart
     from tts_adapt.model.loading import load_model
@@ -96,10 +153,10 @@ def _speak_one(args: argparse.Namespace) -> int:
         _write(result, args.text, published.enter_context(atomic_file(args.output)),
                args.mel_output and published.enter_context(atomic_file(args.mel_output)),
                args.alignment_output and published.enter_context(atomic_file(args.alignment_output)))
-    report = _describe(result, args.output, args.mel_output, args.alignment_output) | {
-        "seed": args.seed, "vocoder": render.name}
+    report = _spoken(SynthesisReport, result, args.output, args.mel_output, args.alignment_output, seed=args.seed,
+                     vocoder=render.name)
     if args.format == "json":
-        print_json(report)
+        print_document(report)
         return 0
     _say(report)
     _warn(render.note, [report])
@@ -110,7 +167,7 @@ def _speak_many(args: argparse.Namespace) -> int:
     """Every sentence of --texts (in every voice with --all-speakers) into one folder, published whole."""
     from pathlib import Path
 
-    from tts_adapt.cli._output import print_json
+    from tts_adapt.cli._output import print_document
     from tts_adapt.errors import UserError
     from tts_adapt.evaluation.texts import check_speakable, read_texts
     from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir, check_outputs_apart
@@ -144,12 +201,12 @@ def _speak_many(args: argparse.Namespace) -> int:
                          for suffix, wanted in (("wav", True), ("npy", args.mels), ("png", args.alignments))]
                 (folder / place).mkdir(exist_ok=True)
                 _write(result, sentence.text, *(name and folder / name for name in names))
-                items.append({"id": stem, "text": sentence.text,
-                              **_describe(result, *(name and str(final / name) for name in names))})
-    report = {"checkpoint": str(args.checkpoint), "texts": args.texts, "output_dir": str(final), "seed": args.seed,
-              "vocoder": render.name, "items": items}
+                items.append(_spoken(SpokenSentence, result, *(name and str(final / name) for name in names),
+                                     id=stem, text=sentence.text))
+    listing = SynthesisListing(checkpoint=str(args.checkpoint), texts=args.texts, output_dir=str(final),
+                               seed=args.seed, vocoder=render.name, items=tuple(items))
     if args.format == "json":
-        print_json(report)
+        print_document(listing)
         return 0
     for item in items:
         _say(item)
@@ -223,34 +280,32 @@ def _write(result, text: str, wav, mel=None, alignment=None) -> None:
         plot_alignment(result.alignment, result.symbols, alignment, title)
 
 
-def _describe(result, output: str, mel_output: str | None, alignment_output: str | None) -> dict:
-    """What --format json says of one sentence."""
+def _spoken(kind: type, result, output: str, mel_output: str | None, alignment_output: str | None, **more):
+    """What --format json says of one sentence, as ``kind`` (alone, or one of many) with what that adds."""
     from tts_adapt.model.alignment_metrics import alignment_metrics
 
     metrics = alignment_metrics(result.alignment)
-    return {
-        "output": output, "seconds": round(result.seconds, 3), "frames": int(result.mel.shape[0]),
-        "stop_fired": result.stop_fired, "speaker": result.speaker, "symbols": len(result.symbols),
-        "mel_output": mel_output, "alignment_output": alignment_output,
-        "attention": {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()},
-    }
+    return kind(output=output, seconds=round(result.seconds, 3), frames=int(result.mel.shape[0]),
+                stop_fired=result.stop_fired, speaker=result.speaker, symbols=len(result.symbols),
+                mel_output=mel_output, alignment_output=alignment_output,
+                attention=Attention(**{k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()}),
+                **more)
 
 
-def _say(report: dict) -> None:
+def _say(spoken: Spoken) -> None:
     from tts_adapt.cli._output import console
 
-    voice = f" as {report['speaker']}" if report["speaker"] else ""
-    attention = report["attention"]
-    console().print(f"wrote {report['output']}: {report['seconds']} s{voice}, {report['frames']} frames, "
-                    f"attention focus {attention['focus']:.2f}, coverage {attention['coverage']:.2f}", markup=False)
+    voice = f" as {spoken.speaker}" if spoken.speaker else ""
+    console().print(f"wrote {spoken.output}: {spoken.seconds} s{voice}, {spoken.frames} frames, attention focus "
+                    f"{spoken.attention.focus:.2f}, coverage {spoken.attention.coverage:.2f}", markup=False)
 
 
-def _warn(note: str, reports: list[dict]) -> None:
+def _warn(note: str, reports: list[Spoken]) -> None:
     from tts_adapt.cli._output import console
 
     if note:
         console(stderr=True).print(f"note: {note}", markup=False)
-    cut = [report["output"] for report in reports if not report["stop_fired"]]
+    cut = [report.output for report in reports if not report.stop_fired]
     if cut:
         where = f" in {', '.join(cut)}" if len(reports) > 1 else ""
         console(stderr=True).print(f"warning: the stop token never fired{where}; the length guard cut the audio "
