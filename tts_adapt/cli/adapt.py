@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from tts_adapt.cli._output import SEED, add_format_argument, console, print_document, shape
 from tts_adapt.symbols.mapping import NEW_ROW_STRATEGIES
 
@@ -38,8 +36,7 @@ examples:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("adapt", help="plan and apply the checkpoint surgery (speakers out, symbols remapped)",
-                              description=DESCRIPTION, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("source", metavar="SRC", help="source checkpoint: directory, prefix or .index file, or a Keras .h5 weights file")
     p.add_argument("--output", "-o", required=True, metavar="OUT", help="new directory for the adapted checkpoint")
     p.add_argument("--symbols", metavar="NEW", help="the new voice's symbol table (default: keep the source's)")

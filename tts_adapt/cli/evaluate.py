@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from tts_adapt.cli._output import (COUNT, SEED, add_format_argument, add_vocoder_argument, console, print_document,
                                    whole_number)
 from tts_adapt.corpus.prepared import SPLITS
@@ -41,8 +39,7 @@ examples:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("evaluate", help="objective metrics (mel L1, MCD, attention, stop) and an HTML report",
-                              description=DESCRIPTION, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("checkpoint", metavar="CKPT", help="a tts-adapt checkpoint (directory or prefix)")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", metavar="PREPARED", help="prepared recordings to compare with")

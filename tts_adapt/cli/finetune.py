@@ -31,7 +31,7 @@ examples:
 def register(subparsers) -> None:
     parser = subparsers.add_parser("finetune",
                                    help="fine-tune an adapted checkpoint on the new voice (resumes if rerun)",
-                                   description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   description=DESCRIPTION)
     parser.add_argument("adapted", metavar="ADAPTED", help="checkpoint directory or prefix made by 'tts-adapt adapt'")
     parser.add_argument("--data", required=True, metavar="PREPARED", help="the new voice's feature cache")
     parser.add_argument("--output", required=True, metavar="EXPDIR",

@@ -34,8 +34,7 @@ examples:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("import", help="import a TF1 Tacotron-2 checkpoint (RTVC, Rayhane-mamah) as a toolkit "
-                                             "model", description=DESCRIPTION, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                                             "model", description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("source", metavar="SRC", help="the TF1 checkpoint: directory, prefix or .index file")
     p.add_argument("--architecture", required=True, choices=("rtvc", "rayhane"),
                    help="rtvc: Real-Time-Voice-Cloning's TF1 synthesizer (a speaker vector input); "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +32,7 @@ examples:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("inspect", help="show a checkpoint's variables, slots, dialect and manifest",
-                              description=DESCRIPTION, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint directory, prefix or .index file")
     p.add_argument("--diff", metavar="OTHER", help="compare shapes with OTHER and propose a layout file")
     p.add_argument("--propose-layout", action="store_true",

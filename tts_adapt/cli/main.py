@@ -30,7 +30,13 @@ run 'tts-adapt COMMAND --help' for each command's options."""
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage already; keep its message to the one line that matters."""
+    """argparse exits 2 on bad usage already; keep its message to the one line that matters.
+
+    Every command's description and epilog hold examples laid out by hand, so every parser (each
+    subcommand's too: argparse makes them of this class) shows them as written."""
+
+    def __init__(self, *args, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs) -> None:
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -41,7 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tts-adapt",
         description="Speaker adaptation for Tacotron-style TensorFlow TTS checkpoints.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tts-adapt {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)

@@ -119,7 +119,6 @@ def register(subparsers) -> None:
         "new-voice",
         help="scaffold a recipe for your own voice (LJSpeech-layout data)",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("name", metavar="NAME", help="the voice's name: recipes/NAME, exp/NAME, its speaker name")
     parser.add_argument("--metadata", required=True, type=Path, metavar="CSV",

@@ -46,7 +46,6 @@ def register(subparsers) -> None:
         "prepare",
         help="metadata + audio -> normalised log-mel feature cache",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--metadata", required=True, metavar="CSV", help="pipe-separated metadata file")
     parser.add_argument("--wavs", metavar="DIR",

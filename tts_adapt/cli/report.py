@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 DESCRIPTION = """\
@@ -34,8 +33,7 @@ examples:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("report", help="one HTML page about a voice's adaptation, from its exp folder",
-                              description=DESCRIPTION, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("exp", metavar="EXP", help="the voice's exp folder (exp/<voice>)")
     p.add_argument("--output", "-o", metavar="DIR", help="new folder for the page (default: EXP/report)")
     p.add_argument("--title", metavar="NAME", help="the voice's name (default: EXP's folder name)")

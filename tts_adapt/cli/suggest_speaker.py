@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from tts_adapt.cli._output import COUNT, SEED, add_format_argument, console, print_document
 
 DESCRIPTION = """\
@@ -22,8 +20,7 @@ examples:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("suggest-speaker", help="rank pretrained speakers by loss on the new voice",
-                              description=DESCRIPTION, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("checkpoint", metavar="CKPT", help="a multi-speaker tts-adapt checkpoint (directory or prefix)")
     p.add_argument("--data", required=True, metavar="PREPARED", help="the new voice's prepared features")
     p.add_argument("--max-items", type=COUNT, default=64, metavar="N",

@@ -65,13 +65,12 @@ examples:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("symbols", help="compare symbol tables (the report) or suggest one from transcripts",
-                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION)
     p.set_defaults(func=lambda args: _usage(p), needs_tensorflow=False)  # pure Python: skip TensorFlow's slow import
     commands = p.add_subparsers(dest="symbols_command", metavar="{compare,suggest}")
 
     c = commands.add_parser("compare", help="per-symbol report: kept / moved / added / removed, transcript coverage",
-                            description=COMPARE_DESCRIPTION, epilog=COMPARE_EPILOG,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+                            description=COMPARE_DESCRIPTION, epilog=COMPARE_EPILOG)
     c.add_argument("old", metavar="OLD", help="table of the source model (file or checkpoint)")
     c.add_argument("new", metavar="NEW", help="table of the new voice (file or checkpoint)")
     c.add_argument("--transcripts", metavar="CSV", help="the new voice's transcripts (see above)")
@@ -87,8 +86,7 @@ def register(subparsers) -> None:
     c.set_defaults(func=run_compare)
 
     s = commands.add_parser("suggest", help="propose a table for a new voice from its transcripts",
-                            description=SUGGEST_DESCRIPTION, epilog=SUGGEST_EPILOG,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+                            description=SUGGEST_DESCRIPTION, epilog=SUGGEST_EPILOG)
     s.add_argument("--transcripts", metavar="CSV", required=True, help="the new voice's transcripts")
     s.add_argument("--base", metavar="TABLE", help="table (file or checkpoint) whose order to keep")
     _add_cleaners(s)

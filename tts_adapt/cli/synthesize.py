@@ -89,7 +89,7 @@ class SynthesisListing(Document):
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("synthesize", help="text -> waveform with a checkpoint and a vocoder",
-                                   description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   description=DESCRIPTION)
     parser.add_argument("checkpoint", metavar="CKPT", help="checkpoint directory or prefix with a tts-adapt manifest")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--text", help="what to say")

@@ -43,7 +43,7 @@ examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("train", help="train a model from scratch on prepared data (resumes if rerun)",
-                                   description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   description=DESCRIPTION)
     parser.add_argument("--data", required=True, metavar="PREPARED", help="feature cache made by 'tts-adapt prepare'")
     parser.add_argument("--output", required=True, metavar="EXPDIR",
                         help="new or empty directory, or an earlier run's directory to resume")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from tts_adapt.cli._output import SEED, add_format_argument, console, finite_float, print_document
 from tts_adapt.checkpoint.h5 import looks_like_h5
 from tts_adapt.errors import UserError
@@ -36,8 +34,7 @@ examples:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("verify", help="check that an adapted checkpoint computes what its source computed",
-                              description=DESCRIPTION, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("source", metavar="SRC", help="the multi-speaker source checkpoint (directory or prefix)")
     p.add_argument("adapted", metavar="ADAPTED", help="the checkpoint 'tts-adapt adapt' wrote")
     p.add_argument("--speaker", metavar="ID|NAME|mean",

@@ -29,10 +29,10 @@ examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("vocoder", help="train the neural vocoder (pretrain, or fine-tune on a voice)",
-                                   description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   description=DESCRIPTION)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     train = actions.add_parser("train", help="train or fine-tune a vocoder (resumes if rerun)",
-                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                               description=DESCRIPTION)
     train.add_argument("data", metavar="PREPARED", help="a feature cache made by 'tts-adapt prepare' (its train split)")
     train.add_argument("--output", required=True, metavar="DIR", help="new folder, or an earlier run's to resume")
     train.add_argument("--teacher", metavar="MODEL",
