@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 
 import soundfile as sf
 from tests.cli_testing import run_cli
@@ -66,3 +68,13 @@ def test_an_existing_report_is_never_overwritten(tiny_run, tmp_path, capsys):
     shutil.rmtree(tmp_path / "report")
     code, _, err = run_cli(["report", tmp_path / "absent"], capsys)
     assert code == 2 and "no such folder" in err
+
+
+def test_the_report_never_imports_tensorflow(tiny_run, tmp_path):
+    """The report reads JSON and writes HTML; TensorFlow's import would double its time and memory."""
+    script = ("import sys; from tts_adapt.cli.main import main; "
+              f"code = main(['report', {str(tiny_run)!r}, '--output', {str(tmp_path / 'report')!r}]); "
+              "sys.exit(10 if 'tensorflow' in sys.modules else code)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "report" / "index.html").is_file()

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tts_adapt.manifest import read_manifest
-from tts_adapt.surgery.plan import AdaptReport
+from tts_adapt.surgery.plan_document import AdaptReport
 from tts_adapt.testing import tiny_tacotron as tiny
 from tests.cli_testing import NEW_SYMBOLS, OLD_SYMBOLS, run_cli
 

@@ -67,7 +67,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from tts_adapt.surgery.adapt import nearest_speaker, plan_adaptation
     from tts_adapt.surgery.apply import check_output_path
-    from tts_adapt.surgery.plan import AdaptReport
+    from tts_adapt.surgery.plan_document import AdaptReport
 
     fold = args.fold_speaker
     if fold == "auto":  # resolved here too, only to say which speaker and why

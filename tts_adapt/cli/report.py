@@ -39,7 +39,7 @@ def register(subparsers) -> None:
     p.add_argument("--title", metavar="NAME", help="the voice's name (default: EXP's folder name)")
     p.add_argument("--about", metavar="TEXT", default="",
                    help="one line on the voice: where it comes from, its licence")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, needs_tensorflow=False)  # JSON in, HTML out: no TensorFlow import (seconds)
 
 
 def run(args) -> int:

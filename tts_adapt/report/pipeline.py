@@ -10,7 +10,7 @@ from tts_adapt.htmlpage import code_path, esc, note, table
 from tts_adapt.report.reading import read
 from tts_adapt.scoring.equivalence import EquivalenceResult
 from tts_adapt.scoring.speaker_ranking import SpeakerRanking
-from tts_adapt.surgery.plan import AdaptReport
+from tts_adapt.surgery.plan_document import AdaptReport
 from tts_adapt.symbols.compare import Comparison
 from tts_adapt.symbols.render import render_html
 from tts_adapt.symbols.table import escape_symbol

@@ -24,7 +24,8 @@ from tts_adapt.errors import UserError
 from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir
 from tts_adapt.manifest import FORMAT_VERSION, Manifest, write_manifest
 from tts_adapt.surgery import rows
-from tts_adapt.surgery.plan import Action, Plan
+from tts_adapt.surgery.plan import Plan
+from tts_adapt.surgery.plan_document import Action
 
 MIN_BUFFER_BYTES = 4 << 20  # small tensors are batched into shards of at least this size
 
