@@ -7,9 +7,13 @@ owned by the module that writes it; ``from_json`` checks every field against its
 (numbers, text, booleans, None, tuples, string-keyed mappings, nested dataclasses, named tuples)
 and ``to_json`` writes the same shape back, headed by the document's kind and schema version.
 
-A field's JSON key is its name unless ``field(metadata={"json": KEY})`` says otherwise; a class's
-``DERIVED`` names properties or methods written for readers (a display form, a summary) and ignored
-on read.
+A field's JSON key is its name unless ``field(metadata={"json": KEY})`` says otherwise; its metadata
+may also give ``"check": (WORDS, PREDICATE)``, a condition beyond the type (WORDS say what the value
+must be), and ``"absent": VALUE``, what a file without the key means when that differs from what a
+new instance gets. A class's ``DERIVED`` names properties or methods written for readers (a display
+form, a summary) and ignored on read. A document older than this module (the checkpoint manifest)
+keeps its own shape through class settings: its header keys, nulls written as nothing, and unknown
+keys kept verbatim in one mapping field rather than refused.
 """
 
 from __future__ import annotations
@@ -20,12 +24,12 @@ import math
 import os
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Mapping, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from tts_adapt.errors import UserError
 
-VERSION_KEY = "schema_version"
 D = TypeVar("D", bound="Document")
 
 
@@ -35,10 +39,17 @@ class Document:
     KIND: ClassVar[str]
     VERSION: ClassVar[int] = 1
     KIND_KEY: ClassVar[str] = "schema"
+    VERSION_KEY: ClassVar[str] = "schema_version"
     KIND_REQUIRED: ClassVar[bool] = False  # documents typed later than their first release may lack the kind
+    NULL_IS_ABSENT: ClassVar[bool] = False  # a None field is not written, a null is read as the key's absence
+    EXTRA: ClassVar[str | None] = None  # a mapping field that keeps unknown keys (read and written back)
 
     def to_json(self) -> dict[str, Any]:
-        return {self.KIND_KEY: self.KIND, VERSION_KEY: self.VERSION, **encode(self)}
+        body = encode(self)
+        extra = body.pop(self.EXTRA) if self.EXTRA else {}
+        if self.NULL_IS_ABSENT:
+            body = {key: value for key, value in body.items() if value is not None}
+        return {**extra, self.KIND_KEY: self.KIND, self.VERSION_KEY: self.VERSION, **body}
 
     def to_text(self) -> str:
         """The JSON as a file holds it and ``--format json`` prints it."""
@@ -51,13 +62,19 @@ class Document:
         kind = data.get(cls.KIND_KEY)
         if kind != cls.KIND and (kind is not None or cls.KIND_REQUIRED):
             raise UserError(f"{source}: not a {cls.KIND} document ({cls.KIND_KEY} is {kind!r})")
-        version = data.get(VERSION_KEY, 1)
+        version = data.get(cls.VERSION_KEY, 1)
         if not _whole(version) or version < 1:
-            raise UserError(f"{source}: {VERSION_KEY} must be a whole number from 1, got {version!r}")
+            raise UserError(f"{source}: {cls.VERSION_KEY} must be a whole number from 1, got {version!r}")
         if version > cls.VERSION:
             raise UserError(f"{source}: written by a newer tts-adapt ({cls.KIND} schema version {version}; "
                             f"this one reads up to {cls.VERSION})")
-        body = {key: value for key, value in data.items() if key not in (cls.KIND_KEY, VERSION_KEY)}
+        body = {key: value for key, value in data.items() if key not in (cls.KIND_KEY, cls.VERSION_KEY)}
+        if cls.EXTRA:
+            known = {_key(f) for f in dataclasses.fields(cls) if f.init and f.name != cls.EXTRA}
+            body = {**{key: value for key, value in body.items() if key in known},
+                    cls.EXTRA: {key: value for key, value in body.items() if key not in known}}
+        if cls.NULL_IS_ABSENT:
+            body = {key: value for key, value in body.items() if value is not None}
         return decode(cls, body, source)
 
     @classmethod
@@ -105,11 +122,19 @@ def decode(cls: type, data: Any, source: str, where: str = "") -> Any:
     for f in fields:
         key = _key(f)
         if key not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if "absent" in f.metadata:
+                values[f.name] = f.metadata["absent"]
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise UserError(f"{source}: missing {_join(where, key)}")
             continue
         values[f.name] = _convert(data[key], hints[f.name], source, _join(where, key))
-    return cls(**values)
+        words, holds = f.metadata.get("check", ("", None))
+        if holds is not None and values[f.name] is not None and not holds(values[f.name]):
+            raise _wrong(source, _join(where, key), words, data[key])
+    try:
+        return cls(**values)
+    except UserError as exc:  # a class's own check of its values (__post_init__): name the file too
+        raise UserError(f"{source}: {where + ': ' if where else ''}{exc}") from None
 
 
 def _convert(value: Any, hint: Any, source: str, where: str) -> Any:
@@ -142,7 +167,7 @@ def _convert(value: Any, hint: Any, source: str, where: str) -> Any:
         if len(value) != len(args):
             raise _wrong(source, where, f"a list of {len(args)}", value)
         return tuple(_convert(item, arg, source, f"{where}[{i}]") for i, (item, arg) in enumerate(zip(value, args)))
-    if origin in (dict, Mapping, typing.Mapping) or hint is dict:
+    if origin in (dict, Mapping) or hint is dict:
         if not isinstance(value, dict):
             raise _wrong(source, where, "a mapping", value)
         item_hint = args[1] if args else Any

@@ -2,20 +2,22 @@
 
 Written by the toolkit beside every checkpoint it makes (trained, adapted, fine-tuned), read back
 only through :func:`read_manifest`, so every command sees the same fallbacks (the cleaners, the
-kind of run) and a malformed file fails once, with its path, before any work.
+kind of run) and a malformed file fails once, with its path, before any work. It is a run document
+(:mod:`tts_adapt.documents`) that keeps the shape it had before those existed: ``format`` and
+``format_version`` head it, nulls mean absent, keys this version does not know are kept verbatim.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 from tts_adapt import __version__
 from tts_adapt.audio.config import AudioConfig
+from tts_adapt.documents import Document
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import write_text_atomic
 from tts_adapt.structured import parse_json, read_text
@@ -24,12 +26,12 @@ from tts_adapt.symbols.table import SymbolTable
 MANIFEST_NAME = "manifest.json"
 FORMAT = "tts-adapt"
 FORMAT_VERSION = 1
-DIALECTS = ("own", "tf1", "tf2", "h5")
+Dialect = Literal["own", "tf1", "tf2", "h5"]  # how the tensors are named (h5: Keras weights)
 DEFAULT_CLEANERS = ("english",)
 
 
 @dataclass(frozen=True)
-class Manifest:
+class Manifest(Document):
     """One checkpoint directory's description.
 
     ``layout``, ``model``, ``training`` and ``adaptation`` stay mappings here: their types live in
@@ -37,7 +39,16 @@ class Manifest:
     which sit above this module.
     """
 
-    dialect: str | None = None  # how the tensors are named: own | tf1 | tf2 | h5 (Keras weights)
+    KIND = FORMAT
+    KIND_KEY = "format"
+    KIND_REQUIRED = True
+    VERSION = FORMAT_VERSION
+    VERSION_KEY = "format_version"
+    NULL_IS_ABSENT = True
+    EXTRA = "extra"
+
+    tool_version: str = field(default=__version__, metadata={"absent": "unknown"})  # first: written after the header
+    dialect: Dialect | None = None
     symbols: tuple[str, ...] | None = None  # the symbol table, id = position
     speakers: tuple[str, ...] = ()  # speaker names, id = position; () for a single-speaker model
     cleaners: tuple[str, ...] | None = None
@@ -46,10 +57,9 @@ class Manifest:
     model: Mapping[str, Any] | None = None  # a toolkit model's ModelConfig
     training: Mapping[str, Any] | None = None  # the run that made it: kind, config, start_step, data, base
     adaptation: Mapping[str, Any] | None = None  # provenance of an adapted checkpoint
-    step: int | None = None
-    checkpoint: str | None = None  # the newest checkpoint's name inside the directory
-    format_version: int = FORMAT_VERSION
-    tool_version: str = __version__
+    step: int | None = field(default=None, metadata={"check": ("a whole number from 0", lambda step: step >= 0)})
+    checkpoint: str | None = field(  # the newest checkpoint's name inside the directory
+        default=None, metadata={"check": ("a checkpoint name (no /)", lambda name: "/" not in name)})
     extra: Mapping[str, Any] = field(default_factory=dict)  # keys this version does not know, kept verbatim
 
     def table(self, source: str = "the model") -> SymbolTable:
@@ -88,71 +98,6 @@ class Manifest:
     def replace(self, **changes: Any) -> "Manifest":
         return dataclasses.replace(self, **changes)
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"format": FORMAT, "format_version": self.format_version,
-                                "tool_version": self.tool_version}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name in ("format_version", "tool_version", "extra") or value is None:
-                continue
-            if isinstance(value, AudioConfig):
-                value = value.to_dict()
-            elif isinstance(value, tuple):
-                value = list(value)
-            data[f.name] = value
-        return {**self.extra, **data}
-
-    @classmethod
-    def from_json(cls, data: Any, source: str) -> "Manifest":
-        """Checked field by field; null counts as absent, unknown keys are kept."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise UserError(f"{source}: not a tts-adapt manifest (missing \"format\": \"{FORMAT}\")")
-        values: dict[str, Any] = {}
-        for key, (expected, valid, convert) in _FIELDS.items():
-            value = data.get(key)
-            if value is None:
-                continue
-            if not valid(value):
-                shown = json.dumps(value, ensure_ascii=False)
-                raise UserError(f"{source}: {key!r} must be {expected}, got "
-                                f"{shown if len(shown) <= 40 else shown[:37] + '...'}")
-            try:
-                values[key] = convert(value)
-            except UserError as exc:
-                raise UserError(f"{source}: {key}: {exc}") from None
-        values["format_version"] = data["format_version"] if _whole(data.get("format_version")) else FORMAT_VERSION
-        values["tool_version"] = str(data.get("tool_version") or "unknown")
-        values["extra"] = {k: v for k, v in data.items() if k not in _FIELDS and k not in _HEADER}
-        return cls(**values)
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _mapping(value: Any) -> bool:
-    return isinstance(value, dict)
-
-
-_HEADER = ("format", "format_version", "tool_version")
-_FIELDS: dict[str, tuple[str, Any, Any]] = {  # key: (what it must be, the check, the conversion)
-    "dialect": ("one of own, tf1, tf2, h5", lambda v: v in DIALECTS, str),
-    "symbols": ("a list of strings", _strings, tuple),
-    "speakers": ("a list of strings", _strings, tuple),
-    "cleaners": ("a list of cleaner names", _strings, tuple),
-    "audio": ("a mapping", _mapping, AudioConfig.from_dict),
-    "layout": ("a mapping", _mapping, dict),
-    "model": ("a mapping", _mapping, dict),
-    "training": ("a mapping", _mapping, dict),
-    "adaptation": ("a mapping", _mapping, dict),
-    "step": ("a whole number", _whole, int),
-    "checkpoint": ("a checkpoint name", lambda v: isinstance(v, str) and "/" not in v, str),
-}
-
 
 def manifest_path(checkpoint_dir: str | os.PathLike) -> Path:
     return Path(checkpoint_dir) / MANIFEST_NAME
@@ -169,7 +114,7 @@ def read_manifest(checkpoint_dir: str | os.PathLike) -> Manifest | None:
 
 def write_manifest(checkpoint_dir: str | os.PathLike, manifest: Manifest) -> Path:
     path = manifest_path(checkpoint_dir)
-    write_text_atomic(path, json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(path, manifest.to_text())
     return path
 
 

@@ -22,7 +22,7 @@ from tts_adapt.checkpoint.object_graph import prune_object_graph
 from tts_adapt.checkpoint.writer import StreamingCheckpointWriter, write_checkpoint_state
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir
-from tts_adapt.manifest import FORMAT_VERSION, Manifest, write_manifest
+from tts_adapt.manifest import Manifest, write_manifest
 from tts_adapt.surgery import rows
 from tts_adapt.surgery.plan import Plan
 from tts_adapt.surgery.plan_document import Action
@@ -87,7 +87,6 @@ def output_manifest(plan: Plan, source_files: dict[str, str], output_prefix: str
     ckpt = plan.checkpoint
     source = ckpt.manifest or Manifest()
     return source.replace(
-        format_version=FORMAT_VERSION,
         tool_version=__version__,
         dialect=ckpt.dialect,
         symbols=tuple(plan.new_symbols.to_list()) if plan.new_symbols else source.symbols,

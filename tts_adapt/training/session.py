@@ -23,7 +23,7 @@ from tts_adapt.corpus.prepared import check_same_features, read_info
 from tts_adapt.errors import UserError
 from tts_adapt.fsutil import LOCK_NAME, check_fresh_output_dir
 from tts_adapt import __version__
-from tts_adapt.manifest import FORMAT_VERSION, Manifest, load_symbol_table, read_manifest
+from tts_adapt.manifest import Manifest, load_symbol_table, read_manifest
 from tts_adapt.model.loading import model_from_manifest
 from tts_adapt.symbols.table import SymbolTable
 from tts_adapt.training.config import TrainingConfig, read_experiment_config
@@ -251,7 +251,7 @@ def new_finetuning(adapted: str | os.PathLike, data: Path, output: Path, config_
     restored = restore_checkpoint(prefix, model, optimizer)
     start = int(optimizer.iterations.numpy())
     manifest = source.replace(
-        format_version=FORMAT_VERSION, tool_version=__version__,
+        tool_version=__version__,
         layout=model.layout().to_dict(), cleaners=source.text_cleaners,
         training=_training_section(config, "finetune", data, start, base=str(Path(prefix).resolve()),
                                    base_training=source.training,
