@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tts_adapt"
 
 LAYERS = [
     {"__init__", "errors", "tfquiet", "testing"},
-    {"fsutil", "configfields", "documents", "speakers", "htmlpage", "structured"},
+    {"fsutil", "configfields", "documents", "speakers", "htmlpage", "structured", "workers"},
     {"audio", "symbols"},
     {"manifest"},
     {"checkpoint"},

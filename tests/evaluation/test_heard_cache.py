@@ -93,3 +93,20 @@ def test_a_vocoder_is_known_by_its_card_and_weights(tmp_path):
     weights["w0"] = weights["w0"] + np.float16(0.01)  # trained on: the same place, another vocoder
     np.savez(copy / "vocoder.weights.npz", **weights)
     assert bundle_digest(copy) != bundle_digest(BUNDLED)
+
+
+def test_workers_hear_what_this_process_hears_and_end_with_the_cache(tmp_path):
+    """Heard in worker processes (while the caller goes on), the records are the ones heard here."""
+    renderer = griffin_lim(AUDIO)
+    mels = [wav_to_mel(vowel(f0), AUDIO) for f0 in (120.0, 200.0)]
+    path = tmp_path / "a.wav"
+    sf.write(path, vowel(150.0), AUDIO.sample_rate)
+    here = [HeardCache().rendered(mel, renderer) for mel in mels] + [HeardCache().recording(path)]
+    with HeardCache(tmp_path / "cache", workers=2) as pooled:
+        asked = [pooled.hear_rendered(mel, renderer) for mel in mels] + [pooled.hear_recording(path)]
+        assert pooled.hear_rendered(mels[0], renderer) is asked[0]  # asked twice, heard once
+        there = [answer.result(timeout=120) for answer in asked]
+        workers = list(pooled._pool._processes.values())
+    assert all(same_record(a, b) for a, b in zip(here, there))
+    assert (pooled.heard, pooled.recalled) == (3, 1) and len(list((tmp_path / "cache" / FOLDER).glob("*.json"))) == 3
+    assert workers and all(not worker.is_alive() for worker in workers)

@@ -89,7 +89,7 @@ def test_listener_scores_synthesis_beside_both_ceilings(spoken):
     mel = wav_to_mel(load_audio(spoken, audio), audio)  # [frames, n_mels], as prepare makes it
     item = Item("fox", "slt", SENTENCE, np.zeros(3, np.int32), mel, str(spoken))
     flat = np.full_like(mel, -4.0)  # silence
-    heard = _Listener(griffin_lim(audio)).score(item, flat)
+    heard = _Listener(griffin_lim(audio)).hear(item, flat)()
     assert heard["ceilings"]["recording"].wer <= 0.34
     assert heard["ceilings"]["vocoded"].wer <= 0.5
     assert heard["wer"] == 1.0 and heard["cer"] > 0.9

@@ -62,6 +62,9 @@ def register(subparsers) -> None:
     p.add_argument("--cache", metavar="DIR",
                    help="with --data: remember in DIR what the recogniser heard, by content, so the ceilings (the "
                         "recordings, their mels through the same vocoder) are heard once for every model scored")
+    p.add_argument("--jobs", type=whole_number(1, 256), metavar="N",
+                   help="with --data: processes that hear (recognise and pitch-track) while decoding goes on "
+                        "(default: one per CPU this process may use; 1 hears in this process)")
     p.add_argument("--output", "-o", metavar="REPORT.html", help="write the HTML report here")
     add_vocoder_argument(p)
     add_format_argument(p)
@@ -86,11 +89,11 @@ def run(args) -> int:
         raise UserError("--texts scores intelligibility only; drop --no-listen")
     if args.save_audio and not args.texts:
         raise UserError("--save-audio applies to --texts")
-    if args.cache and args.texts:
-        raise UserError("--cache applies to --data")
+    if args.texts and (args.cache or args.jobs):
+        raise UserError(f"{'--cache' if args.cache else '--jobs'} applies to --data")
     if args.save_audio:
         check_fresh_output_dir(args.save_audio, "--save-audio")
-    unit = "sentences" if args.texts else "batches"
+    unit = "sentences" if args.texts else "steps (each utterance decoded, then heard)"
     columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
     with Progress(*columns, console=console(stderr=True), disable=args.format == "json", transient=True) as bar:
         task = bar.add_task("evaluate", total=None)
@@ -100,12 +103,13 @@ def run(args) -> int:
         else:
             from tts_adapt.evaluation.evaluate import evaluate
             from tts_adapt.evaluation.heard_cache import HeardCache
+            from tts_adapt.workers import available_cpus
 
-            heard = HeardCache(args.cache)
-            result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
-                              max_items=args.max_items, speaker=args.speaker, seed=args.seed,
-                              plots=max(args.plots, 0), listen=args.listen, progress=progress,
-                              vocoder=args.vocoder, heard=heard)
+            with HeardCache(args.cache, workers=args.jobs or available_cpus()) as heard:
+                result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
+                                  max_items=args.max_items, speaker=args.speaker, seed=args.seed,
+                                  plots=max(args.plots, 0), listen=args.listen, progress=progress,
+                                  vocoder=args.vocoder, heard=heard)
             if args.cache:
                 console(stderr=True).print(f"the recogniser heard {heard.heard} audio anew and recalled "
                                            f"{heard.recalled} from {args.cache}", markup=False)

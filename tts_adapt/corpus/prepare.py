@@ -270,12 +270,11 @@ def _remove_stale_features(output: Path, kept_ids: set[str]) -> None:
 
 
 def _run_jobs(jobs: list[_Job], workers: int, progress: Progress | None):
-    """Yield ``(id, result)`` per job, in order; a pool of ``workers`` processes when > 1.
-
-    BLAS runs one thread per process: the per-utterance matrices are small, and on a
-    loaded machine OpenBLAS's own threads only wait for each other.
-    """
+    """Yield ``(id, result)`` per job, in order; a pool of ``workers`` processes when > 1
+    (see :mod:`tts_adapt.workers`: one BLAS thread each, and they end with prepare's process)."""
     from threadpoolctl import threadpool_limits
+
+    from tts_adapt.workers import worker_pool
 
     total = len(jobs)
     if progress:
@@ -284,42 +283,13 @@ def _run_jobs(jobs: list[_Job], workers: int, progress: Progress | None):
         results = map(process_item, jobs)
         pool = threadpool_limits(limits=1)
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # forkserver: safe even when the caller has TensorFlow's threads running (fork is not)
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["librosa", "scipy.signal", __name__])
-        pool = ProcessPoolExecutor(
-            max_workers=min(workers, total), mp_context=context, initializer=_init_worker
-        )
+        pool = worker_pool(min(workers, total), preload=("librosa", "scipy.signal", __name__))
         results = pool.map(process_item, jobs, chunksize=max(1, min(16, total // (4 * workers))))
     with pool:
         for done, (job, result) in enumerate(zip(jobs, results), start=1):
             if progress:
                 progress(done, total)
             yield job.id, result
-
-
-def _init_worker() -> None:
-    """One BLAS thread; and a watch that ends this worker when prepare's process ends, however it ends.
-
-    Why: workers are the forkserver's children, and it outlives them by design; a prepare killed
-    by SIGTERM or SIGKILL left its workers extracting features for minutes (700 MB).
-    """
-    import multiprocessing
-    import threading
-
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1)
-    parent = multiprocessing.parent_process()  # joinable: its sentinel closes when prepare's process ends
-    threading.Thread(target=_exit_after, args=(parent,), daemon=True, name="exit-with-prepare").start()
-
-
-def _exit_after(parent) -> None:
-    parent.join()
-    os._exit(1)
 
 
 def process_item(job: _Job) -> dict[str, Any]:

@@ -91,22 +91,27 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         listener = _Listener(renderer, heard)
         listening |= {"vocoder": renderer.name, "vocoder_note": renderer.note}
     forward = teacher_forced_graph(model)
-    groups = batches(items, BATCH_SIZE)
     records: dict[str, UtteranceScore] = {}
+    heard: dict[str, Callable[[], dict[str, Any]]] = {}  # by id: the heard fields, once heard
     kept_plots: dict[str, dict] = {}
     plot_ids = {item.id for item in items[:plots]}
-    for done, group in enumerate(groups, 1):
+    steps = len(items) * (2 if listener else 1)  # each utterance decoded, then heard
+    for group in batches(items, BATCH_SIZE):
         batch = pad_batch(group, config.reduction, [speaker_of[item.id] for item in group])
         taught = forward(batch)["mel_post"].numpy()
         l1 = masked_l1(taught, batch["mel"], batch["mel_len"])
         for row, item in enumerate(group):
             records[item.id], arrays = _score(model, item, speaker_of[item.id], float(l1[row]), seed, audio)
-            if listener is not None:
-                records[item.id] = replace(records[item.id], **listener.score(item, arrays["synthesized"]))
+            if listener is not None:  # heard while the next utterances decode, where there are workers
+                heard[item.id] = listener.hear(item, arrays["synthesized"])
             if item.id in plot_ids:
                 kept_plots[item.id] = arrays
+            if progress:
+                progress(len(records), steps)
+    for done, (item_id, fields) in enumerate(heard.items(), len(records) + 1):
+        records[item_id] = replace(records[item_id], **fields())
         if progress:
-            progress(done, len(groups))
+            progress(done, steps)
     ordered = [records[item.id] for item in items]
     report = EvaluationReport(
         checkpoint=str(checkpoint), data=str(prepared_dir), split=split or "all", seed=seed, speaker=speaker,
@@ -152,23 +157,30 @@ def intelligibility_plan(listen: bool, cleaners) -> dict[str, Any]:
 class _Listener:
     """Has the recogniser hear the free-running mel and the recording's own, both rendered, and the recording
     itself; ``heard`` remembers each audio by content, so ceilings another model was scored beside are not
-    heard again."""
+    heard again, and may hear in worker processes."""
 
     def __init__(self, renderer, heard: HeardCache | None = None) -> None:
         self.render = renderer  # a tts_adapt.vocoder.render.Renderer
         self.audio = renderer.audio
         self.heard = heard or HeardCache()
 
-    def score(self, item: Item, synthesized: np.ndarray) -> dict[str, Any]:
-        """The :class:`UtteranceScore` fields of what was heard."""
-        spoken, vocoded = self.heard.rendered(synthesized, self.render), self.heard.rendered(item.mel, self.render)
-        heard = intelligibility.heard_against(item.text, spoken.heard)
-        ceilings = {"vocoded": intelligibility.heard_against(item.text, vocoded.heard)}
-        if item.audio and os.path.isfile(item.audio):
-            ceilings["recording"] = intelligibility.heard_against(item.text, self.heard.recording(item.audio).heard)
-        return {"heard": heard.hypothesis, "wer": heard.wer, "cer": heard.cer, "reference": heard.reference,
-                **metrics.f0_rmse(item.mel, synthesized, vocoded.pitch, spoken.pitch, self.audio),
-                "ceilings": {name: HeardScore(h.hypothesis, h.wer, h.cer) for name, h in ceilings.items()}}
+    def hear(self, item: Item, synthesized: np.ndarray) -> Callable[[], dict[str, Any]]:
+        """Starts hearing ``item``; what it returns gives the :class:`UtteranceScore` fields of what was heard."""
+        spoken = self.heard.hear_rendered(synthesized, self.render)
+        vocoded = self.heard.hear_rendered(item.mel, self.render)
+        recording = self.heard.hear_recording(item.audio) if item.audio and os.path.isfile(item.audio) else None
+
+        def fields() -> dict[str, Any]:
+            said, own = spoken.result(), vocoded.result()
+            heard = intelligibility.heard_against(item.text, said.heard)
+            ceilings = {"vocoded": intelligibility.heard_against(item.text, own.heard)}
+            if recording is not None:
+                ceilings["recording"] = intelligibility.heard_against(item.text, recording.result().heard)
+            return {"heard": heard.hypothesis, "wer": heard.wer, "cer": heard.cer, "reference": heard.reference,
+                    **metrics.f0_rmse(item.mel, synthesized, own.pitch, said.pitch, self.audio),
+                    "ceilings": {name: HeardScore(h.hypothesis, h.wer, h.cer) for name, h in ceilings.items()}}
+
+        return fields
 
 
 def summarise_intelligibility(records: list[UtteranceScore]) -> dict[str, Any]:

@@ -11,6 +11,11 @@ changed input is another key, so an entry is never stale, only unused.
 ``DIR/heard/<key>.json`` holds one :class:`HeardRecord`, written to a temporary file and renamed
 into place, so a reader sees a whole entry or none; one that cannot be read is heard again and
 rewritten.
+
+Recognition and pitch tracking run Python on one core, and they are most of an evaluation's time;
+with ``workers`` > 1 they run in worker processes (:mod:`tts_adapt.workers`) while the caller goes
+on decoding and rendering, and the ``hear_*`` methods return futures. The results are the same
+either way: the recogniser hears each audio from a fresh front-end.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import hashlib
 import importlib.metadata
 import json
 import os
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -47,33 +54,75 @@ class HeardRecord(Document):
 class HeardCache:
     """Hears recordings and rendered mels, remembering each in ``folder`` (None: remembers nothing).
 
-    ``recalled`` and ``heard`` count the audio found in the folder and the audio heard anew."""
+    ``workers`` > 1 hears in that many worker processes; close the cache (or use it as a context
+    manager) to end them. ``recalled`` and ``heard`` count the audio found in the folder and the
+    audio heard anew."""
 
-    def __init__(self, folder: str | os.PathLike | None = None) -> None:
+    def __init__(self, folder: str | os.PathLike | None = None, workers: int = 1) -> None:
         self.folder = None if folder is None else Path(folder) / FOLDER
+        self.workers = workers
         self.recalled = 0
         self.heard = 0
+        self._pool = None
+        self._asked: dict[str, Future] = {}  # by key: an audio asked for twice is heard once
+
+    def __enter__(self) -> HeardCache:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
     def recording(self, path: str | os.PathLike) -> HeardRecord:
         """What the recogniser hears in a recording file."""
-        from tts_adapt.audio.io import read_audio
-
-        key = recording_key(path)
-        found = self._recall(key)
-        if found is not None:
-            return found
-        wav, rate = read_audio(path)
-        return self._keep(HeardRecord(key, intelligibility.shared_recogniser().transcribe(wav, rate)))
+        return self.hear_recording(path).result()
 
     def rendered(self, mel: np.ndarray, renderer) -> HeardRecord:
         """What the recogniser hears in ``mel`` [frames, n_mels] rendered by ``renderer``, and its pitch."""
-        key = rendered_key(mel, renderer)
+        return self.hear_rendered(mel, renderer).result()
+
+    def hear_recording(self, path: str | os.PathLike) -> Future:
+        """A future :class:`HeardRecord` of a recording file."""
+        return self._hear(recording_key(path), _hear_recording, lambda: (str(path),))
+
+    def hear_rendered(self, mel: np.ndarray, renderer) -> Future:
+        """A future :class:`HeardRecord` of ``mel`` rendered by ``renderer`` (rendered here, when not
+        remembered: the renderer may be a TensorFlow model, which stays in this process)."""
+        return self._hear(rendered_key(mel, renderer), _hear_rendering, lambda: (renderer(mel), renderer.audio))
+
+    def _hear(self, key: str, hear: Callable[..., tuple[str, Any]], arguments: Callable[[], tuple]) -> Future:
+        """``hear(*arguments())`` as a future record filed under ``key``, unless asked before or remembered."""
+        if key in self._asked:
+            self.recalled += 1
+            return self._asked[key]
+        answer: Future = Future()
         found = self._recall(key)
         if found is not None:
-            return found
-        wav = renderer(mel)
-        heard = intelligibility.shared_recogniser().transcribe(wav, renderer.audio.sample_rate)
-        return self._keep(HeardRecord(key, heard, tuple(map(float, metrics.pitch_track(wav, renderer.audio)))))
+            answer.set_result(found)
+        elif self.workers <= 1:
+            answer.set_result(self._keep(HeardRecord(key, *hear(*arguments()))))
+        else:
+            heard = self._workers().submit(hear, *arguments())
+            heard.add_done_callback(lambda done: self._settle(answer, key, done))
+        self._asked[key] = answer
+        return answer
+
+    def _workers(self):
+        if self._pool is None:
+            from tts_adapt.workers import worker_pool
+
+            self._pool = worker_pool(self.workers, preload=("librosa", "pocketsphinx", __name__))
+        return self._pool
+
+    def _settle(self, answer: Future, key: str, done: Future) -> None:
+        try:
+            answer.set_result(self._keep(HeardRecord(key, *done.result())))
+        except BaseException as exc:  # a worker's failure is the caller's, raised where it asks
+            answer.set_exception(exc)
 
     def _recall(self, key: str) -> HeardRecord | None:
         if self.folder is None or not (self.folder / f"{key}.json").is_file():
@@ -93,6 +142,20 @@ class HeardCache:
             with atomic_file(self.folder / f"{record.key}.json", durable=False) as tmp:
                 tmp.write_text(record.to_text(), encoding="utf-8")
         return record
+
+
+def _hear_recording(path: str) -> tuple[str, None]:
+    """What the recogniser hears in a recording file (in a worker, or here)."""
+    from tts_adapt.audio.io import read_audio
+
+    wav, rate = read_audio(path)
+    return intelligibility.shared_recogniser().transcribe(wav, rate), None
+
+
+def _hear_rendering(wav: np.ndarray, audio) -> tuple[str, tuple[float, ...]]:
+    """What the recogniser hears in a rendered waveform, and its pitch per frame (in a worker, or here)."""
+    heard = intelligibility.shared_recogniser().transcribe(wav, audio.sample_rate)
+    return heard, tuple(map(float, metrics.pitch_track(wav, audio)))
 
 
 def recording_key(path: str | os.PathLike) -> str:
