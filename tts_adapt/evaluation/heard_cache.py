@@ -65,6 +65,9 @@ class HeardCache:
         self.heard = 0
         self._pool = None
         self._asked: dict[str, Future] = {}  # by key: an audio asked for twice is heard once
+        if workers > 1:  # start them now: they load the recogniser while the caller loads its model
+            for _ in range(workers):
+                self._workers().submit(_hear_nothing)
 
     def __enter__(self) -> HeardCache:
         return self
@@ -142,6 +145,10 @@ class HeardCache:
             with atomic_file(self.folder / f"{record.key}.json", durable=False) as tmp:
                 tmp.write_text(record.to_text(), encoding="utf-8")
         return record
+
+
+def _hear_nothing() -> None:
+    intelligibility.shared_recogniser()
 
 
 def _hear_recording(path: str) -> tuple[str, None]:
