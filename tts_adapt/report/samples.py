@@ -14,6 +14,7 @@ import numpy as np
 
 from tts_adapt.errors import UserError
 from tts_adapt.htmlpage import esc, figure_image, image, note
+from tts_adapt.speakers import file_stem
 
 MODELS = (("reference", "the recording (never trained on)"), ("before", "adapted, before fine-tuning"),
           ("after", "after fine-tuning"))
@@ -25,6 +26,8 @@ STYLE = """
 
 
 def samples_section(exp: Path, out: Path) -> str:
+    """Each sentence of ``samples/texts.csv``, its files found by the names ``synthesize --texts`` gave them:
+    the line's id made a safe file name, else the line's number (``001``)."""
     from tts_adapt.evaluation.texts import read_texts
 
     folder = exp / "samples"
@@ -36,7 +39,7 @@ def samples_section(exp: Path, out: Path) -> str:
     except UserError as exc:
         return note(f"no sentences to show: {exc}")
     (out / "samples").mkdir()
-    return "".join(_sample(exp, out, sentence.label or str(number), sentence.text)
+    return "".join(_sample(exp, out, file_stem(sentence.label) if sentence.label else f"{number:03d}", sentence.text)
                    for number, sentence in enumerate(sentences, 1))
 
 
