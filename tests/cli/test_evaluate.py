@@ -142,6 +142,18 @@ def test_no_listen_and_non_english_models_skip_the_recogniser(world, capsys, tmp
     assert doc["summary"]["items"] == 4  # everything else is still measured
 
 
+def test_no_listen_starts_no_worker_processes(world, capsys, monkeypatch):
+    """Workers only hear; with --no-listen nothing is heard, so none is started (each loads the recogniser)."""
+    import tts_adapt.workers
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started for --no-listen")
+
+    monkeypatch.setattr(tts_adapt.workers, "worker_pool", no_pool)
+    doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--no-listen", "--jobs", "2")
+    assert not doc["intelligibility"]["scored"]
+
+
 def test_texts_mode_speaks_every_sentence_in_every_voice(world, capsys, tmp_path):
     texts = tmp_path / "texts.txt"
     texts.write_text("# sentences\nbad cab\n\n1|a jab\n", encoding="utf-8")

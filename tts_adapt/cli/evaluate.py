@@ -105,7 +105,8 @@ def run(args) -> int:
             from tts_adapt.evaluation.heard_cache import HeardCache
             from tts_adapt.workers import available_cpus
 
-            with HeardCache(args.cache, workers=args.jobs or available_cpus()) as heard:
+            workers = (args.jobs or available_cpus()) if args.listen else 1  # they only hear: none for --no-listen
+            with HeardCache(args.cache, workers=workers) as heard:
                 result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
                                   max_items=args.max_items, speaker=args.speaker, seed=args.seed,
                                   plots=max(args.plots, 0), listen=args.listen, progress=progress,
