@@ -162,3 +162,16 @@ def test_prepare_stage_reruns_when_the_audio_changes_under_an_old_date(tmp_path,
     write_voice(wav, 16000, seconds=1.2, f0=200, seed=9)  # re-recorded ...
     os.utime(wav, ns=(old.st_atime_ns, old.st_mtime_ns))  # ... and copied keeping the old date
     assert "stage 1: prepare features (log" in run()
+
+
+def test_new_voice_never_imports_tensorflow(voice, tmp_path):
+    """Scaffolding copies files and reads a CSV; TensorFlow's import would only add seconds to it."""
+    import sys
+
+    script = ("import sys; from tts_adapt.cli.main import main; "
+              f"code = main(['new-voice', 'myvoice', '--metadata', {str(voice / 'metadata.csv')!r}, "
+              f"'--wavs', {str(voice / 'wavs')!r}, '--output', {str(tmp_path / 'recipes')!r}]); "
+              "sys.exit(10 if 'tensorflow' in sys.modules else code)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "recipes" / "myvoice" / "run.sh").is_file()

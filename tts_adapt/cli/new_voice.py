@@ -127,7 +127,7 @@ def register(subparsers) -> None:
     parser.add_argument("--output", type=Path, metavar="DIR",
                         help="folder to create the recipe in (default: the toolkit's recipes/)")
     add_format_argument(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, needs_tensorflow=False)  # files and a CSV: no TensorFlow import (seconds)
 
 
 def run(args: argparse.Namespace) -> int:
