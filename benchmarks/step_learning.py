@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_adapt.training.loop import TrainingSummary
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -56,11 +58,12 @@ def finetune(variant: dict, seed: int, args, work: Path) -> dict:
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=work)
     if done.returncode != 0:
         raise SystemExit(f"{variant['label']} seed {seed} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    summary = json.loads(done.stdout[done.stdout.index("{"):])
-    start = summary["step"] - summary["steps_run"]  # the adapted checkpoint's step: validations count from it
+    printed = json.loads(done.stdout[done.stdout.index("{"):])
+    summary = TrainingSummary.from_json(printed, f"{variant['label']} seed {seed}: finetune --format json")
+    start = summary.step - summary.steps_run  # the adapted checkpoint's step: validations count from it
     losses = validation_losses(output / "metrics.csv")
     return {"seed": seed, "val_loss": {step - start: loss for step, loss in losses.items()},
-            "steps_per_second": summary["steps_per_second"]}
+            "steps_per_second": summary.steps_per_second}
 
 
 def markdown(results: dict) -> str:

@@ -211,8 +211,8 @@ def fine_tune_and_evaluate(name: str, start: Path, data: Path, heldout: Path, wo
         record["first_step"] = run.start_step
         if target > 0:
             summary = train(run)
-            if summary["stopped_early"]:
-                raise KeyboardInterrupt(f"{name} stopped at step {summary['step']} ({summary['signal']})")
+            if summary.stopped_early:
+                raise KeyboardInterrupt(f"{name} stopped at step {summary.step} ({summary.signal})")
         record["wall_s"] += time.perf_counter() - started
         print(f"[transfer] {name}: evaluating at step {target}", flush=True)
         record["evals"].append({"step": target, **evaluate_at(run_dir, heldout)})

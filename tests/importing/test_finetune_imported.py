@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tts_adapt.testing import tf1_tacotron2 as tf1
+from tts_adapt.training.loop import TrainingSummary
 from tests.cli_testing import run_cli
 from tests.tiny_model import write_prepared_cache
 
@@ -47,22 +48,22 @@ def finetune(capsys, world, exp, *flags):
     code, out, err = run_cli(["finetune", world["adapted"], "--data", world["data"], "--output", exp,
                               "--batch-size", "3", "--format", "json", *flags], capsys)
     assert code == 0, err
-    return json.loads(out)
+    return TrainingSummary.from_json(json.loads(out), "finetune --format json")
 
 
 def test_finetuning_runs_resumes_and_lowers_the_validation_loss(world, capsys, tmp_path):
     exp = tmp_path / "exp"
     first = finetune(capsys, world, exp, "--steps", "2", "--val-every", "1")
-    assert (first["steps_run"], first["step"]) == (2, 4)  # Adam's step count continues from the TF1 global_step 2
+    assert (first.steps_run, first.step) == (2, 4)  # Adam's step count continues from the TF1 global_step 2
     again = finetune(capsys, world, exp, "--steps", "3")
-    assert (again["steps_run"], again["step"]) == (1, 5)  # resumed from ckpt-4, not started over
+    assert (again.steps_run, again.step) == (1, 5)  # resumed from ckpt-4, not started over
     longer = finetune(capsys, world, tmp_path / "longer", "--steps", "40", "--val-every", "2", "--learning-rate",
                       "3e-3")
     import pandas as pd
 
     metrics = pd.read_csv(tmp_path / "longer" / "metrics.csv")
     val = metrics.dropna(subset=["val_loss"])["val_loss"].to_numpy()
-    assert longer["steps_run"] == 40 and val[-1] < val[0], val
+    assert longer.steps_run == 40 and val[-1] < val[0], val
 
 
 def test_the_unfolded_vector_model_is_refused_in_one_line(world, capsys, tmp_path):

@@ -31,7 +31,7 @@ def run(strategy: str, prepared: Path, output: Path, config: str, steps: int) ->
         training = new_training(prepared, output, config, overrides={**OVERRIDES, "steps": steps},
                                 placement=placement)
     summary = train(training)
-    print(f"{output.name}: {strategy} with {placement.replicas} replicas to step {summary['step']}", flush=True)
+    print(f"{output.name}: {strategy} with {placement.replicas} replicas to step {summary.step}", flush=True)
 
 
 def main() -> None:

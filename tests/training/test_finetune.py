@@ -10,6 +10,7 @@ from tests.tiny_model import make_prepared
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest
 from tts_adapt.model.loading import load_model
+from tts_adapt.training.loop import TrainingSummary
 
 TRAIN_FLAGS = ["--preset", "tiny", "--batch-size", "4", "--val-every", "50", "--format", "json"]
 
@@ -38,8 +39,9 @@ def test_finetune_starts_from_the_adapted_checkpoint_and_leaves_it_alone(adapted
     code, out, err = run_cli(["finetune", outputs["keep"], "--data", data, "--output", exp, "--steps", "2",
                               "--batch-size", "4", "--format", "json"], capsys)
     assert code == 0, err
-    summary = json.loads(out)
-    assert (summary["steps_run"], summary["step"]) == (2, 4)  # Adam's counter continues from the source's 2
+    summary = TrainingSummary.from_json(json.loads(out), "finetune --format json")
+    assert summary.to_json() == json.loads(out)  # nothing printed that the reader drops
+    assert (summary.steps_run, summary.step) == (2, 4)  # Adam's counter continues from the source's 2
     assert sorted(p.name for p in exp.glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
     assert sorted((p.name, p.stat().st_mtime_ns) for p in outputs["keep"].iterdir()) == before
     manifest = read_manifest(exp)
@@ -66,7 +68,8 @@ def test_finetune_from_a_reset_optimizer_and_with_frozen_parts(adapted, tmp_path
     code, out, err = run_cli(["finetune", outputs["reset"], "--data", data, "--output", exp, "--steps", "2",
                               "--batch-size", "4", "--freeze", "encoder,embedding", "--format", "json"], capsys)
     assert code == 0, err
-    assert json.loads(out)["step"] == 2  # no optimizer state: the counter starts at 0
+    summary = TrainingSummary.from_json(json.loads(out), "finetune --format json")
+    assert summary.step == 2  # no optimizer state: the counter starts at 0
     start, end = tf.train.load_checkpoint(str(exp / "ckpt-0")), tf.train.load_checkpoint(str(exp / "ckpt-2"))
     for key in ("tacotron/encoder/conv_0/kernel", "tacotron/symbol_embedding/embeddings"):
         np.testing.assert_array_equal(start.get_tensor(key), end.get_tensor(key))

@@ -16,7 +16,7 @@ from tts_adapt.cli.main import main
 from tts_adapt.manifest import read_manifest
 from tts_adapt.model.tacotron import Tacotron
 from tts_adapt.training.config import TrainingConfig
-from tts_adapt.training.loop import make_steps, train
+from tts_adapt.training.loop import AlreadyTrained, TrainingSummary, make_steps, train
 from tts_adapt.training.reporting import Reporter
 from tts_adapt.training.session import new_training
 
@@ -88,11 +88,18 @@ def test_a_rerun_resumes_where_the_run_stopped(prepared, trained_run, tmp_path, 
     common = ["train", "--data", prepared, "--output", exp, "--format", "json"]
     code, out, err = run_cli([*common, "--steps", "6"], capsys)
     assert code == 0, err
-    resumed = json.loads(out)
-    assert (resumed["steps_run"], resumed["step"]) == (2, 6)
+    resumed = read_printed(TrainingSummary, out)
+    assert (resumed.steps_run, resumed.step) == (2, 6)
     assert read_manifest(exp).training["config"]["steps"] == 6
     code, out, _ = run_cli([*common, "--steps", "6"], capsys)
-    assert code == 0 and json.loads(out)["steps_run"] == 0
+    assert code == 0 and read_printed(AlreadyTrained, out).steps_run == 0
+
+
+def read_printed(document, out: str):
+    """The summary ``--format json`` printed, read by its class, which keeps every key printed."""
+    found = document.from_json(json.loads(out), "train --format json")
+    assert found.to_json() == json.loads(out)
+    return found
 
 
 def test_train_refuses_a_changed_model_on_resume(prepared, trained_run, tmp_path, capsys):
@@ -180,8 +187,8 @@ def test_a_signal_saves_a_checkpoint_and_stops(prepared, tmp_path, signum, code,
     run = new_training(prepared, tmp_path / "exp", preset="tiny",
                        overrides={"steps": 50, "batch_size": 4, "val_every": 100, "log_every": 1})
     summary = train(run, SignalAt(3, signum))
-    assert summary["stopped_early"] and summary["signal"] == signal.Signals(signum).name
-    assert summary["exit_code"] == code  # the CLI exits with it: a recipe never stamps the stage done
+    assert summary.stopped_early and summary.signal == signal.Signals(signum).name
+    assert summary.exit_code == code  # the CLI exits with it: a recipe never stamps the stage done
     assert tf.train.latest_checkpoint(str(tmp_path / "exp")).endswith("ckpt-3")
 
 
@@ -202,9 +209,9 @@ def test_ctrl_c_twice_during_a_periodic_save_loses_nothing(prepared, tmp_path, m
     run = new_training(prepared, tmp_path / "exp", preset="tiny",
                        overrides={"steps": 50, "batch_size": 4, "val_every": 100, "checkpoint_every": 2})
     summary = train(run, Reporter(enabled=False))
-    assert calls == [2] and summary["step"] == 2 and summary["exit_code"] == 130
+    assert calls == [2] and summary.step == 2 and summary.exit_code == 130
     assert tf.train.latest_checkpoint(str(tmp_path / "exp")).endswith("ckpt-2")
-    assert summary["checkpoint"].endswith("ckpt-2")
+    assert summary.checkpoint.endswith("ckpt-2")
 
 
 def checkpoint_is_finite(prefix: str) -> bool:

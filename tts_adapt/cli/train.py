@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tts_adapt.cli._output import add_format_argument, finite_float
 from tts_adapt.model.config import PRESETS
+
+if TYPE_CHECKING:  # imported when a run starts, so that --help stays quick
+    from tts_adapt.training.loop import TrainingSummary
 
 DESCRIPTION = """\
 Train a Tacotron 2-style model on the output of 'tts-adapt prepare'.
@@ -96,9 +100,9 @@ def execute(make_run, args: argparse.Namespace) -> int:
     """Set TensorFlow up, lock the output, build the run, train, report."""
     import contextlib
 
-    from tts_adapt.cli._output import console, print_json
+    from tts_adapt.cli._output import console, print_document
     from tts_adapt.fsutil import is_disk_full, output_lock
-    from tts_adapt.training.loop import train
+    from tts_adapt.training.loop import AlreadyTrained, train
     from tts_adapt.training.reporting import Reporter
     from tts_adapt.training.runtime import configure_threads
     from tts_adapt.training.session import discard_unfinished, holds_run
@@ -124,24 +128,28 @@ def execute(make_run, args: argparse.Namespace) -> int:
     finally:
         placement.close()
     if args.format == "json":
-        print_json(summary)
-        return summary.get("exit_code", 0)
+        print_document(summary)
+    elif isinstance(summary, AlreadyTrained):
+        console().print(summary.message)
+    else:
+        _render(summary)
+    return 0 if isinstance(summary, AlreadyTrained) else summary.exit_code
+
+
+def _render(summary: TrainingSummary) -> None:
+    """A finished run in a few lines for people."""
     out = console()
-    if summary["steps_run"] == 0:
-        out.print(summary["message"])
-        return 0
-    speed = summary.get("steps_per_second")
-    out.print(f"trained {summary['steps_run']} steps to step {summary['step']} in {summary['seconds']} s"
+    speed = summary.steps_per_second
+    out.print(f"trained {summary.steps_run} steps to step {summary.step} in {summary.seconds} s"
               + (f" ({1 / speed:.2f} s/step)" if speed else ""))
-    if summary["validation"]:
-        v = summary["validation"]
+    if summary.validation:
+        v = summary.validation
         out.print(f"validation loss {v.get('val_loss', float('nan')):.3f}, free-running focus "
                   f"{v.get('fr_focus', float('nan')):.2f}, coverage {v.get('fr_coverage', float('nan')):.2f}")
-    out.print(f"checkpoint: {summary['checkpoint']}")
-    if summary.get("signal"):
-        out.print(f"stopped by {summary['signal']} before step {summary['target_step']}; "
+    out.print(f"checkpoint: {summary.checkpoint}")
+    if summary.signal:
+        out.print(f"stopped by {summary.signal} before step {summary.target_step}; "
                   "run the same command again to continue")
-    return summary.get("exit_code", 0)
 
 
 def run(args: argparse.Namespace) -> int:

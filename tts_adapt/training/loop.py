@@ -30,6 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from tts_adapt.checkpoint.own import save_checkpoint
+from tts_adapt.documents import Document
 from tts_adapt.errors import UserError
 from tts_adapt.manifest import Manifest
 from tts_adapt.model.alignment_metrics import alignment_metrics
@@ -54,6 +55,40 @@ class TrainingRun:
     cleaners: tuple[str, ...] | None = None  # None: the cleaners recorded by prepare
     placement: Placement | None = None  # None: one device (the default strategy)
     notes: tuple[str, ...] = ()  # said once before the steps (and listed in the summary)
+
+
+@dataclass(frozen=True)
+class TrainingSummary(Document):
+    """What a run did: ``train``/``finetune --format json`` print it, scripts read it back with ``from_json``."""
+
+    KIND = "tts-adapt-training"
+
+    output: str
+    checkpoint: str  # the newest checkpoint's prefix
+    step: int
+    target_step: int
+    steps_run: int
+    seconds: float
+    steps_per_second: float | None  # None: too few steps to time (the first traces the graph)
+    stopped_early: bool
+    signal: str | None  # SIGINT, SIGTERM, "another worker's"
+    exit_code: int  # 130 Ctrl-C, 143 SIGTERM, else 0
+    train: dict[str, float]  # the last logged training losses
+    validation: dict[str, float]  # the last validation
+    notes: tuple[str, ...] = ()  # absent from summaries written before runs said notes
+
+
+@dataclass(frozen=True)
+class AlreadyTrained(Document):
+    """What a rerun prints when the run already reached its target: nothing trained, nothing written."""
+
+    KIND = "tts-adapt-training-up-to-date"
+
+    output: str
+    step: int
+    target_step: int
+    steps_run: int
+    message: str
 
 
 class Diverged(UserError):
@@ -283,7 +318,8 @@ def validate(run: TrainingRun, val, eval_step) -> tuple[dict[str, float], dict[s
     return {**metrics, **free}, images
 
 
-def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False) -> dict[str, Any]:
+def train(run: TrainingRun, reporter: Reporter | None = None,
+          xla: bool = False) -> TrainingSummary | AlreadyTrained:
     """Train until ``run.start_step + run.config.steps``; returns a summary of what happened.
 
     Runs on ``run.placement`` (one device when None); ``xla`` compiles the step (see :func:`make_steps`).
@@ -297,8 +333,8 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
     target = run.start_step + cfg.steps
     step = int(run.optimizer.iterations.numpy())
     if step >= target:
-        return {"output": str(run.output), "step": step, "target_step": target, "steps_run": 0,
-                "message": f"already at step {step} (target {target}); raise --steps to train further"}
+        return AlreadyTrained(str(run.output), step, target, 0,
+                              f"already at step {step} (target {target}); raise --steps to train further")
     variables = trainable_subset(run.model, cfg.freeze)
     train_data, val_data = _datasets(run, cfg.seed + step)
     train_data, batch_spec = placement.distribute(train_data)
@@ -371,20 +407,20 @@ def train(run: TrainingRun, reporter: Reporter | None = None, xla: bool = False)
                     prefix = str(output / f"ckpt-{step}")
                 reporter.finish(step, prefix, stop.requested or stopped_by_peer)
     elapsed = time.perf_counter() - started
-    return {
-        "output": str(run.output),
-        "checkpoint": prefix,
-        "step": step,
-        "target_step": target,
-        "steps_run": step - first_step,
-        "seconds": round(elapsed, 1),
-        "steps_per_second": round(timed_steps / step_seconds, 3) if timed_steps else None,
-        "stopped_early": stop.requested or stopped_by_peer,
-        "signal": (signal.Signals(stop.signum).name if stop.signum
-                   else "another worker's" if stopped_by_peer else None),
+    return TrainingSummary(
+        output=str(run.output),
+        checkpoint=prefix,
+        step=step,
+        target_step=target,
+        steps_run=step - first_step,
+        seconds=round(elapsed, 1),
+        steps_per_second=round(timed_steps / step_seconds, 3) if timed_steps else None,
+        stopped_early=stop.requested or stopped_by_peer,
+        signal=(signal.Signals(stop.signum).name if stop.signum
+                else "another worker's" if stopped_by_peer else None),
         # 130 Ctrl-C, 143 SIGTERM: the shell's convention (a worker stopped by another's signal: 143)
-        "exit_code": 128 + stop.signum if stop.signum else (128 + signal.SIGTERM if stopped_by_peer else 0),
-        "train": last,
-        "validation": validation,
-        "notes": list(run.notes),
-    }
+        exit_code=128 + stop.signum if stop.signum else (128 + signal.SIGTERM if stopped_by_peer else 0),
+        train=last,
+        validation=validation,
+        notes=tuple(run.notes),
+    )
