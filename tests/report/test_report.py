@@ -97,3 +97,16 @@ def test_samples_are_found_by_the_names_synthesize_gave_them(tmp_path, capsys):
     assert code == 0, err
     for stem in stems:
         assert (exp / "report" / "samples" / f"{stem}.before.wav").is_file()
+
+
+def test_a_ranking_of_no_speakers_is_a_note(tmp_path, capsys):
+    """The page reads the nearest speaker as the ranking's first: a document with none is unreadable, not a crash."""
+    exp = tmp_path / "voice"
+    (exp / "suggest").mkdir(parents=True)
+    (exp / "suggest" / "speakers.json").write_text(
+        '{"schema": "tts-adapt-speaker-ranking", "checkpoint": "pre", "data": "prepared", "items": [], '
+        '"items_skipped": [], "ranking": []}', encoding="utf-8")
+    code, _, err = run_cli(["report", exp], capsys)
+    assert code == 0, err
+    page = (exp / "report" / "index.html").read_text(encoding="utf-8")
+    assert "speakers.json: ranking must be at least one speaker, got []); run the speaker stage again" in page

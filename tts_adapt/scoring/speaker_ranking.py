@@ -10,7 +10,7 @@ before and after the post-net, over real frames, averaged over utterances.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -47,7 +47,7 @@ class SpeakerRanking(Document):
     data: str
     items: tuple[str, ...]  # the ids scored
     items_skipped: tuple[SkippedItem, ...]
-    ranking: tuple[RankedSpeaker, ...]
+    ranking: tuple[RankedSpeaker, ...] = field(metadata={"check": ("at least one speaker", bool)})  # best: the first
 
     @property
     def best(self) -> str:
