@@ -123,20 +123,36 @@ def test_every_tensor_is_accounted_for_and_adam_follows_its_weight(tmp_path, cap
 
 
 def test_optimizer_reset_writes_weights_only(tmp_path, capsys, sources):
-    out, _ = imported(capsys, tmp_path, sources["rayhane"], "rayhane", "--optimizer", "reset", *RAYHANE_FLAGS)
+    out, stdout = imported(capsys, tmp_path, sources["rayhane"], "rayhane", "--optimizer", "reset", *RAYHANE_FLAGS,
+                           "--format", "json")
     keys = tf.train.load_checkpoint(str(out)).get_variable_to_shape_map()
     assert not [k for k in keys if "OPTIMIZER_SLOT" in k or k.startswith("optimizer/")]
     actions = {t["action"] for t in json.loads((out / "manifest.json").read_text())["imported"]["tensors"]}
     assert "dropped" in actions and "Adam slot" not in actions
+    report = read_report(stdout)
+    assert not report.dry_run and report.checkpoint == str(out / "ckpt-0") and report.seconds > 0
+    assert report.summary == report.plan.summary and report.summary.by_action["dropped"] > 0
 
 
 def test_dry_run_writes_nothing_and_its_json_plan_lists_every_tensor(tmp_path, capsys, sources):
     code, stdout, _ = import_cli(capsys, sources["rtvc"], tmp_path / "out", "rtvc", "--dry-run", "--format", "json")
     assert code == 0 and not (tmp_path / "out").exists()
-    plan = json.loads(stdout)["plan"]
+    report = read_report(stdout)
+    assert report.dry_run and report.checkpoint is None and report.summary is None
+    assert "checkpoint" not in json.loads(stdout)  # a dry run writes none: the key is left out, as before
+    plan = report.plan
     keys = set(tf.train.load_checkpoint(sources["rtvc"]).get_variable_to_shape_map())
-    assert {t["key"] for t in plan["tensors"]} == keys
-    assert plan["new"] == [{"variable": "tacotron/decoder/context_bias", "reason": plan["new"][0]["reason"]}]
+    assert {t.key for t in plan.tensors} == keys and plan.summary.source_tensors == len(keys)
+    assert [n.variable for n in plan.new] == ["tacotron/decoder/context_bias"]
+
+
+def read_report(stdout: str):
+    """``import --format json`` as a script reads it: through its one reader, every key checked."""
+    from tts_adapt.importing.convert import ImportReport
+
+    report = ImportReport.from_json(json.loads(stdout), "import --format json")
+    assert report.to_json() == json.loads(stdout)  # nothing printed that the reader drops
+    return report
 
 
 def rewritten(source: str, directory, drop: str | None = None, change: dict | None = None) -> str:

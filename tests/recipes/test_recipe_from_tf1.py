@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 
 import pytest
 
 from tests.recipes.recipe_modules import RECIPES
+from tts_adapt.importing.convert import ImportReport
+from tts_adapt.scoring.equivalence import EquivalenceResult
 
 
 def run(work, *args: str) -> subprocess.CompletedProcess:
@@ -22,9 +23,9 @@ def test_import_fold_and_verify_stages(tmp_path):
     result = run(tmp_path, "--stop-stage", "3")
     assert result.returncode == 0, result.stderr[-4000:]
     exp = tmp_path / "exp" / "from_tf1"
-    plan = json.loads((exp / "plan.json").read_text())["plan"]
-    assert plan["architecture"] == "rtvc" and plan["summary"]["source_tensors"] == len(plan["tensors"])
-    verify = json.loads((exp / "verify.json").read_text())
-    assert verify["ok"] and verify["max_rel_diff"] <= 1e-5 and verify["speaker"]["vector"].endswith("speaker.npy")
+    plan = ImportReport.read(exp / "plan.json").plan
+    assert plan.architecture == "rtvc" and plan.summary.source_tensors == len(plan.tensors)
+    verify = EquivalenceResult.read(exp / "verify.json")
+    assert verify.ok and verify.max_rel_diff <= 1e-5 and verify.speaker.vector.endswith("speaker.npy")
     again = run(tmp_path, "--stop-stage", "3")
     assert again.returncode == 0 and again.stderr.count("up to date, skipped") == 4  # nothing reruns

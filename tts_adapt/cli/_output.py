@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 from tts_adapt.configfields import LARGEST_WHOLE
-
-
-def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
 
 
 def print_document(document) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tts_adapt.cli._output import add_format_argument, console, print_json, shape
+from tts_adapt.cli._output import add_format_argument, console, print_document, shape
 
 DESCRIPTION = """\
 Turn a TF1 Tacotron-2 checkpoint into the toolkit's own model, computing what the
@@ -74,7 +74,7 @@ def clip_range(text: str) -> tuple[float, ...]:
 
 def run(args) -> int:
     from tts_adapt.fsutil import check_fresh_output_dir
-    from tts_adapt.importing.convert import write_import
+    from tts_adapt.importing.convert import ImportReport, write_import
     from tts_adapt.importing.plan import plan_import
 
     cleaners = tuple(c.strip() for c in args.cleaners.split(",") if c.strip()) if args.cleaners else None
@@ -86,15 +86,15 @@ def run(args) -> int:
         render_plan(plan)
     if args.dry_run:
         if args.format == "json":
-            print_json({"dry_run": True, "output": args.output, "plan": plan.to_json()})
+            print_document(ImportReport(dry_run=True, output=args.output, plan=plan.document()))
         else:
             console().print("dry run: nothing written")
         return 0
     result = write_import(plan, args.output)
     if args.format == "json":
-        print_json({"dry_run": False, **result, "plan": plan.to_json()})
+        print_document(result)
     else:
-        console().print(f"wrote {result['checkpoint']} and manifest.json in {result['seconds']:.1f} s", markup=False)
+        console().print(f"wrote {result.checkpoint} and manifest.json in {result.seconds:.1f} s", markup=False)
     return 0
 
 
@@ -138,5 +138,5 @@ def render_plan(plan) -> None:
             out.print(f"new: {move.target} (zeros): no TF1 counterpart, a folded speaker's share of the context",
                       markup=False)
     summary = plan.summary()
-    counts = ", ".join(f"{n} {action}" for action, n in summary["by_action"].items())
-    out.print(f"plan: {summary['source_tensors']} tensors: {counts}")
+    counts = ", ".join(f"{n} {action}" for action, n in summary.by_action.items())
+    out.print(f"plan: {summary.source_tensors} tensors: {counts}")

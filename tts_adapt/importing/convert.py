@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from tts_adapt import __version__
 from tts_adapt.checkpoint.own import adam_slots, save_checkpoint
+from tts_adapt.documents import Document, encode
 from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir
-from tts_adapt.importing.plan import ADAM_SLOTS, ImportPlan
+from tts_adapt.importing.plan import ADAM_SLOTS, ImportPlan, PlanDocument, PlanSummary
 from tts_adapt.importing.tensors import converted
 from tts_adapt.manifest import Manifest
 
@@ -69,14 +70,29 @@ def import_record(plan: ImportPlan, files: dict[str, str]) -> dict[str, Any]:
         "source": {"path": str(Path(plan.checkpoint.prefix).resolve()), "files": files},
         "optimizer": plan.optimizer,
         "source_step": plan.step,
-        "summary": plan.summary(),
-        "tensors": [t.to_json() for t in plan.tensors],
+        "summary": encode(plan.summary()),
+        "tensors": encode(plan.tensors),
     }
 
 
+@dataclass(frozen=True, kw_only=True)
+class ImportReport(Document):
+    """What ``import --format json`` prints: the plan, and with it what was written (nothing on a dry run)."""
+
+    KIND = "tts-adapt-import"
+    NULL_IS_ABSENT = True  # a dry run has no checkpoint, seconds or summary
+
+    dry_run: bool
+    output: str
+    checkpoint: str | None = None
+    seconds: float | None = None
+    summary: PlanSummary | None = None
+    plan: PlanDocument
+
+
 def write_import(plan: ImportPlan, output: str | os.PathLike,
-                 progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Write the imported checkpoint into ``output`` (a new directory); returns a short result record."""
+                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Write the imported checkpoint into ``output`` (a new directory); returns what was written."""
     check_fresh_output_dir(output)
     started = time.perf_counter()
     model, optimizer = build_model(plan, progress)
@@ -88,5 +104,5 @@ def write_import(plan: ImportPlan, output: str | os.PathLike,
     )
     with atomic_output_dir(output) as tmp:
         prefix = save_checkpoint(tmp, model, optimizer, plan.step, manifest)
-    return {"output": str(Path(output)), "checkpoint": str(Path(output) / Path(prefix).name),
-            "seconds": round(time.perf_counter() - started, 3), "summary": plan.summary()}
+    return ImportReport(dry_run=False, output=str(Path(output)), checkpoint=str(Path(output) / Path(prefix).name),
+                        seconds=round(time.perf_counter() - started, 3), summary=plan.summary(), plan=plan.document())

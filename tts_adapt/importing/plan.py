@@ -40,9 +40,35 @@ class SourceTensor:
     targets: tuple[str, ...]
     reason: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "shape": list(self.shape), "action": self.action, "targets": list(self.targets),
-                "reason": self.reason}
+
+@dataclass(frozen=True)
+class PlanSummary:
+    source_tensors: int
+    by_action: dict[str, int]  # how many source tensors each action takes
+    model_variables: int
+    new_variables: int  # variables with no TF1 counterpart (zeros)
+
+
+@dataclass(frozen=True)
+class NewVariable:
+    variable: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PlanDocument:
+    """The plan as ``import --format json`` prints it (and the from_tf1 recipe keeps it)."""
+
+    source: str
+    architecture: str
+    model: dict[str, Any]  # ModelConfig.to_dict()
+    symbols: int
+    cleaners: tuple[str, ...]
+    optimizer: str
+    step: int
+    summary: PlanSummary
+    new: tuple[NewVariable, ...]
+    tensors: tuple[SourceTensor, ...]
 
 
 @dataclass
@@ -57,17 +83,17 @@ class ImportPlan:
     step: int  # the source's global step (carry) or 0
     tensors: list[SourceTensor] = field(default_factory=list)
 
-    def summary(self) -> dict[str, Any]:
-        return {"source_tensors": len(self.tensors), "by_action": dict(Counter(t.action for t in self.tensors)),
-                "model_variables": len(self.moves), "new_variables": sum(m.source is None for m in self.moves)}
+    def summary(self) -> PlanSummary:
+        return PlanSummary(len(self.tensors), dict(Counter(t.action for t in self.tensors)), len(self.moves),
+                           sum(m.source is None for m in self.moves))
 
-    def to_json(self) -> dict[str, Any]:
-        return {"source": self.checkpoint.prefix, "architecture": self.architecture.name,
-                "model": self.config.to_dict(), "symbols": len(self.table), "cleaners": list(self.cleaners),
-                "optimizer": self.optimizer, "step": self.step, "summary": self.summary(),
-                "new": [{"variable": m.target, "reason": NEW[m.target[len(MODEL):]]} for m in self.moves
-                        if m.source is None],
-                "tensors": [t.to_json() for t in self.tensors]}
+    def document(self) -> PlanDocument:
+        return PlanDocument(
+            source=self.checkpoint.prefix, architecture=self.architecture.name, model=self.config.to_dict(),
+            symbols=len(self.table), cleaners=self.cleaners, optimizer=self.optimizer, step=self.step,
+            summary=self.summary(),
+            new=tuple(NewVariable(m.target, NEW[m.target[len(MODEL):]]) for m in self.moves if m.source is None),
+            tensors=tuple(self.tensors))
 
 
 def _listing(items: list[str]) -> str:
