@@ -9,6 +9,7 @@ import pytest
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import Manifest, write_manifest
 from tts_adapt.manifest import load_symbol_table
+from tts_adapt.symbols.suggest import Suggestion
 
 from tests.symbols.symbols_testdata import NEW, OLD, write_lines
 
@@ -122,10 +123,12 @@ def test_suggest_json_and_no_base(capsys, tmp_path):
     transcripts = write_lines(tmp_path / "t.csv", ["a|ba ab", "b|b\tb"])
     code, out, _ = run(capsys, "symbols", "suggest", "--transcripts", str(transcripts), "--cleaners", "lowercase",
                        "--format", "json")
-    data = json.loads(out)
     assert code == 0
-    assert data["symbols"] == ["b", "a", " ", "\t"]
-    assert [a["count"] for a in data["appended"]] == [4, 2, 1, 1] and data["unused"] == []
+    found = Suggestion.from_json(json.loads(out), "symbols suggest --format json")
+    assert found.to_json() == json.loads(out)  # nothing printed that the reader drops
+    assert found.symbols == ("b", "a", " ", "\t")
+    assert [a.count for a in found.appended] == [4, 2, 1, 1] and found.unused == ()
+    assert json.loads(out)["appended"][3] == {"symbol": "\t", "display": "\\t", "count": 1}
 
 
 def test_symbols_without_subcommand_shows_help_and_exits_2(capsys):

@@ -179,8 +179,6 @@ def run_compare(args) -> int:
 
 
 def run_suggest(args) -> int:
-    import json
-
     from tts_adapt.symbols.suggest import suggest_table
     from tts_adapt.manifest import load_symbol_table
     from tts_adapt.symbols.table import escape_symbol, format_table_text
@@ -195,10 +193,10 @@ def run_suggest(args) -> int:
         raise UserError(f"{args.transcripts}: the transcripts hold no characters to build a table from")
 
     if args.format == "json":
-        _emit(json.dumps(suggestion.to_json(), ensure_ascii=False, indent=2) + "\n", args.output)
+        _emit(suggestion.to_text(), args.output)
         return 0
     _emit(format_table_text(suggestion.symbols), args.output)
-    notes = [f"# appended {escape_symbol(s)} (used {n} times)" for s, n in suggestion.appended if base is not None]
+    notes = [f"# appended {a.display} (used {a.count} times)" for a in suggestion.appended if base is not None]
     notes += [f"# unused base symbol {escape_symbol(s)} (no transcript uses it; its row will not be trained)"
               for s in suggestion.unused]
     notes.append(f"# {len(suggestion.symbols)} symbols: {len(suggestion.symbols) - len(suggestion.appended)} "

@@ -10,25 +10,35 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
+from tts_adapt.documents import Document
 from tts_adapt.symbols.frontend import clean_text, split_symbols
 from tts_adapt.symbols.table import SymbolTable, escape_symbol
 from tts_adapt.symbols.transcripts import Transcripts
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    symbols: tuple[str, ...]
-    appended: tuple[tuple[str, int], ...]  # (character, occurrences), in the order appended
-    unused: tuple[str, ...]  # base symbols no transcript uses
+class AppendedSymbol:
+    DERIVED = ("display",)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "symbols": list(self.symbols),
-            "appended": [{"symbol": s, "display": escape_symbol(s), "count": n} for s, n in self.appended],
-            "unused": list(self.unused),
-        }
+    symbol: str
+    count: int  # occurrences in the transcripts
+
+    @property
+    def display(self) -> str:
+        return escape_symbol(self.symbol)
+
+
+@dataclass(frozen=True)
+class Suggestion(Document):
+    """A table for a new voice: ``symbols suggest --format json`` prints it, a script reads it with ``from_json``."""
+
+    KIND = "tts-adapt-symbol-suggestion"
+
+    symbols: tuple[str, ...]
+    appended: tuple[AppendedSymbol, ...]  # in the order appended
+    unused: tuple[str, ...]  # base symbols no transcript uses
 
 
 def suggest_table(transcripts: Transcripts, base: SymbolTable | None = None,
@@ -42,4 +52,4 @@ def suggest_table(transcripts: Transcripts, base: SymbolTable | None = None,
             (used if found is not None else missing)[piece] += 1
     appended = tuple(missing.most_common())  # most_common keeps first-seen order among equal counts
     unused = tuple(s for s in base.symbols if not used[s])
-    return Suggestion(base.symbols + tuple(s for s, _ in appended), appended, unused)
+    return Suggestion(base.symbols + tuple(s for s, _ in appended), tuple(AppendedSymbol(*a) for a in appended), unused)
