@@ -154,6 +154,21 @@ def test_no_listen_starts_no_worker_processes(world, capsys, monkeypatch):
     assert not doc["intelligibility"]["scored"]
 
 
+def test_a_non_english_model_ends_the_hearing_workers_once_it_is_loaded(world, tmp_path):
+    """They start with the cache (to load the recogniser while the model loads); nothing will be heard."""
+    from tts_adapt.evaluation.evaluate import evaluate as evaluate_checkpoint
+    from tts_adapt.evaluation.heard_cache import HeardCache
+
+    other = tmp_path / "welsh"
+    shutil.copytree(world / "src", other)
+    manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
+    (other / "manifest.json").write_text(json.dumps({**manifest, "cleaners": ["basic"]}), encoding="utf-8")
+    with HeardCache(workers=2) as heard:
+        workers = list(heard._pool._processes.values())
+        evaluate_checkpoint(other, world / "prepared", heard=heard)
+        assert heard._pool is None and all(not worker.is_alive() for worker in workers)
+
+
 def test_texts_mode_speaks_every_sentence_in_every_voice(world, capsys, tmp_path):
     texts = tmp_path / "texts.txt"
     texts.write_text("# sentences\nbad cab\n\n1|a jab\n", encoding="utf-8")

@@ -83,6 +83,8 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     speaker_of = dict(zip((item.id for item in items),
                           resolve_speakers(items, list(loaded.speakers), model.n_speakers, speaker)))
     listening = intelligibility_plan(listen, loaded.cleaners)
+    if heard is not None and not listening["scored"]:
+        heard.close()  # its workers have nothing to hear
     listener = None
     if listening["scored"]:
         from tts_adapt.vocoder.render import load_renderer
