@@ -9,6 +9,7 @@ import pytest
 from tts_adapt.cli.main import main
 from tts_adapt.manifest import Manifest, write_manifest
 from tts_adapt.manifest import load_symbol_table
+from tts_adapt.symbols.compare import Comparison
 from tts_adapt.symbols.suggest import Suggestion
 
 from tests.symbols.symbols_testdata import NEW, OLD, write_lines
@@ -38,14 +39,14 @@ def test_compare_reads_a_checkpoint_manifest(capsys, tmp_path, tables):
     write_manifest(tmp_path / "ckpt", Manifest(symbols=tuple(OLD)))
     code, out, _ = run(capsys, "symbols", "compare", str(tmp_path / "ckpt"), str(tables[1]), "--format", "json")
     assert code == 0
-    assert json.loads(out)["summary"]["removed"] == 2
+    assert Comparison.from_json(json.loads(out), "symbols compare --format json").summary()["removed"] == 2
 
 
 def test_strict_exits_1_after_printing_the_report(capsys, tables, ljspeech):
     code, out, err = run(capsys, "symbols", "compare", *map(str, tables), "--transcripts", str(ljspeech),
                          "--format", "json", "--strict")
     assert code == 1
-    assert json.loads(out)["transcripts"]["oov"][0]["char"] == "q"
+    assert Comparison.from_json(json.loads(out), "symbols compare --format json").transcripts.oov[0].char == "q"
     assert "strict" in err and "q s y x" in err
 
 
