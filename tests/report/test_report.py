@@ -99,6 +99,26 @@ def test_samples_are_found_by_the_names_synthesize_gave_them(tmp_path, capsys):
         assert (exp / "report" / "samples" / f"{stem}.before.wav").is_file()
 
 
+def test_a_damaged_sample_mel_or_manifest_leaves_its_picture_out(tmp_path, capsys):
+    """A truncated .npy, a mel of the wrong shape and an unreadable manifest each cost a panel, not the page."""
+    import numpy as np
+
+    exp = tmp_path / "voice"
+    for model in ("reference", "before", "after"):
+        (exp / "samples" / model).mkdir(parents=True)
+        sf.write(exp / "samples" / model / "a.wav", np.zeros(1600, np.float32), 16000)
+    (exp / "samples" / "texts.csv").write_text("a|a bad bee\n", encoding="utf-8")
+    np.save(exp / "samples" / "before" / "a.npy", np.zeros((20, 8), np.float32))
+    (exp / "samples" / "before" / "a.npy").write_bytes((exp / "samples" / "before" / "a.npy").read_bytes()[:90])
+    np.save(exp / "samples" / "after" / "a.npy", np.zeros(8, np.float32))
+    (exp / "adapted").mkdir()
+    (exp / "adapted" / "manifest.json").write_text("{", encoding="utf-8")
+    code, _, err = run_cli(["report", exp], capsys)
+    assert code == 0, err
+    assert "no mel from" in err and "[frames, n_mels]" in err and "manifest.json" in err
+    assert (exp / "report" / "samples" / "a.after.wav").is_file()
+
+
 def test_a_ranking_of_no_speakers_is_a_note(tmp_path, capsys):
     """The page reads the nearest speaker as the ranking's first: a document with none is unreadable, not a crash."""
     exp = tmp_path / "voice"

@@ -71,21 +71,35 @@ def _mel(exp: Path, model: str, uid: str, wav: Path) -> np.ndarray | None:
     """The model's mel as synthesize saved it; the recording's computed the way the model's features were."""
     saved = exp / "samples" / model / f"{uid}.npy"
     if saved.is_file():
-        return np.load(saved)
+        return _saved_mel(saved)
     if model != "reference" or not wav.is_file():
         return None
     from tts_adapt.audio.features import wav_to_mel
     from tts_adapt.audio.io import load_audio
     from tts_adapt.manifest import read_manifest
 
-    manifest = read_manifest(exp / "adapted")
-    if manifest is None or manifest.audio is None:
-        return None
     try:
+        manifest = read_manifest(exp / "adapted")
+        if manifest is None or manifest.audio is None:
+            return None
         return wav_to_mel(load_audio(wav, manifest.audio), manifest.audio)
-    except UserError as exc:  # e.g. a silent file: the page shows the other mels
+    except UserError as exc:  # e.g. a silent file, a damaged manifest: the page shows the other mels
         print(f"no mel for {wav}: {exc}", file=sys.stderr)
         return None
+
+
+def _saved_mel(path: Path) -> np.ndarray | None:
+    """A saved mel [frames, n_mels]; a damaged or misshapen file is left out of the picture, and said."""
+    try:
+        mel = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        print(f"no mel from {path}: {str(exc)[:80]}", file=sys.stderr)
+        return None
+    if mel.ndim != 2 or 0 in mel.shape or not np.issubdtype(mel.dtype, np.number) or not np.isfinite(mel).all():
+        print(f"no mel from {path}: expected finite numbers [frames, n_mels], got {mel.dtype} {mel.shape}",
+              file=sys.stderr)
+        return None
+    return mel
 
 
 def _mel_figure(mels: list[tuple[str, np.ndarray]], text: str) -> str:
