@@ -80,7 +80,7 @@ def add_placement_flags(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--strategy", choices=STRATEGIES, default="default",
                         help="default: one device; mirrored: every local GPU (or logical CPU device); "
-                             "multi-worker: the machines listed in TF_CONFIG (see the README). "
+                             "multi-worker: the machines listed in TF_CONFIG (see docs/distributed.md). "
                              "--batch-size is the global batch")
     parser.add_argument("--precision", choices=PRECISIONS, default="float32",
                         help="compute dtype of the convolutional postnet and embedding (recurrent parts stay "

@@ -127,7 +127,7 @@ def _tf_config() -> tuple[dict[str, list[str]], tuple[str, int]]:
     raw = os.environ.get("TF_CONFIG")
     if not raw:
         raise UserError("--strategy multi-worker needs TF_CONFIG: the cluster's worker addresses and this "
-                        "process's task (see the README, 'More than one device, more than one machine')")
+                        "process's task (see docs/distributed.md)")
     config = parse_json(raw, "TF_CONFIG")
     cluster = config.get("cluster") if isinstance(config, dict) else None
     task = config.get("task") if isinstance(config, dict) else None
