@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from tests.cli_testing import run_cli
 from tests.tiny_checkpoints import make_source, save_model
 
+from tts_adapt.evaluation.results import TextsReport
 from tts_adapt.manifest import read_manifest
 from tts_adapt.errors import UserError
+from tts_adapt.scoring.equivalence import EquivalenceResult
 from tts_adapt.speakers import file_stem, resolve_speaker
 
 NAMES = ["b", "0", "a"]  # a speaker named "0" sits in row 1
@@ -39,13 +41,18 @@ def test_every_command_reads_a_numeric_name_the_same_way(tmp_path, capsys):
     assert code == 0, err
     assert read_manifest(tmp_path / "adapted").folded_speaker["id"] == 1
     code, out, err = run_cli(["verify", source, tmp_path / "adapted", "--speaker", "0", "--format", "json"], capsys)
-    assert code == 0 and json.loads(out)["ok"], err
+    assert code == 0, err
+    result = EquivalenceResult.from_json(json.loads(out), "verify --format json")
+    assert result.ok and result.speaker.id == 1
     code, out, _ = run_cli(["verify", source, tmp_path / "adapted", "--speaker", "#0", "--format", "json"], capsys)
-    assert code == 1 and not json.loads(out)["ok"]  # row 0 is another voice
+    assert code == 1
+    result = EquivalenceResult.from_json(json.loads(out), "verify --format json")
+    assert not result.ok and result.speaker.id == 0  # row 0 is another voice
     texts = tmp_path / "texts.txt"
     texts.write_text("bad cab\n", encoding="utf-8")
     code, out, err = run_cli(["evaluate", source, "--texts", texts, "--speaker", "0,#0", "--format", "json"], capsys)
-    assert code == 0 and json.loads(out)["speakers"] == ["0", "b"], err
+    assert code == 0, err
+    assert TextsReport.from_json(json.loads(out), "evaluate --texts --format json").speakers == ("0", "b")
 
 
 @settings(max_examples=200, deadline=None)

@@ -9,7 +9,8 @@ import pytest
 from tests.cli_testing import run_cli
 from tests.tiny_checkpoints import NEW_SYMBOLS, make_source, write_table
 
-from tts_adapt.scoring.equivalence import EquivalenceResult
+from tts_adapt.manifest import read_manifest, write_manifest
+from tts_adapt.scoring.equivalence import ComparedSpeaker, EquivalenceResult
 
 TOLERANCE = 1e-5
 
@@ -33,29 +34,31 @@ def adapted(source, capsys, fold: str):
 
 def verify(capsys, *args):
     code, out, err = run_cli(["verify", *args, "--format", "json"], capsys)
-    document = json.loads(out) if out else None
-    if document is not None:  # what the recipe keeps reads back as the report reads it
-        assert EquivalenceResult.from_json(document, "verify --format json").to_json() == document
-    return code, document, err
+    if not out:
+        return code, None, err
+    printed = json.loads(out)
+    result = EquivalenceResult.from_json(printed, "verify --format json")  # as the recipe and the report read it
+    assert result.to_json() == printed  # nothing printed that the reader drops
+    return code, result, err
 
 
 def test_folded_speaker_is_equivalent_on_every_output(source, capsys):
     code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "1"))
     assert code == 0
-    assert result["ok"] and result["speaker"] == {"id": 1, "name": "bob", "vector": None}
-    assert result["max_rel_diff"] <= TOLERANCE
-    assert set(result["outputs"]) == {"mel", "mel_post", "stop_logits", "alignment"}
-    for name, d in result["outputs"].items():
-        assert d["max_abs_output"] > 0.05, name  # the outputs compared are not trivially zero
-    assert result["shared_symbols"] == len(set(NEW_SYMBOLS) & set("abcdefghij "))
-    assert result["notes"] == []  # ADAPTED records SRC as its source
+    assert result.ok and result.speaker == ComparedSpeaker(id=1, name="bob", vector=None)
+    assert result.max_rel_diff <= TOLERANCE
+    assert set(result.outputs) == {"mel", "mel_post", "stop_logits", "alignment"}
+    for name, d in result.outputs.items():
+        assert d.max_abs_output > 0.05, name  # the outputs compared are not trivially zero
+    assert result.shared_symbols == len(set(NEW_SYMBOLS) & set("abcdefghij "))
+    assert result.notes == ()  # ADAPTED records SRC as its source
 
 
 def test_a_different_source_is_noted(source, capsys, tmp_path):
     copy = tmp_path / "src_copy"
     shutil.copytree(source / "src", copy)
     code, result, _ = verify(capsys, copy, adapted(source, capsys, "1"))
-    assert code == 0 and len(result["notes"]) == 1 and "was made from" in result["notes"][0]
+    assert code == 0 and len(result.notes) == 1 and "was made from" in result.notes[0]
 
 
 def test_speaker_by_name_and_human_output(source, capsys):
@@ -67,7 +70,7 @@ def test_speaker_by_name_and_human_output(source, capsys):
 def test_another_speaker_differs_and_exits_1(source, capsys):
     code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "1"), "--speaker", "2")
     assert code == 1
-    assert not result["ok"] and result["max_rel_diff"] > 1e-3
+    assert not result.ok and result.max_rel_diff > 1e-3
 
 
 def test_unfolded_adaptation_needs_a_speaker_and_then_differs(source, capsys):
@@ -76,20 +79,20 @@ def test_unfolded_adaptation_needs_a_speaker_and_then_differs(source, capsys):
     assert code == 2 and result is None
     assert "no speaker was folded" in err and len(err.strip().splitlines()) == 1
     code, result, _ = verify(capsys, source / "src", unfolded, "--speaker", "1")
-    assert code == 1 and result["max_rel_diff"] > 1e-3
+    assert code == 1 and result.max_rel_diff > 1e-3
 
 
 def test_rows_must_follow_their_symbol(source, capsys, tmp_path):
     """Swap two symbols in the adapted manifest: the rows no longer match, and verify sees it."""
     broken = tmp_path / "swapped"
     shutil.copytree(adapted(source, capsys, "1"), broken)
-    manifest = json.loads((broken / "manifest.json").read_text(encoding="utf-8"))
-    symbols = manifest["symbols"]
+    manifest = read_manifest(broken)
+    symbols = list(manifest.symbols)
     i, j = symbols.index("a"), symbols.index("b")
     symbols[i], symbols[j] = symbols[j], symbols[i]
-    (broken / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    write_manifest(broken, manifest.replace(symbols=tuple(symbols)))
     code, result, _ = verify(capsys, source / "src", broken)
-    assert code == 1 and result["max_rel_diff"] > 1e-3
+    assert code == 1 and result.max_rel_diff > 1e-3
 
 
 def test_seed_changes_the_probe_not_the_verdict(source, capsys):
@@ -97,9 +100,9 @@ def test_seed_changes_the_probe_not_the_verdict(source, capsys):
     _, first, _ = verify(capsys, source / "src", folded, "--seed", "5")
     _, again, _ = verify(capsys, source / "src", folded, "--seed", "5")
     _, other, _ = verify(capsys, source / "src", folded, "--seed", "6")
-    assert first == again and first["ok"] and other["ok"]  # the same seed, the same probe; any seed, the same verdict
-    probe = [first["outputs"][name]["max_abs_output"] for name in sorted(first["outputs"])]
-    assert probe != [other["outputs"][name]["max_abs_output"] for name in sorted(other["outputs"])]
+    assert first == again and first.ok and other.ok  # the same seed, the same probe; any seed, the same verdict
+    probe = [first.outputs[name].max_abs_output for name in sorted(first.outputs)]
+    assert probe != [other.outputs[name].max_abs_output for name in sorted(other.outputs)]
 
 
 @pytest.mark.parametrize("case", ["multi_speaker", "no_manifest", "bad_speaker"])
@@ -130,17 +133,17 @@ def test_a_fold_missing_at_any_one_site_is_caught(source, capsys, tmp_path, site
     {v.path: v for v in model.variables}[bias].assign(unfolded)
     save_checkpoint(tmp_path / "broken", model, None, manifest.step, manifest)
     code, result, _ = verify(capsys, source / "src", tmp_path / "broken")
-    assert code == 1 and result["max_rel_diff"] > 1e-3, bias
+    assert code == 1 and result.max_rel_diff > 1e-3, bias
 
 
 def test_the_mean_speaker_fold_is_equivalent_to_the_source_speaking_with_its_mean_row(source, capsys):
     """--fold-speaker mean: the adapted model computes what the source computes with the mean speaker vector."""
     code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "mean"))
-    assert code == 0 and result["ok"] and result["max_rel_diff"] <= TOLERANCE
-    assert result["speaker"] == {"id": None, "name": "mean", "vector": None}
+    assert code == 0 and result.ok and result.max_rel_diff <= TOLERANCE
+    assert result.speaker == ComparedSpeaker(id=None, name="mean", vector=None)
     code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "mean"), "--speaker", "1")
-    assert code == 1 and not result["ok"]  # no single speaker is the mean
+    assert code == 1 and not result.ok  # no single speaker is the mean
     code, result, _ = verify(capsys, source / "src", adapted(source, capsys, "1"), "--speaker", "mean")
-    assert code == 1 and not result["ok"]
+    assert code == 1 and not result.ok
     code, out, _ = run_cli(["verify", source / "src", adapted(source, capsys, "mean")], capsys)
     assert code == 0 and "the mean of its speaker rows" in out
