@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from tts_adapt.manifest import read_manifest
+from tts_adapt.scoring.equivalence import ComparedSpeaker, EquivalenceResult
 from tts_adapt.testing import tf1_tacotron2 as tf1
 from tests.cli_testing import run_cli
 
@@ -34,24 +36,29 @@ def world(tmp_path_factory):
 def verify(capsys, world, vector):
     code, out, err = run_cli(["verify", world["imported"], world["adapted"], "--speaker-vector", vector,
                               "--format", "json"], capsys)
-    return code, (json.loads(out) if out else None), err
+    if not out:
+        return code, None, err
+    printed = json.loads(out)
+    result = EquivalenceResult.from_json(printed, "verify --format json")  # as the recipe and the report read it
+    assert result.to_json() == printed  # nothing printed that the reader drops
+    return code, result, err
 
 
 def test_the_folded_model_computes_what_the_imported_one_computed_for_that_vector(world, capsys):
     code, result, _ = verify(capsys, world, world["vectors"][0])
-    assert code == 0 and result["ok"] and result["max_rel_diff"] <= 1e-5, result
-    assert result["speaker"] == {"id": None, "name": None, "vector": str(world["vectors"][0])}
-    assert all(d["max_abs_output"] > 0.05 for d in result["outputs"].values())
+    assert code == 0 and result.ok and result.max_rel_diff <= 1e-5, result
+    assert result.speaker == ComparedSpeaker(id=None, name=None, vector=str(world["vectors"][0]))
+    assert all(d.max_abs_output > 0.05 for d in result.outputs.values())
     code, result, _ = verify(capsys, world, world["vectors"][1])
-    assert code == 1 and result["max_rel_diff"] > 1e-3  # another voice is another output
+    assert code == 1 and result.max_rel_diff > 1e-3  # another voice is another output
 
 
 def test_the_folded_model_is_single_speaker_and_equals_the_tf1_network_with_that_vector(world):
     from tts_adapt.model.loading import load_model
 
-    manifest = json.loads((world["adapted"] / "manifest.json").read_text())
-    assert manifest["model"]["speaker_input"] == "table" and manifest["layout"]["sites"] == []
-    assert manifest["adaptation"]["folded_speaker"]["vector_source"] == f"file {world['vectors'][0]}"
+    manifest = read_manifest(world["adapted"])
+    assert manifest.model["speaker_input"] == "table" and manifest.layout["sites"] == []
+    assert manifest.folded_speaker["vector_source"] == f"file {world['vectors'][0]}"
     data = tf1.make_inputs(DIMS, seed=8)
     data.speaker = np.tile(np.load(world["vectors"][0]), (data.text.shape[0], 1))
     reference = tf1.reference_outputs(world["tf1"], DIMS, data)

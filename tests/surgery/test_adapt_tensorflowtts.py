@@ -17,6 +17,9 @@ import yaml
 from tests import tensorflowtts_tacotron2 as tftts
 from tests.cli_testing import run_cli
 from tts_adapt.cli.inspect import CheckpointDescription
+from tts_adapt.manifest import read_manifest
+from tts_adapt.scoring.tensorflowtts_equivalence import FoldVerification
+from tts_adapt.surgery.plan_document import AdaptReport
 
 PREFIX = "tacotron2/encoder/"
 SPEAKER = 1
@@ -193,29 +196,34 @@ def test_the_embedding_site_folds_exactly_through_the_whole_model(sources, capsy
 
 def verify(capsys, *args):
     code, out, err = run_cli(["verify", *args, "--format", "json"], capsys)
-    return code, (json.loads(out) if out else None), err
+    if not out:
+        return code, None, err
+    printed = json.loads(out)
+    result = FoldVerification.from_json(printed, "verify --format json")  # as the recipe and the report read it
+    assert result.to_json() == printed  # nothing printed that the reader drops
+    return code, result, err
 
 
 def test_verify_measures_the_folds_exact_where_claimed_and_reports_the_residual(sources, capsys, tmp_path):
     adapted = adapt(sources, "v2", capsys, tmp_path, "--fold-speaker", str(SPEAKER))
     code, result, err = verify(capsys, sources["v2"]["weights"], adapted)
     assert code == 0, err
-    measured = result["measurements"]
-    exact = {name for name, m in measured.items() if m["exact"]}
+    measured = result.measurements
+    exact = {name for name, m in measured.items() if m.exact}
     assert exact == {"layer_norm", "encoder", "attention_lstm_cell", "lstm_cell_._0", "frame_projection"}
-    assert all(measured[name]["max_rel_diff"] <= 1e-5 for name in exact)
+    assert all(measured[name].max_rel_diff <= 1e-5 for name in exact)
     assert set(measured) - exact == {"alignment", "attention_lstm_cell@first_step", "memory_layer"}
-    assert result["residual"] > 1e-3 and result["ok"] and result["speaker"] == f"speaker {SPEAKER}"
+    assert result.residual > 1e-3 and result.ok and result.speaker == f"speaker {SPEAKER}"
     code, result, _ = verify(capsys, sources["v2"]["weights"], adapted, "--speaker", "2")
-    assert code == 1 and not result["ok"] and measured["layer_norm"]["max_rel_diff"] < result["max_rel_diff"]
+    assert code == 1 and not result.ok and measured["layer_norm"].max_rel_diff < result.max_rel_diff
 
 
 def test_verify_of_the_embedding_site_only_has_no_residual(sources, capsys, tmp_path):
     adapted = adapt(sources, "v1", capsys, tmp_path, "--fold-speaker", "mean")
     code, result, err = verify(capsys, sources["v1"]["weights"], adapted)
     assert code == 0, err
-    assert set(result["measurements"]) == {"layer_norm", "encoder"} and result["residual"] is None
-    assert result["speaker"] == "the mean of its speaker rows" and result["max_rel_diff"] <= 1e-5
+    assert set(result.measurements) == {"layer_norm", "encoder"} and result.residual is None
+    assert result.speaker == "the mean of its speaker rows" and result.max_rel_diff <= 1e-5
 
 
 def test_verify_runs_the_network_keras_runs(sources):
@@ -260,8 +268,8 @@ def test_trainer_state_is_carried_or_reset(sources, capsys, tmp_path):
     assert tf.train.latest_checkpoint(str(adapted.parent)).endswith(f"ckpt-{tftts.STEPS}")
     reset = adapt(sources, "v1", capsys, tmp_path, "--optimizer", "reset")
     assert sorted(p.name for p in reset.parent.iterdir()) == ["manifest.json", reset.name]
-    manifest = json.loads((reset.parent / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["dialect"] == "h5" and manifest["checkpoint"] == reset.name
+    manifest = read_manifest(reset.parent)
+    assert manifest.dialect == "h5" and manifest.checkpoint == reset.name
 
 
 def test_per_variable_optimizer_state_is_not_carried_and_the_plan_says_so(sources, capsys, tmp_path):
@@ -276,9 +284,9 @@ def test_per_variable_optimizer_state_is_not_carried_and_the_plan_says_so(source
     code, out, err = run_cli(["adapt", folder / "model-7.h5", "--layout", propose(sources["v1"]["weights"], capsys,
                               tmp_path), "--output", tmp_path / "out", "--dry-run", "--format", "json"], capsys)
     assert code == 0, err
-    plan = json.loads(out)["plan"]
-    assert any("not carried, Adam starts afresh" in note for note in plan["notes"])
-    assert not any(a["key"].startswith("ckpt-7/") for a in plan["actions"])
+    plan = AdaptReport.from_json(json.loads(out), "adapt --format json").plan
+    assert any("not carried, Adam starts afresh" in note for note in plan.notes)
+    assert not any(a.key.startswith("ckpt-7/") for a in plan.actions)
 
 
 @pytest.mark.parametrize("option, says", [

@@ -140,16 +140,18 @@ def test_dry_run_writes_nothing_and_json_plan_lists_every_key(tmp_path, capsys, 
     out = adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--fold-speaker", "1", "--dry-run",
                 "--format", "json")
     assert not (tmp_path / "out").exists()
-    document = json.loads(out)
-    assert AdaptReport.from_json(document, "adapt --format json").to_json() == document  # what readers get
-    plan = document["plan"]
-    by_key = {a["key"]: a for a in plan["actions"]}
-    assert by_key[N["speakers"]]["action"] == "delete"
-    assert by_key[N["lstm_kernel"]]["action"] == "drop_rows"
-    assert by_key[N["lstm_kernel"]]["shape_after"] == [tiny.PRENET + tiny.ENC + tiny.UNITS, 4 * tiny.UNITS]
-    assert by_key[N["att_bias"]]["action"] == "fold"
-    assert by_key[N["embedding"] + "/Adam"]["action"] == "remap_rows"
-    inits = {s["symbol"]: s["init"] for s in plan["symbols"]}
+    printed = json.loads(out)
+    report = AdaptReport.from_json(printed, "adapt --format json")  # as the report and recipes read it
+    assert report.to_json() == printed  # nothing printed that the reader drops
+    assert report.dry_run and report.checkpoint is None
+    plan = report.plan
+    by_key = {a.key: a for a in plan.actions}
+    assert by_key[N["speakers"]].op == "delete"
+    assert by_key[N["lstm_kernel"]].op == "drop_rows"
+    assert by_key[N["lstm_kernel"]].shape_after == (tiny.PRENET + tiny.ENC + tiny.UNITS, 4 * tiny.UNITS)
+    assert by_key[N["att_bias"]].op == "fold"
+    assert by_key[N["embedding"] + "/Adam"].op == "remap_rows"
+    inits = {s.symbol: s.init for s in plan.symbols}
     assert inits["é"].startswith("alias of e") and inits["x"] == "mean"
 
 
