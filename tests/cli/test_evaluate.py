@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from html import escape
@@ -13,6 +14,7 @@ from tests.cli_testing import run_cli
 from tests.tiny_checkpoints import NEW_VOICE_TEXTS, SPEAKERS, make_source, save_model, spoken_by, write_prepared
 
 from tts_adapt.evaluation.results import EvaluationReport, TextsReport
+from tts_adapt.manifest import read_manifest, write_manifest
 
 TRUE_SPEAKER = 2
 SPLITS = ["val", "val", "train", "val", "train", "val"]
@@ -41,23 +43,29 @@ def world(tmp_path_factory):
 def evaluate(capsys, *args):
     code, out, err = run_cli(["evaluate", *args, "--format", "json"], capsys)
     assert code == 0, err
-    doc = json.loads(out)
-    (TextsReport if "--texts" in args else EvaluationReport).from_json(doc, "evaluate --format json")  # readers' view
-    return doc
+    return read_report(out, TextsReport if "--texts" in args else EvaluationReport)
+
+
+def read_report(out, document):
+    """The printed JSON as the report and recipes read it, checked to hold nothing the reader drops."""
+    printed = json.loads(out)
+    report = document.from_json(printed, "evaluate --format json")
+    assert report.to_json() == printed
+    return report
 
 
 def test_json_report_of_the_val_split(world, capsys, tmp_path):
     html = tmp_path / "report.html"
     doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--output", html)
     val_ids = [f"utt{i:03d}" for i, s in enumerate(SPLITS) if s == "val"]
-    assert doc["split"] == "val" and [u["id"] for u in doc["utterances"]] == val_ids
-    for u in doc["utterances"]:
-        assert u["mel_l1"] < 1e-4  # the model reproduces its own teacher-forced output, per item's speaker
-        assert 0 < u["focus"] <= 1 and 0 <= u["monotonicity"] <= 1 and 0 <= u["coverage"] <= 1
-        assert u["mcd"] >= 0 and u["length_ratio"] == u["predicted_frames"] / u["frames"]
+    assert doc.split == "val" and [u.id for u in doc.utterances] == val_ids
+    for u in doc.utterances:
+        assert u.mel_l1 < 1e-4  # the model reproduces its own teacher-forced output, per item's speaker
+        assert 0 < u.focus <= 1 and 0 <= u.monotonicity <= 1 and 0 <= u.coverage <= 1
+        assert u.mcd >= 0 and u.length_ratio == u.predicted_frames / u.frames
     for key in METRICS:
-        assert doc["summary"][key] == pytest.approx(np.mean([u[key] for u in doc["utterances"]]))
-    assert doc["html"] == str(html)
+        assert getattr(doc.summary, key) == pytest.approx(np.mean([getattr(u, key) for u in doc.utterances]))
+    assert doc.html == str(html)
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and all(i in page for i in val_ids)
     assert page.count("<img") == 1 + len(val_ids)  # overview + one figure per plotted utterance
@@ -68,26 +76,28 @@ def test_json_report_of_the_val_split(world, capsys, tmp_path):
 def test_an_utterance_scores_the_same_whatever_else_is_scored(world, capsys):
     alone = evaluate(capsys, world / "src", "--data", world / "prepared", "--split", "val")
     together = evaluate(capsys, world / "src", "--data", world / "prepared", "--split", "all")
-    by_id = {u["id"]: u for u in together["utterances"]}
-    assert len(by_id) == len(SPLITS) > alone["items"]
-    for u in alone["utterances"]:
-        assert by_id[u["id"]].pop("ceilings") == u.pop("ceilings")  # what the recogniser heard, too
-        assert by_id[u["id"]] == pytest.approx(u)
+    by_id = {u.id: u for u in together.utterances}
+    assert len(by_id) == len(SPLITS) > alone.items
+    for u in alone.utterances:
+        assert by_id[u.id].ceilings == u.ceilings  # what the recogniser heard, too
+        scores, scored_alone = dataclasses.asdict(by_id[u.id]), dataclasses.asdict(u)
+        del scores["ceilings"], scored_alone["ceilings"]
+        assert scores == pytest.approx(scored_alone)
 
 
 def test_another_speaker_predicts_worse(world, capsys):
     doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--speaker", "ann", "--split", "all",
                    "--max-items", "4")
-    assert doc["items"] == 4 and doc["summary"]["mel_l1"] > 1e-2
+    assert doc.items == 4 and doc.summary.mel_l1 > 1e-2
 
 
 def test_stop_token_timing_is_measured(world, capsys):
     at_once = evaluate(capsys, world / "stops_at_once", "--data", world / "short", "--split", "train")
-    assert all(u["stopped"] and u["predicted_frames"] == 1 for u in at_once["utterances"])
-    assert at_once["summary"]["stopped"] == 4
+    assert all(u.stopped and u.predicted_frames == 1 for u in at_once.utterances)
+    assert at_once.summary.stopped == 4
     never = evaluate(capsys, world / "never_stops", "--data", world / "short", "--split", "train")
-    assert all(not u["stopped"] and u["predicted_frames"] == 2 * u["frames"] for u in never["utterances"])
-    assert never["summary"]["stopped"] == 0 and never["summary"]["length_ratio"] == 2.0
+    assert all(not u.stopped and u.predicted_frames == 2 * u.frames for u in never.utterances)
+    assert never.summary.stopped == 0 and never.summary.length_ratio == 2.0
 
 
 def test_intelligibility_is_scored_beside_the_vocoded_recordings(world, capsys, tmp_path):
@@ -96,17 +106,17 @@ def test_intelligibility_is_scored_beside_the_vocoded_recordings(world, capsys, 
 
     html = tmp_path / "heard.html"
     doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--output", html)
-    listening = doc["intelligibility"]
-    assert listening["scored"] and listening["recogniser"].startswith("pocketsphinx")
-    records = doc["utterances"]
+    listening = doc.intelligibility
+    assert listening.scored and listening.recogniser.startswith("pocketsphinx")
+    records = doc.utterances
     for u in records:
-        assert {"heard", "wer", "cer"} <= set(u) and set(u["ceilings"]) == {"vocoded"}  # no audio column here
-        assert u["reference"] == " ".join(u["text"].split())
-    references, heard = [u["reference"] for u in records], [u["heard"] for u in records]
-    assert listening["wer"] == pytest.approx(jiwer.wer(references, heard))
-    assert listening["sentence"].startswith("The recogniser understood ")
+        assert None not in (u.heard, u.wer, u.cer) and set(u.ceilings) == {"vocoded"}  # no audio column here
+        assert u.reference == " ".join(u.text.split())
+    references, heard = [u.reference for u in records], [u.heard for u in records]
+    assert listening.wer == pytest.approx(jiwer.wer(references, heard))
+    assert listening.sentence.startswith("The recogniser understood ")
     page = html.read_text(encoding="utf-8")
-    assert "Intelligibility" in page and escape(listening["sentence"]) in page
+    assert "Intelligibility" in page and escape(listening.sentence) in page
 
 
 def test_cache_hears_each_audio_once(world, capsys, tmp_path):
@@ -115,31 +125,28 @@ def test_cache_hears_each_audio_once(world, capsys, tmp_path):
         code, out, err = run_cli(["evaluate", model, "--data", world / "prepared", "--cache", tmp_path / "cache",
                                   "--format", "json"], capsys)
         assert code == 0, err
-        return json.loads(out), " ".join(err.split())
+        return read_report(out, EvaluationReport), " ".join(err.split())
 
     first, said = scored(world / "src")
-    items = first["items"]  # each heard twice: the synthesis and the recording's own mel through the vocoder
+    items = first.items  # each heard twice: the synthesis and the recording's own mel through the vocoder
     assert f"heard {2 * items} audio anew and recalled 0 from" in said
     again, said = scored(world / "src")
     assert again == first and f"heard 0 audio anew and recalled {2 * items} from" in said
     make_source(tmp_path / "other", seed=12, frame_independent=True)  # other weights, the same audio settings
     other, said = scored(tmp_path / "other")
     assert f"heard {items} audio anew and recalled {items} from" in said
-    assert [u["ceilings"] for u in other["utterances"]] == [u["ceilings"] for u in first["utterances"]]
+    assert [u.ceilings for u in other.utterances] == [u.ceilings for u in first.utterances]
 
 
 def test_no_listen_and_non_english_models_skip_the_recogniser(world, capsys, tmp_path):
     doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--no-listen")
-    listening = doc["intelligibility"]
-    assert (listening["scored"], listening["reason"], listening["wer"]) == (False, "not requested (--no-listen)", None)
-    assert all(u["wer"] is None and u["heard"] is None for u in doc["utterances"])
-    other = tmp_path / "welsh"
-    shutil.copytree(world / "src", other)
-    manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
-    (other / "manifest.json").write_text(json.dumps({**manifest, "cleaners": ["basic"]}), encoding="utf-8")
+    listening = doc.intelligibility
+    assert (listening.scored, listening.reason, listening.wer) == (False, "not requested (--no-listen)", None)
+    assert all(u.wer is None and u.heard is None for u in doc.utterances)
+    other = model_with(world, tmp_path / "welsh", cleaners=["basic"])
     doc = evaluate(capsys, other, "--data", world / "prepared")
-    assert not doc["intelligibility"]["scored"] and "not English" in doc["intelligibility"]["reason"]
-    assert doc["summary"]["items"] == 4  # everything else is still measured
+    assert not doc.intelligibility.scored and "not English" in doc.intelligibility.reason
+    assert doc.summary.items == 4  # everything else is still measured
 
 
 def test_no_listen_starts_no_worker_processes(world, capsys, monkeypatch):
@@ -151,7 +158,7 @@ def test_no_listen_starts_no_worker_processes(world, capsys, monkeypatch):
 
     monkeypatch.setattr(tts_adapt.workers, "worker_pool", no_pool)
     doc = evaluate(capsys, world / "src", "--data", world / "prepared", "--no-listen", "--jobs", "2")
-    assert not doc["intelligibility"]["scored"]
+    assert not doc.intelligibility.scored
 
 
 def test_a_non_english_model_ends_the_hearing_workers_once_it_is_loaded(world, tmp_path):
@@ -159,10 +166,7 @@ def test_a_non_english_model_ends_the_hearing_workers_once_it_is_loaded(world, t
     from tts_adapt.evaluation.evaluate import evaluate as evaluate_checkpoint
     from tts_adapt.evaluation.heard_cache import HeardCache
 
-    other = tmp_path / "welsh"
-    shutil.copytree(world / "src", other)
-    manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
-    (other / "manifest.json").write_text(json.dumps({**manifest, "cleaners": ["basic"]}), encoding="utf-8")
+    other = model_with(world, tmp_path / "welsh", cleaners=["basic"])
     with HeardCache(workers=2) as heard:
         workers = list(heard._pool._processes.values())
         evaluate_checkpoint(other, world / "prepared", heard=heard)
@@ -173,22 +177,22 @@ def test_texts_mode_speaks_every_sentence_in_every_voice(world, capsys, tmp_path
     texts = tmp_path / "texts.txt"
     texts.write_text("# sentences\nbad cab\n\n1|a jab\n", encoding="utf-8")
     doc = evaluate(capsys, world / "src", "--texts", texts)
-    assert doc["mode"] == "texts" and doc["speakers"] == SPEAKERS and doc["items"] == 2 * len(SPEAKERS)
-    assert [u["text"] for u in doc["utterances"][:2]] == ["bad cab", "a jab"]
-    assert set(doc["intelligibility"]["by_speaker"]) == set(SPEAKERS)
+    assert doc.mode == "texts" and list(doc.speakers) == SPEAKERS and doc.items == 2 * len(SPEAKERS)
+    assert [u.text for u in doc.utterances[:2]] == ["bad cab", "a jab"]
+    assert set(doc.intelligibility.by_speaker) == set(SPEAKERS)
     audio, html = tmp_path / "audio", tmp_path / "texts.html"
     doc = evaluate(capsys, world / "src", "--texts", texts, "--speaker", "cy,ann", "--save-audio", audio,
                    "--output", html)
-    assert doc["speakers"] == ["cy", "ann"]
+    assert doc.speakers == ("cy", "ann")
     assert sorted(p.name for p in audio.iterdir()) == ["ann_001.wav", "ann_002.wav", "cy_001.wav", "cy_002.wav"]
-    assert escape(doc["intelligibility"]["sentence"]) in html.read_text(encoding="utf-8")
+    assert escape(doc.intelligibility.sentence) in html.read_text(encoding="utf-8")
 
 
 def model_with(world, folder, **manifest_changes):
     """A copy of the 'src' model whose manifest.json says something else (speaker names, cleaners)."""
     shutil.copytree(world / "src", folder)
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    (folder / "manifest.json").write_text(json.dumps({**manifest, **manifest_changes}), encoding="utf-8")
+    changes = {key: tuple(value) for key, value in manifest_changes.items()}  # every change here is a list
+    write_manifest(folder, read_manifest(folder).replace(**changes))
     return folder
 
 
@@ -228,8 +232,8 @@ def test_speaker_names_become_safe_file_names(world, capsys, tmp_path):
     texts.write_text("bad cab\n", encoding="utf-8")
     doc = evaluate(capsys, model, "--texts", texts, "--save-audio", audio)
     written = sorted(p.name for p in audio.iterdir())
-    assert len(written) == 3 and [u["speaker"] for u in doc["utterances"]] == names
-    assert sorted(f"{u['id']}.wav" for u in doc["utterances"]) == written
+    assert len(written) == 3 and [u.speaker for u in doc.utterances] == names
+    assert sorted(f"{u.id}.wav" for u in doc.utterances) == written
     assert "a_b_001.wav" in written and all("/" not in name and not name.startswith(".") for name in written)
     assert [p for p in tmp_path.rglob("*.wav") if p.parent != audio] == []  # nothing outside the folder
 

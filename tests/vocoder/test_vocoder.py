@@ -16,7 +16,8 @@ from tests.cli_testing import run_cli
 from tts_adapt.audio.config import AudioConfig
 from tts_adapt.cli.synthesize import SynthesisReport
 from tts_adapt.errors import UserError
-from tts_adapt.vocoder.bundle import CARD_NAME, WEIGHTS_NAME, read_bundle, write_bundle
+from tts_adapt.evaluation.results import EvaluationReport
+from tts_adapt.vocoder.bundle import CARD_NAME, WEIGHTS_NAME, read_bundle, read_card, write_bundle
 from tts_adapt.vocoder.network import NetworkConfig, build_generator
 from tts_adapt.vocoder.render import load_renderer
 
@@ -68,8 +69,8 @@ def test_training_lowers_the_loss_and_writes_a_bundle(trained):
     assert (trained / "training.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert float(rows[-1]["val_mel_own"]) < float(rows[0]["val_mel_own"])
     assert float(rows[-1]["val_mel_predicted"]) > 0  # the teacher's mels were scored too
-    card = json.loads((trained / CARD_NAME).read_text())
-    assert card["steps"] == 30 and card["network"]["channels"] == 16 and "teacher-forced" in card["trained_on"]
+    card = read_card(trained)
+    assert card.steps == 30 and card.network.channels == 16 and "teacher-forced" in card.trained_on
 
 
 def test_training_loss_falls_from_the_first_steps(voice, tmp_path):
@@ -98,7 +99,7 @@ def test_a_rerun_resumes_and_a_saved_vocoder_renders_identically(voice, trained,
     code, _, err = run_cli(["vocoder", "train", voice / "prepared", "--teacher", voice / "model",
                             "--output", copy, "--steps", "45", "--checkpoint-every", "15"], capsys)
     assert code == 0 and "resuming" in err and "from step 30" in err
-    assert json.loads((copy / CARD_NAME).read_text())["steps"] == 45
+    assert read_card(copy).steps == 45
 
     mel = np.load(voice / "prepared" / "mels" / "000.npy")
     first = load_renderer(str(trained), AudioConfig())
@@ -151,9 +152,9 @@ def test_synthesize_and_evaluate_use_the_chosen_vocoder(voice, trained, tmp_path
     code, out, err = run_cli(["evaluate", voice / "model", "--data", voice / "prepared", "--split", "all",
                               "--max-items", "2", "--vocoder", trained, "--format", "json"], capsys)
     assert code == 0, err
-    heard = json.loads(out)["intelligibility"]
-    if heard["scored"]:
-        assert heard["vocoder"].startswith(f"vocoder {trained.parent.name}/{trained.name}")
+    heard = EvaluationReport.from_json(json.loads(out), "evaluate --format json").intelligibility
+    if heard.scored:
+        assert heard.vocoder.startswith(f"vocoder {trained.parent.name}/{trained.name}")
 
 
 def _damaged(trained: Path, tmp_path: Path, how: str) -> Path:
