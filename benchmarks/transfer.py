@@ -356,12 +356,14 @@ def main(argv: list[str] | None = None) -> int:
     if eval_steps[-1] > args.steps:
         parser.error("--evals beyond --steps")
 
+    from tts_adapt.scoring.speaker_ranking import SpeakerRanking
     from tts_adapt.training.runtime import configure_threads
 
     configure_threads()
     ensure_recipe_data(args.exp)
     data, heldout, work = args.exp / "prepared", args.exp / "prepared_heldout", args.work
-    ranked = [r["name"] for r in json.loads((args.exp / "suggest" / "speakers.json").read_text())["ranking"]]
+    # the recipe's suggest-speaker document, read as the report reads it; label: how --fold-speaker names a speaker
+    ranked = [r.label for r in SpeakerRanking.read(args.exp / "suggest" / "speakers.json").ranking]
     folds = [ranked[0], ranked[1], ranked[-1]]
     descriptions = {
         "scratch": "random weights, one speaker",

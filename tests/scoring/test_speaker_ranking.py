@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -19,6 +20,7 @@ from tests.tiny_checkpoints import (
     write_table,
 )
 
+from tts_adapt.corpus.prepared import PreparedRecord
 from tts_adapt.errors import UserError
 from tts_adapt.manifest import read_manifest
 from tts_adapt.scoring.speaker_ranking import SkippedItem, SpeakerRanking, rank_speakers
@@ -89,10 +91,11 @@ def test_cli_json_names_the_best_speaker(world, capsys):
     root = world["root"]
     code, out, _ = run_cli(["suggest-speaker", root / "src", "--data", root / "prepared", "--format", "json"], capsys)
     assert code == 0
-    doc = json.loads(out)
-    assert SpeakerRanking.from_json(doc, "suggest-speaker --format json").to_json() == doc  # what readers get
-    assert doc["best"] == SPEAKERS[TRUE_SPEAKER] and doc["items_scored"] == len(NEW_VOICE_TEXTS)
-    assert [r["rank"] for r in doc["ranking"]] == [1, 2, 3] and doc["ranking"][0]["id"] == TRUE_SPEAKER
+    printed = json.loads(out)
+    ranking = SpeakerRanking.from_json(printed, "suggest-speaker --format json")  # as recipes and the report read it
+    assert ranking.to_json() == printed  # nothing printed that the reader drops
+    assert ranking.best == SPEAKERS[TRUE_SPEAKER] and ranking.items_scored == len(NEW_VOICE_TEXTS)
+    assert [r.rank for r in ranking.ranking] == [1, 2, 3] and ranking.ranking[0].id == TRUE_SPEAKER
 
 
 def test_cli_text_table(world, capsys):
@@ -126,9 +129,9 @@ def test_the_python_api_folds_auto_as_the_cli_does(world, tmp_path):
 def test_features_made_another_way_are_refused(world, tmp_path):
     prepared = tmp_path / "prepared"
     shutil.copytree(world["root"] / "prepared", prepared)
-    info = json.loads((prepared / "prepared.json").read_text(encoding="utf-8"))
-    info["audio"]["sample_rate"] = 22050
-    (prepared / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
+    info = PreparedRecord.read(prepared / "prepared.json")
+    other = dataclasses.replace(info, audio=dataclasses.replace(info.audio, sample_rate=22050))
+    (prepared / "prepared.json").write_text(other.to_text(), encoding="utf-8")
     with pytest.raises(UserError, match="sample_rate"):
         rank_speakers(world["root"] / "src", prepared)
 
