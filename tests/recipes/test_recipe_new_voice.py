@@ -12,7 +12,9 @@ import soundfile as sf
 from tests.cli_testing import run_cli
 from tests.recipes.recipe_modules import RECIPES, REPO
 
+from tts_adapt.audio.config import AudioConfig
 from tts_adapt.cli.new_voice import Scaffold
+from tts_adapt.manifest import Manifest, write_manifest
 
 
 @pytest.fixture
@@ -37,9 +39,8 @@ def _scaffold_and_command(capsys, data, tmp_path, stop_stage: int, **manifest) -
                       "--output", tmp_path)[0] == 0
     pretrained = tmp_path / "pretrained"
     pretrained.mkdir()
-    (pretrained / "manifest.json").write_text(json.dumps(
-        {"format": "tts-adapt", "dialect": "own", "symbols": list(" abcdefghijklmnopqrstuvwxyz.,"), "audio": {},
-         **manifest}))
+    write_manifest(pretrained, Manifest(dialect="own", symbols=tuple(" abcdefghijklmnopqrstuvwxyz.,"),
+                                        audio=AudioConfig(), **{key: tuple(value) for key, value in manifest.items()}))
     env = {**os.environ, "TTS_ADAPT_WORK": str(tmp_path / "work")}
     return [str(tmp_path / "myvoice" / "run.sh"), "--stop-stage", str(stop_stage), "--pretrained", str(pretrained)], env
 
@@ -49,11 +50,12 @@ def test_scaffold_fills_in_the_voice(voice, tmp_path, capsys):
     code, stdout, _ = _new_voice(capsys, "myvoice", "--metadata", voice / "metadata.csv", "--wavs",
                                  voice / "wavs", "--output", out, "--format", "json")
     assert code == 0
-    document = json.loads(stdout)
-    report = Scaffold.from_json(document, "new-voice --format json")
+    printed = json.loads(stdout)
+    report = Scaffold.from_json(printed, "new-voice --format json")  # as a script reads it back
     recipe = out / "myvoice"
     assert report == Scaffold(recipe=str(recipe), items=3, with_audio=2, missing_audio=("utt3",))
-    assert report.to_json() == document and document["run"] == str(recipe / "run.sh")
+    assert report.to_json() == printed  # nothing printed that the reader drops, "run" included
+    assert report.run == str(recipe / "run.sh")
     assert (recipe / "run.sh").read_bytes() == (RECIPES / "TEMPLATE" / "run.sh").read_bytes()  # never edited
     assert os.access(recipe / "run.sh", os.X_OK)
     assert not (recipe / "conf" / "voice.sh.in").exists()
