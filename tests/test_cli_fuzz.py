@@ -200,13 +200,11 @@ def test_values_that_reached_the_libraries_are_refused_in_one_line(argv, world, 
 
 
 def test_a_speaker_named_like_plot_math_or_markup_is_drawn_and_printed_as_written(world, tmp_path, capsys):
-    import json
+    from tts_adapt.manifest import read_manifest, write_manifest
 
     model = tmp_path / "model"
     shutil.copytree(Path(world["root"][0]) / "model", model)
-    manifest = json.loads((model / "manifest.json").read_text(encoding="utf-8"))
-    (model / "manifest.json").write_text(json.dumps({**manifest, "speakers": ["$\\frac{$", "[/x]", "b"]}),
-                                         encoding="utf-8")
+    write_manifest(model, read_manifest(model).replace(speakers=("$\\frac{$", "[/x]", "b")))
     texts = Path(world["root"][0]) / "texts.txt"
     for argv in (["evaluate", model, "--texts", texts, "--output", tmp_path / "page.html"],
                  ["synthesize", model, "--text", "bad", "--speaker", "[/x]", "--output", tmp_path / "s.wav",

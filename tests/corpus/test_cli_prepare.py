@@ -10,6 +10,7 @@ from tests.corpus.corpus_testdata import good_items, write_voice
 
 from tts_adapt.cli.main import main
 from tts_adapt.corpus.prepare import PrepareSummary
+from tts_adapt.corpus.prepared import read_info
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def test_json_summary_and_default_speaker_from_output_name(ljspeech, tmp_path, c
     document = json.loads(out)
     summary = PrepareSummary.from_json(document, "prepare --format json")
     assert summary.to_json() == document  # every key read back, none renamed on one side only
-    assert summary.kept == 3 and summary.skipped == 0 and document["skipped"] == 0
+    assert summary.kept == 3 and summary.skipped == 0
     assert list(summary.speakers) == ["voice_a"] and summary.speakers["voice_a"].items == 3
     assert summary.splits["train"] + summary.splits["val"] == 3
 
@@ -93,14 +94,14 @@ def test_like_a_model_takes_its_audio_settings_cleaners_and_table(ljspeech, tmp_
     code, out, err = cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "out", "--like", model,
                           "--format", "json"], capsys)
     assert code == 0, err
-    info = json.loads((tmp_path / "out" / "prepared.json").read_text())
-    assert AudioConfig.from_dict(info["audio"]) == audio and info["cleaners"] == ["basic"]
-    assert info["symbols"] == list("Itemnubr .012") and _summary(out).kept == 3
+    info = read_info(tmp_path / "out")
+    assert info.audio == audio and info.cleaners == ("basic",)
+    assert info.symbols == tuple("Itemnubr .012") and _summary(out).kept == 3
     table = tmp_path / "voice.txt"
     table.write_text("".join(f"{s}\n" for s in "Itemnubr .012x"))  # the voice's own: the model's and one more
     assert cli(["prepare", "--metadata", ljspeech, "--output", tmp_path / "own", "--like", model, "--symbols", table],
                capsys)[0] == 0
-    assert json.loads((tmp_path / "own" / "prepared.json").read_text())["symbols"] == list("Itemnubr .012x")
+    assert read_info(tmp_path / "own").symbols == tuple("Itemnubr .012x")
 
 
 @pytest.mark.parametrize(("extra", "message"), [

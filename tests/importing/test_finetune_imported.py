@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from tts_adapt.manifest import read_manifest
 from tts_adapt.testing import tf1_tacotron2 as tf1
 from tts_adapt.training.loop import TrainingSummary
 from tests.cli_testing import run_cli
@@ -17,14 +18,14 @@ TEXTS = ["a cab", "bad bead", "dead fad", "ace", "a bee", "fed a cab", "cede", "
 
 def prepared_like(directory, checkpoint, n_mels: int, seed: int = 0):
     """A feature cache made with the checkpoint's own audio config (finetune checks it), mels that follow the text."""
-    manifest = json.loads((checkpoint / "manifest.json").read_text())
+    audio = read_manifest(checkpoint).audio
     rng = np.random.default_rng(seed)
     items = []
     for i, text in enumerate(TEXTS):
         frames = np.repeat([[(ord(c) % 7) / 3 - 1] * n_mels for c in text], 2, axis=0)
         items.append({"id": f"utt{i:02d}", "speaker": "voice", "text": text, "split": "val" if i < 2 else "train",
                       "mel": frames + rng.normal(0, 0.05, frames.shape)})
-    return write_prepared_cache(directory, items, {"audio": manifest["audio"], "cleaners": ["english"],
+    return write_prepared_cache(directory, items, {"audio": audio.to_dict(), "cleaners": ["english"],
                                                    "symbols": None, "speakers": ["voice"]})
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tts_adapt.manifest import read_manifest
 from tts_adapt.testing import tf1_tacotron2 as tf1
 from tests.cli_testing import run_cli, write_table
 
@@ -89,19 +90,19 @@ def test_every_tensor_is_accounted_for_and_adam_follows_its_weight(tmp_path, cap
     from tts_adapt.model.loading import load_model
 
     out, _ = imported(capsys, tmp_path, sources["rtvc"], "rtvc")
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = read_manifest(out)
     reader = tf.train.load_checkpoint(sources["rtvc"])
     source_keys = set(reader.get_variable_to_shape_map())
-    record = manifest["imported"]
+    record = manifest.extra["imported"]  # the import's own section, kept as the manifest's extra keys
     assert {t["key"] for t in record["tensors"]} == source_keys and len(record["tensors"]) == len(source_keys)
     assert record["architecture"] == "rtvc" and record["source_step"] == 2
     source_dir = Path(sources["rtvc"]).parent
     assert len(record["source"]["files"]) == 2  # the index and one data file
     for name, digest in record["source"]["files"].items():
         assert hashlib.sha256((source_dir / name).read_bytes()).hexdigest() == digest
-    assert manifest["symbols"] == tf1.RTVC_SYMBOLS and manifest["speakers"] == []
-    assert manifest["model"]["speaker_input"] == "vector" and manifest["model"]["reduction"] == RTVC.r
-    assert len(manifest["layout"]["sites"]) == 4 and manifest["layout"]["speaker_dim"] == RTVC.speaker
+    assert list(manifest.symbols) == tf1.RTVC_SYMBOLS and manifest.speakers == ()
+    assert manifest.model["speaker_input"] == "vector" and manifest.model["reduction"] == RTVC.r
+    assert len(manifest.layout["sites"]) == 4 and manifest.layout["speaker_dim"] == RTVC.speaker
 
     import keras
 
@@ -127,7 +128,7 @@ def test_optimizer_reset_writes_weights_only(tmp_path, capsys, sources):
                            "--format", "json")
     keys = tf.train.load_checkpoint(str(out)).get_variable_to_shape_map()
     assert not [k for k in keys if "OPTIMIZER_SLOT" in k or k.startswith("optimizer/")]
-    actions = {t["action"] for t in json.loads((out / "manifest.json").read_text())["imported"]["tensors"]}
+    actions = {t["action"] for t in read_manifest(out).extra["imported"]["tensors"]}
     assert "dropped" in actions and "Adam slot" not in actions
     report = read_report(stdout)
     assert not report.dry_run and report.checkpoint == str(out / "ckpt-0") and report.seconds > 0
@@ -214,8 +215,8 @@ def test_a_table_the_right_length_is_taken(tmp_path, capsys, sources):
     symbols = [f"s{i}" for i in range(RTVC.n_symbols)]
     out, _ = imported(capsys, tmp_path, sources["rtvc"], "rtvc", "--source-symbols",
                       write_table(tmp_path / "t.txt", symbols), "--cleaners", "basic")
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["symbols"] == symbols and manifest["cleaners"] == ["basic"]
+    manifest = read_manifest(out)
+    assert list(manifest.symbols) == symbols and manifest.cleaners == ("basic",)
 
 
 @pytest.mark.slow

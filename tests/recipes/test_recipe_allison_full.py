@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 
@@ -12,6 +11,7 @@ from tests.recipes.recipe_modules import REPO, RECIPES, debian_installed
 
 from tts_adapt.evaluation.results import EvaluationReport
 from tts_adapt.scoring.equivalence import EquivalenceResult
+from tts_adapt.vocoder.bundle import read_card
 
 PRETRAINED = REPO / "data" / "pretrained" / "multispeaker"
 PACKAGES = ("asterisk-core-sounds-en", "asterisk-core-sounds-en-g722")
@@ -37,6 +37,6 @@ def test_allison_recipe_end_to_end(tmp_path):
     for stage in range(11):
         assert (exp / "stamps" / f"stage{stage}.done").is_file()
     if (REPO / "data" / "pretrained" / "vocoder" / "vocoder.json").is_file():  # the voice's vocoder renders "after"
-        assert json.loads((exp / "vocoder" / "vocoder.json").read_text())["steps"] > 0
+        assert read_card(exp / "vocoder").steps > 0
         after = EvaluationReport.read(exp / "samples" / "evaluate_after.json").intelligibility
         assert after.vocoder.startswith("vocoder allison/vocoder")

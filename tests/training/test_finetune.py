@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import shutil
 
@@ -8,6 +9,7 @@ from tests.cli_testing import run_cli
 from tests.tiny_model import make_prepared
 
 from tts_adapt.cli.main import main
+from tts_adapt.corpus.prepared import read_info
 from tts_adapt.manifest import read_manifest
 from tts_adapt.model.loading import load_model
 from tts_adapt.training.loop import TrainingSummary
@@ -87,9 +89,9 @@ def test_finetune_errors_are_one_line(adapted, tmp_path, capsys):
     assert code == 2 and "cannot freeze everything" in err
     other = tmp_path / "other_audio"
     shutil.copytree(data, other)
-    info = json.loads((other / "prepared.json").read_text())
-    info["audio"]["fmax"] = 7000.0
-    (other / "prepared.json").write_text(json.dumps(info))
+    info = read_info(other)
+    (other / "prepared.json").write_text(dataclasses.replace(info, audio=dataclasses.replace(info.audio, fmax=7000.0))
+                                         .to_text())
     code, _, err = run_cli(["finetune", outputs["keep"], "--data", other, "--output", tmp_path / "y"], capsys)
     assert code == 2 and "other audio parameters" in err and "fmax" in err
 

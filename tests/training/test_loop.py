@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import tensorflow as tf
 from tests.cli_testing import hold_output_lock, run_cli
 from tests.tiny_model import TINY, N_SPEAKERS, N_SYMBOLS, make_batch, make_prepared
 from tts_adapt.cli.main import main
+from tts_adapt.corpus.prepared import read_info
 from tts_adapt.manifest import read_manifest
 from tts_adapt.model.tacotron import Tacotron
 from tts_adapt.training.config import TrainingConfig
@@ -121,9 +123,8 @@ def test_train_refuses_another_symbol_table_on_resume(prepared, trained_run, tmp
 def test_train_without_a_table_takes_the_symbols_its_transcripts_use(prepared, tmp_path, capsys):
     data = tmp_path / "data"
     shutil.copytree(prepared, data)
-    info = json.loads((data / "prepared.json").read_text())
-    del info["symbols"]  # prepared without --symbols
-    (data / "prepared.json").write_text(json.dumps(info))
+    info = read_info(data)
+    (data / "prepared.json").write_text(dataclasses.replace(info, symbols=None).to_text())  # prepared without --symbols
     code, out, err = run_cli(["train", "--data", data, "--output", tmp_path / "exp", *TRAIN_FLAGS, "--steps", "1"],
                              capsys)
     assert code == 0, err
