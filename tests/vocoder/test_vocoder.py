@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -167,14 +168,11 @@ def _damaged(trained: Path, tmp_path: Path, how: str) -> Path:
     elif how == "truncated":
         data = (copy / WEIGHTS_NAME).read_bytes()
         (copy / WEIGHTS_NAME).write_bytes(data[: len(data) // 2])
-    elif how == "other-rate":
-        card = json.loads((copy / CARD_NAME).read_text())
-        card["audio"]["sample_rate"] = 22050
-        (copy / CARD_NAME).write_text(json.dumps(card))
-    elif how == "other-mels":
-        card = json.loads((copy / CARD_NAME).read_text())
-        card["audio"]["fmax"] = 8000.0
-        (copy / CARD_NAME).write_text(json.dumps(card))
+    elif how in ("other-rate", "other-mels"):  # a well-formed card, for other features
+        card = read_card(copy)
+        other = {"sample_rate": 22050} if how == "other-rate" else {"fmax": 8000.0}
+        card = dataclasses.replace(card, audio=dataclasses.replace(card.audio, **other))
+        (copy / CARD_NAME).write_text(json.dumps(card.to_json()))
     elif how == "not-json":
         (copy / CARD_NAME).write_text("{ nope")
     elif how == "nested-too-deep":
