@@ -51,6 +51,7 @@ def throughput_markdown(result: dict) -> str:
 RENDERERS = {"transfer": transfer.markdown, "vocoder": vocoder.markdown, "train_throughput": throughput_markdown,
              "synthesize_batch": synthesize_batch.markdown, "step_profile": step_profile.markdown,
              "step_speedup": step_speedup.markdown, "step_learning": step_learning.markdown,
+             "step_learning_600": step_learning.markdown,
              "step_profile_after": step_profile.markdown, "main_job": main_job.markdown}
 
 

@@ -24,8 +24,8 @@ from tts_adapt.corpus import prepared
 from tts_adapt.errors import UserError
 from tts_adapt.symbols.table import SymbolTable
 
-MAX_BUCKETS = 20  # more buckets, less padding, with diminishing returns (docs/benchmarks.md)
-BATCHES_PER_BUCKET = 2  # fewer items per bucket and batches would repeat their members every epoch
+MAX_BUCKETS = 10  # more buckets, less padding, with diminishing returns (docs/benchmarks.md)
+BATCHES_PER_BUCKET = 4  # fewer: batches repeat their members each epoch, and 2 fine-tuned differently (docs/benchmarks.md)
 MAX_LISTED = 5
 
 
