@@ -98,19 +98,30 @@ def main() -> None:
         parser.error("give at least two --variant, each with its own label")
     seeds = [int(s) for s in args.seeds.split(",")]
     runs: dict[str, list[dict]] = {v["label"]: [] for v in variants}
+
+    def results() -> dict:
+        """What is measured so far, written after every run: an hour of runs survives a failure in the next."""
+        done = {"adapted": shown(args.adapted), "data": shown(args.data), "steps": args.steps, "seeds": seeds,
+                "cpu_count": os.cpu_count(),
+                "variants": [{"label": v["label"], "runs": runs[v["label"]]} for v in variants]}
+        done = json.loads(json.dumps(done))  # steps as the JSON file has them (strings)
+        if args.json:
+            Path(args.json).write_text(json.dumps(done, indent=2) + "\n", encoding="utf-8")
+        return done
+
     with tempfile.TemporaryDirectory() as work:
         for number, seed in enumerate(seeds):
             for variant in variants if number % 2 == 0 else variants[::-1]:
                 print(f"seed {seed}: {variant['label']} ...", file=sys.stderr, flush=True)
                 runs[variant["label"]].append(finetune(variant, seed, args, Path(work)))
-    results = {"adapted": str(args.adapted.resolve().relative_to(REPO)),
-               "data": str(args.data.resolve().relative_to(REPO)), "steps": args.steps, "seeds": seeds,
-               "cpu_count": os.cpu_count(),
-               "variants": [{"label": v["label"], "runs": runs[v["label"]]} for v in variants]}
-    results = json.loads(json.dumps(results))  # steps as the JSON file has them (strings)
-    print(markdown(results))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+                results()
+    print(markdown(results()))
+
+
+def shown(path: Path) -> str:
+    """A path as the results file names it: relative to the repository when inside it."""
+    path = path.resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 if __name__ == "__main__":
