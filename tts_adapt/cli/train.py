@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from tts_adapt.cli._output import add_format_argument, finite_float
+from tts_adapt.cli._output import add_format_argument, console, finite_float
 from tts_adapt.model.config import PRESETS
 
 if TYPE_CHECKING:  # imported when a run starts, so that --help stays quick
@@ -100,7 +100,7 @@ def execute(make_run, args: argparse.Namespace) -> int:
     """Set TensorFlow up, lock the output, build the run, train, report."""
     import contextlib
 
-    from tts_adapt.cli._output import console, print_document
+    from tts_adapt.cli._output import print_document
     from tts_adapt.fsutil import is_disk_full, output_lock
     from tts_adapt.training.loop import AlreadyTrained, train
     from tts_adapt.training.reporting import Reporter
