@@ -10,6 +10,7 @@ validation losses lie within each other's run-to-run spread.
 
     .venv/bin/python benchmarks/step_learning.py --variant before=/tmp/base --variant after=. \\
         [--adapted exp/allison/adapted --data exp/allison/prepared --steps 200 --seeds 0,1,2] [--json FILE]
+    .venv/bin/python benchmarks/step_learning.py --add-to RESULTS.json --variant another=/tmp/another --json FILE
 """
 
 from __future__ import annotations
@@ -92,18 +93,27 @@ def main() -> None:
     parser.add_argument("--val-every", type=int, default=50)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--add-to", type=Path, metavar="JSON",
+                        help="an earlier run's results: run only the new --variant(s), with its steps and seeds, "
+                             "and write them beside its variants (the earlier runs are not repeated)")
     args = parser.parse_args()
     variants = [parse_variant(v) for v in args.variant]
-    if len(variants) < 2 or len({v["label"] for v in variants}) < len(variants):
-        parser.error("give at least two --variant, each with its own label")
+    earlier = json.loads(args.add_to.read_text(encoding="utf-8")) if args.add_to else {"variants": []}
+    if args.add_to:
+        args.steps, args.seeds = earlier["steps"], ",".join(str(s) for s in earlier["seeds"])
+    labels = [v["label"] for v in earlier["variants"]] + [v["label"] for v in variants]
+    if len(labels) < 2 or len(set(labels)) < len(labels) or not variants:
+        parser.error("give at least two variants in all (--variant, and those of --add-to), each with its own label")
     seeds = [int(s) for s in args.seeds.split(",")]
     runs: dict[str, list[dict]] = {v["label"]: [] for v in variants}
 
     def results() -> dict:
         """What is measured so far, written after every run: an hour of runs survives a failure in the next."""
-        done = {"adapted": shown(args.adapted), "data": shown(args.data), "steps": args.steps, "seeds": seeds,
-                "cpu_count": os.cpu_count(),
-                "variants": [{"label": v["label"], "runs": runs[v["label"]]} for v in variants]}
+        done = {key: value for key, value in earlier.items() if key != "variants"}
+        done |= {"adapted": earlier.get("adapted", shown(args.adapted)), "data": earlier.get("data", shown(args.data)),
+                 "steps": args.steps, "seeds": seeds, "cpu_count": os.cpu_count(),
+                 "variants": earlier["variants"] + [{"label": v["label"], "runs": runs[v["label"]]}
+                                                    for v in variants]}
         done = json.loads(json.dumps(done))  # steps as the JSON file has them (strings)
         if args.json:
             Path(args.json).write_text(json.dumps(done, indent=2) + "\n", encoding="utf-8")
