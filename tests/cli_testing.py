@@ -23,6 +23,17 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def printed_document(cls, out: str, source: str = "--format json"):
+    """A command's printed JSON read as its class reads it (as recipes and the report do), and nothing in it
+    that the reader drops: a key renamed on either side fails here."""
+    import json
+
+    printed = json.loads(out)
+    document = cls.from_json(printed, source)
+    assert document.to_json() == printed, "printed keys the reader drops"
+    return document
+
+
 _HOLD = ("import sys\nfrom tts_adapt.fsutil import output_lock\n"
          "with output_lock(sys.argv[1]):\n    print('locked', flush=True)\n    sys.stdin.read()\n")
 
