@@ -171,7 +171,8 @@ run_stage 8 "samples before and after fine-tuning" --in "$exp/finetune" --in "$e
 # the held-out recordings when the recipe has them, else a sample of prepare's val split. The pretrained
 # model as the folded speaker is not scored again: verify (stage 5) proved the adapted model computes the same.
 # What the recogniser heard is kept in $exp/cache by content: the recordings are heard once for both
-# models, and a rerun hears again only what changed.
+# models, and a rerun hears again only what changed. Hearing (recognition, pitch) runs in one worker
+# process per CPU while the next utterances decode.
 stage_9() {
   local scored=(--data "$exp/prepared" --max-items "$eval_items") model checkpoint
   if [[ -n "$heldout_metadata" ]]; then scored=(--data "$exp/prepared_heldout" --split all); fi
