@@ -13,6 +13,10 @@ to 2x, so only a ratio measured on one machine at one time compares two versions
 
     .venv/bin/python benchmarks/main_job.py --run today=/tmp/today/exp/allison --run cached=/tmp/new/exp/allison \\
         [--note "how the runs were made"] [--json benchmarks/results/main_job.json]
+
+With ``--whole-job`` (each run made every stage from an empty exp/) it also compares the whole jobs:
+issue 24's goals are the job without the vocoder stage at <= 0.5x the first run's without it, and
+with it at <= 0.8x.
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 FINE_TUNING = 6
+VOCODER = 7  # issue 16's stage, added after the job issue 24 measured
+GOALS = {"without": 0.5, "with": 0.8}  # the whole job against the first run's without the vocoder (issue 24)
 SAMPLES_AND_SCORES = (8, 9)
+# Stages after the vocoder by what they do, numbered as today's recipe: before issue 24 samples and scores
+# were one stage (8, "samples ...") and the report was stage 9.
+LATE_STAGES = {"samples": 8, "scores": 9, "report": 10}
 GOAL_SHARE = 0.15
 TABLE = "stages.tsv"
 
@@ -35,7 +44,14 @@ def stage_times(exp: Path) -> list[dict]:
     """Each finished stage of the run in ``exp``: its number, title, seconds, load average and where that came from."""
     times = {row["stage"]: row for row in _from_logs(exp)}
     times.update({row["stage"]: row for row in _from_table(exp / TABLE)})  # a later line of a stage wins
-    return [times[stage] for stage in sorted(times)]
+    return [times[stage] | {"stage": _today_number(times[stage])} for stage in sorted(times)]
+
+
+def _today_number(row: dict) -> int:
+    """The stage's number in today's recipe: late stages are known by their title's first word."""
+    if row["stage"] < min(LATE_STAGES.values()):
+        return row["stage"]
+    return LATE_STAGES.get(row["title"].split()[0] if row["title"] else "", row["stage"])
 
 
 def _from_table(path: Path) -> list[dict]:
@@ -89,11 +105,12 @@ def _median_stage(rows: list[dict]) -> dict:
 def summary(stages: dict[int, dict]) -> dict:
     """Total seconds, and samples + scoring against fine-tuning (None where the run lacks either)."""
     total = sum(stage["seconds"] for stage in stages.values())
+    without_vocoder = total - stages[VOCODER]["seconds"] if VOCODER in stages else total
     tuning = stages[FINE_TUNING]["seconds"] if FINE_TUNING in stages else None
     both = [stages[number]["seconds"] for number in SAMPLES_AND_SCORES if number in stages]
-    samples_and_scores = sum(both) if len(both) == len(SAMPLES_AND_SCORES) else None
+    samples_and_scores = sum(both) if both else None  # one stage in a run from before they were split
     share = samples_and_scores / tuning if samples_and_scores is not None and tuning else None
-    return {"total_s": total, "fine_tuning_s": tuning, "samples_and_scores_s": samples_and_scores,
+    return {"total_s": total, "without_vocoder_s": without_vocoder, "fine_tuning_s": tuning, "samples_and_scores_s": samples_and_scores,
             "samples_and_scores_per_fine_tuning": share}
 
 
@@ -121,11 +138,24 @@ def markdown(result: dict) -> str:
                      f"{version['samples_and_scores_s']:.0f} s, **{version['samples_and_scores_per_fine_tuning']:.0%}"
                      f"** of fine-tuning (stage {FINE_TUNING}: {version['fine_tuning_s']:.0f} s); "
                      f"goal <= {GOAL_SHARE:.0%}.")
+    for version in grouped if result.get("whole_job") else ():
+        line = (f"- {version['label']}: the whole job {_minutes(version['total_s'])}, "
+                f"{_minutes(version['without_vocoder_s'])} without the vocoder (stage {VOCODER})")
+        if version is not first:
+            base = first["without_vocoder_s"]
+            line += (f": **{version['without_vocoder_s'] / base:.2f}x** {first['label']}'s without it "
+                     f"(goal <= {GOALS['without']}), **{version['total_s'] / base:.2f}x** with it "
+                     f"(goal <= {GOALS['with']})")
+        lines.append(line + ".")
     lines.append("")
     lines.append("Each cell: the median wall time over the runs [their range], CPU seconds (user + system of every "
                  "process of the stage) where stages.tsv recorded them, and the share of the run's time. Seconds "
                  "marked * come from a stage's log and stamp (a run before stages.tsv: wall time only).")
     return "\n".join(lines)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
 
 
 def _seconds(stage: dict, total: float) -> str:
@@ -149,6 +179,8 @@ def main() -> None:
                         help="a recipe's exp folder (exp/allison) under a label; runs under one label are rounds of "
                              "one version (their median counts); the first label is the one compared with")
     parser.add_argument("--note", default="", help="how the runs were made, for the page")
+    parser.add_argument("--whole-job", action="store_true",
+                        help="every run made every stage from an empty exp/: compare the whole jobs' times too")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
 
@@ -158,7 +190,8 @@ def main() -> None:
         if not label or not Path(folder).is_dir():
             raise SystemExit(f"--run {text!r}: expected LABEL=EXP with EXP a recipe's exp folder")
         runs.append({"label": label, "exp": folder, "stages": stage_times(Path(folder))})
-    result = {"cpu_count": os.cpu_count(), "note": args.note, "goal_share": GOAL_SHARE, "runs": runs}
+    result = {"cpu_count": os.cpu_count(), "note": args.note, "goal_share": GOAL_SHARE, "whole_job": args.whole_job,
+              "runs": runs}
     print(markdown(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
