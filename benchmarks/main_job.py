@@ -137,7 +137,7 @@ def markdown(result: dict) -> str:
         lines.append(f"- {version['label']}: samples and scoring (stages {'+'.join(map(str, SAMPLES_AND_SCORES))}) "
                      f"{version['samples_and_scores_s']:.0f} s, **{version['samples_and_scores_per_fine_tuning']:.0%}"
                      f"** of fine-tuning (stage {FINE_TUNING}: {version['fine_tuning_s']:.0f} s); "
-                     f"goal <= {GOAL_SHARE:.0%}.")
+                     f"goal <= {GOAL_SHARE:.0%}" + _against_first(version, first) + ".")
     for version in grouped if result.get("whole_job") else ():
         line = (f"- {version['label']}: the whole job {_minutes(version['total_s'])}, "
                 f"{_minutes(version['without_vocoder_s'])} without the vocoder (stage {VOCODER})")
@@ -152,6 +152,13 @@ def markdown(result: dict) -> str:
                  "process of the stage) where stages.tsv recorded them, and the share of the run's time. Seconds "
                  "marked * come from a stage's log and stamp (a run before stages.tsv: wall time only).")
     return "\n".join(lines)
+
+
+def _against_first(version: dict, first: dict) -> str:
+    """Samples and scoring against the first version's, whatever their stages were then."""
+    if version is first or not first["samples_and_scores_s"]:
+        return ""
+    return f"; {version['samples_and_scores_s'] / first['samples_and_scores_s']:.2f}x {first['label']}'s"
 
 
 def _minutes(seconds: float) -> str:

@@ -51,13 +51,15 @@ def throughput_markdown(result: dict) -> str:
 RENDERERS = {"transfer": transfer.markdown, "vocoder": vocoder.markdown, "train_throughput": throughput_markdown,
              "synthesize_batch": synthesize_batch.markdown, "step_profile": step_profile.markdown,
              "step_speedup": step_speedup.markdown, "step_learning": step_learning.markdown,
-             "step_learning_600": step_learning.markdown,
              "step_profile_after": step_profile.markdown, "main_job": main_job.markdown}
 
 
 def table(name: str) -> str:
-    """One results file as markdown; another seed's run is rendered as its benchmark's."""
-    benchmark = re.sub(r"_seed\d+$", "", Path(name).stem)
+    """One results file as markdown, by its benchmark's renderer: another run of a benchmark is named
+    after it with a suffix (transfer_seed1, step_learning_600, main_job_whole)."""
+    benchmark = Path(name).stem
+    while benchmark not in RENDERERS and "_" in benchmark:
+        benchmark = benchmark.rsplit("_", 1)[0]
     return RENDERERS[benchmark](json.loads((RESULTS / name).read_text(encoding="utf-8")))
 
 
