@@ -82,21 +82,25 @@ def test_the_report_never_imports_tensorflow(tiny_run, tmp_path):
 
 def test_samples_are_found_by_the_names_synthesize_gave_them(tmp_path, capsys):
     """synthesize --texts names a line without an id by its number (001.wav) and an unsafe id by its safe
-    form; the report looks for the same files, so every player has its audio."""
+    form; the report looks for the same files, so every player has its audio. A recording the recipe copied
+    keeps its own file name ('letters b.wav'), which the report finds too."""
     import numpy as np
 
     from tts_adapt.speakers import file_stem
 
     exp = tmp_path / "voice"
     (exp / "samples" / "before").mkdir(parents=True)
-    (exp / "samples" / "texts.csv").write_text("a bad bee\nletters/b|bee\n", encoding="utf-8")
     stems = ["001", file_stem("letters/b")]
     for stem in stems:
         sf.write(exp / "samples" / "before" / f"{stem}.wav", np.zeros(1600, np.float32), 16000)
+    (exp / "samples" / "reference").mkdir()
+    sf.write(exp / "samples" / "reference" / "letters b.wav", np.zeros(1600, np.float32), 16000)  # as recorded
+    (exp / "samples" / "texts.csv").write_text("a bad bee\nletters/b|bee\nletters b|bee\n", encoding="utf-8")
     code, _, err = run_cli(["report", exp], capsys)
     assert code == 0, err
     for stem in stems:
         assert (exp / "report" / "samples" / f"{stem}.before.wav").is_file()
+    assert (exp / "report" / "samples" / f"{file_stem('letters b')}.reference.wav").is_file()
 
 
 def test_a_damaged_sample_mel_or_manifest_leaves_its_picture_out(tmp_path, capsys):

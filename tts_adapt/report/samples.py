@@ -39,14 +39,17 @@ def samples_section(exp: Path, out: Path) -> str:
     except UserError as exc:
         return note(f"no sentences to show: {exc}")
     (out / "samples").mkdir()
-    return "".join(_sample(exp, out, file_stem(sentence.label) if sentence.label else f"{number:03d}", sentence.text)
+    return "".join(_sample(exp, out, file_stem(sentence.label) if sentence.label else f"{number:03d}", sentence.text,
+                           sentence.label)
                    for number, sentence in enumerate(sentences, 1))
 
 
-def _sample(exp: Path, out: Path, uid: str, text: str) -> str:
+def _sample(exp: Path, out: Path, uid: str, text: str, given_id: str | None = None) -> str:
     players, pictures, mels = [], [], []
     for model, label in MODELS:
         wav = exp / "samples" / model / f"{uid}.wav"
+        if model == "reference" and not wav.is_file() and given_id and Path(given_id).name == given_id != "..":
+            wav = wav.with_name(f"{given_id}.wav")  # a recording keeps the file name it was given
         if wav.is_file():
             copied = out / "samples" / f"{uid}.{model}.wav"
             shutil.copyfile(wav, copied)
