@@ -89,6 +89,8 @@ def run_child(variant: dict, batches: int, passes: int) -> dict:
     training = TrainingConfig(batch_size=32)
     step, _ = make_steps(loaded.model, make_optimizer(training), training, loaded.model.trainable_variables)
     data = Path(settings.get("data", DATA))
+    # raw, not corpus.prepared.read_info: this runs inside each variant's tree, and trees from before the
+    # typed record (the code issue 24 started from) have no reader to call
     cached = json.loads((data / "prepared.json").read_text(encoding="utf-8"))["speakers"]
     speakers = list(loaded.speakers) if set(cached) <= set(loaded.speakers) else None
     dataset = make_dataset(data, loaded.table, speakers, 32, loaded.model.config.reduction, seed=0,
