@@ -63,8 +63,8 @@ def register(subparsers) -> None:
                    help="with --data: remember in DIR what the recogniser heard, by content, so the ceilings (the "
                         "recordings, their mels through the same vocoder) are heard once for every model scored")
     p.add_argument("--jobs", type=whole_number(1, 256), metavar="N",
-                   help="with --data: processes that hear (recognise and pitch-track) while decoding goes on "
-                        "(default: one per CPU this process may use; 1 hears in this process)")
+                   help="processes that hear (recognise, and with --data pitch-track) while the next utterances "
+                        "are decoded (default: one per CPU this process may use; 1 hears in this process)")
     p.add_argument("--output", "-o", metavar="REPORT.html", help="write the HTML report here")
     add_vocoder_argument(p)
     add_format_argument(p)
@@ -89,23 +89,28 @@ def run(args) -> int:
         raise UserError("--texts scores intelligibility only; drop --no-listen")
     if args.save_audio and not args.texts:
         raise UserError("--save-audio applies to --texts")
-    if args.texts and (args.cache or args.jobs):
-        raise UserError(f"{'--cache' if args.cache else '--jobs'} applies to --data")
+    if args.cache and args.texts:
+        raise UserError("--cache applies to --data")
     if args.save_audio:
         check_fresh_output_dir(args.save_audio, "--save-audio")
-    unit = "sentences" if args.texts else "steps (each utterance decoded, then heard)"
+    unit = "steps (each utterance decoded, then heard)"
     columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
     with Progress(*columns, console=console(stderr=True), disable=args.format == "json", transient=True) as bar:
         task = bar.add_task("evaluate", total=None)
         progress = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        from tts_adapt.evaluation.heard_cache import HeardCache
+        from tts_adapt.workers import available_cpus
+
+        workers = (args.jobs or available_cpus()) if args.listen else 1  # they only hear: none for --no-listen
         if args.texts:
-            result = _evaluate_texts(args, progress)
+            from tts_adapt.evaluation.texts import read_texts
+
+            sentences = read_texts(args.texts)  # a bad file is refused before any worker starts
+            with HeardCache(workers=workers) as heard:
+                result = _evaluate_texts(args, sentences, progress, heard)
         else:
             from tts_adapt.evaluation.evaluate import evaluate
-            from tts_adapt.evaluation.heard_cache import HeardCache
-            from tts_adapt.workers import available_cpus
 
-            workers = (args.jobs or available_cpus()) if args.listen else 1  # they only hear: none for --no-listen
             with HeardCache(args.cache, workers=workers) as heard:
                 result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
                                   max_items=args.max_items, speaker=args.speaker, seed=args.seed,
@@ -128,19 +133,18 @@ def run(args) -> int:
     return 0
 
 
-def _evaluate_texts(args, progress):
+def _evaluate_texts(args, sentences, progress, heard):
     import contextlib
 
-    from tts_adapt.evaluation.texts import evaluate_texts, read_texts
+    from tts_adapt.evaluation.texts import evaluate_texts
     from tts_adapt.fsutil import atomic_output_dir
 
-    sentences = read_texts(args.texts)
     speakers = [name.strip() for name in args.speaker.split(",") if name.strip()] if args.speaker else None
     # the audio is published as one folder at the end: a run that fails halfway leaves none of it
     audio = atomic_output_dir(args.save_audio, "--save-audio") if args.save_audio else contextlib.nullcontext()
     with audio as audio_dir:
         return evaluate_texts(args.checkpoint, sentences, speakers, seed=args.seed, audio_dir=audio_dir,
-                              progress=progress, vocoder=args.vocoder)
+                              progress=progress, vocoder=args.vocoder, heard=heard)
 
 
 def render(report) -> None:

@@ -92,6 +92,12 @@ class HeardCache:
         """A future :class:`HeardRecord` of a recording file."""
         return self._hear(recording_key(path), _hear_recording, lambda: (str(path),))
 
+    def hear_waveform(self, wav: np.ndarray, sample_rate: int) -> Future:
+        """A future :class:`HeardRecord` of a waveform made elsewhere (a synthesised sentence), no pitch."""
+        wav = np.ascontiguousarray(wav, np.float32)
+        key = _key("waveform", repr(wav.shape).encode(), wav.tobytes(), str(sample_rate).encode())
+        return self._hear(key, _hear_waveform, lambda: (wav, sample_rate))
+
     def hear_rendered(self, mel: np.ndarray, renderer) -> Future:
         """A future :class:`HeardRecord` of ``mel`` rendered by ``renderer`` (rendered here, when not
         remembered: the renderer may be a TensorFlow model, which stays in this process)."""
@@ -157,6 +163,11 @@ def _hear_recording(path: str) -> tuple[str, None]:
 
     wav, rate = read_audio(path)
     return intelligibility.shared_recogniser().transcribe(wav, rate), None
+
+
+def _hear_waveform(wav: np.ndarray, sample_rate: int) -> tuple[str, None]:
+    """What the recogniser hears in a waveform (in a worker, or here)."""
+    return intelligibility.shared_recogniser().transcribe(wav, sample_rate), None
 
 
 def _hear_rendering(wav: np.ndarray, audio) -> tuple[str, tuple[float, ...]]:

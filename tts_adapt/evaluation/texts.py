@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 from tts_adapt.errors import UserError
 from tts_adapt.evaluation import intelligibility
 from tts_adapt.evaluation.evaluate import Evaluation, intelligibility_plan
+from tts_adapt.evaluation.heard_cache import HeardCache
 from tts_adapt.evaluation.results import Intelligibility, SentenceScore, SpeakerRates, TextsReport
 from tts_adapt.model.alignment_metrics import alignment_metrics
 from tts_adapt.speakers import file_stem
@@ -65,11 +66,13 @@ def check_speakable(sentences: Sequence[Sentence], loaded) -> None:
 
 def evaluate_texts(checkpoint: str | os.PathLike, sentences: Sequence[Sentence],
                    speakers: Sequence[str] | None = None, seed: int = 0, audio_dir: str | os.PathLike | None = None,
-                   progress: Callable[[int, int], None] | None = None, vocoder: str | None = None) -> Evaluation:
+                   progress: Callable[[int, int], None] | None = None, vocoder: str | None = None,
+                   heard: HeardCache | None = None) -> Evaluation:
     """Every sentence in every requested speaker's voice (default: all of the model's), heard by the recogniser.
 
     ``vocoder``: ``griffin-lim`` or a vocoder folder (None: the model's default). Audio goes to
-    ``audio_dir/<speaker>_<n>.wav``, the speaker's name made a safe file name."""
+    ``audio_dir/<speaker>_<n>.wav``, the speaker's name made a safe file name. ``heard``: where the
+    hearing runs (with workers, while the next sentences are spoken)."""
     from tts_adapt.audio.io import save_wav
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.synthesis import speaker_of, synthesize
@@ -84,23 +87,29 @@ def evaluate_texts(checkpoint: str | os.PathLike, sentences: Sequence[Sentence],
     names = [speaker_of(loaded.speakers, value)[1] for value in speakers] if speakers else \
         list(loaded.speakers or [None])
     check_speakable(sentences, loaded)
-    recogniser = intelligibility.shared_recogniser()
-    records: list[SentenceScore] = []
-    total = len(names) * len(sentences)
+    heard = heard or HeardCache()
+    spoken_records: list[tuple[dict[str, Any], Any]] = []  # the record's other fields, and its hearing
+    steps = 2 * len(names) * len(sentences)  # each sentence spoken, then heard
     for name in names:
         for number, text in enumerate((sentence.text for sentence in sentences), 1):
             spoken = synthesize(loaded, text, speaker=name, seed=seed, render=render)
-            heard = recogniser.score(spoken.wav, spoken.sample_rate, text)
             utterance_id = f"{file_stem(name)}_{number:03d}" if name else f"{number:03d}"
             if audio_dir is not None:
                 save_wav(Path(audio_dir) / f"{utterance_id}.wav", spoken.wav, spoken.sample_rate)
             scores = alignment_metrics(spoken.alignment)
-            records.append(SentenceScore(
-                id=utterance_id, speaker=name, text=text, reference=heard.reference, heard=heard.hypothesis,
-                wer=heard.wer, cer=heard.cer, seconds=round(spoken.seconds, 3), stopped=spoken.stop_fired,
-                **{key: scores[key] for key in ATTENTION_KEYS}))
+            spoken_records.append((
+                {"id": utterance_id, "speaker": name, "text": text, "seconds": round(spoken.seconds, 3),
+                 "stopped": spoken.stop_fired, **{key: scores[key] for key in ATTENTION_KEYS}},
+                heard.hear_waveform(spoken.wav, spoken.sample_rate)))
             if progress:
-                progress(len(records), total)
+                progress(len(spoken_records), steps)
+    records: list[SentenceScore] = []
+    for fields, hearing in spoken_records:
+        said = intelligibility.heard_against(fields["text"], hearing.result().heard)
+        records.append(SentenceScore(**fields, reference=said.reference, heard=said.hypothesis, wer=said.wer,
+                                     cer=said.cer))
+        if progress:
+            progress(len(spoken_records) + len(records), steps)
     report = TextsReport(checkpoint=str(checkpoint), seed=seed, speakers=tuple(names), items=len(records),
                          intelligibility=Intelligibility(**listening, **summarise_by_speaker(records)),
                          utterances=tuple(records))
