@@ -249,3 +249,31 @@ def test_a_second_prepare_into_the_same_output_is_refused_while_the_first_runs(c
     finally:
         holder.communicate("")
     assert (out / prepared.ITEMS_NAME).read_bytes() == before and (out / prepared.INFO_NAME).is_file()
+
+
+def test_a_full_disk_is_what_prepare_says_even_when_its_cleanup_fails(tmp_path, monkeypatch):
+    """A first run that fills the disk removes what it wrote; a leftover it cannot remove must not replace
+    'no space left on device' with its own error."""
+    import errno
+    import pathlib
+
+    import tts_adapt.corpus.prepare as prepare_module
+
+    output = tmp_path / "cache"
+
+    def fills_the_disk(items, folder, options, progress):
+        (folder / "half_written.npy").write_bytes(b"x")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    unlink = pathlib.Path.unlink
+
+    def cannot_remove(self, *args, **kwargs):
+        if self.name == "half_written.npy":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(prepare_module, "_prepare", fills_the_disk)
+    monkeypatch.setattr(pathlib.Path, "unlink", cannot_remove)
+    with pytest.raises(OSError) as raised:
+        prepare([], output, PrepareOptions())
+    assert raised.value.errno == errno.ENOSPC

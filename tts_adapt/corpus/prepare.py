@@ -9,6 +9,7 @@ changed config recomputes all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -116,10 +117,20 @@ def prepare(
             return _prepare(items, folder, options, progress)
         except Exception as exc:
             if first_run and is_disk_full(exc):
-                for entry in folder.iterdir():
-                    if entry.name != LOCK_NAME:
-                        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                _remove_all_but_the_lock(folder)
             raise
+
+
+def _remove_all_but_the_lock(folder: Path) -> None:
+    """Best effort: a file that cannot be removed must not hide the full disk behind its own error."""
+    for entry in folder.iterdir():
+        if entry.name == LOCK_NAME:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 def _prepare(items: Sequence[MetadataItem], output: Path, options: PrepareOptions,
