@@ -52,7 +52,7 @@ class HeardRecord(Document):
 
 
 class HeardCache:
-    """Hears recordings and rendered mels, remembering each in ``folder`` (None: remembers nothing).
+    """Hears recordings, rendered mels and waveforms, remembering each in ``folder`` (None: remembers nothing).
 
     ``workers`` > 1 hears in that many worker processes; close the cache (or use it as a context
     manager) to end them. ``recalled`` and ``heard`` count the audio found in the folder and the
@@ -161,8 +161,7 @@ def _hear_recording(path: str) -> tuple[str, None]:
     """What the recogniser hears in a recording file (in a worker, or here)."""
     from tts_adapt.audio.io import read_audio
 
-    wav, rate = read_audio(path)
-    return intelligibility.shared_recogniser().transcribe(wav, rate), None
+    return _hear_waveform(*read_audio(path))
 
 
 def _hear_waveform(wav: np.ndarray, sample_rate: int) -> tuple[str, None]:
