@@ -94,7 +94,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         listening |= {"vocoder": renderer.name, "vocoder_note": renderer.note}
     forward = teacher_forced_graph(model)
     records: dict[str, UtteranceScore] = {}
-    heard: dict[str, Callable[[], dict[str, Any]]] = {}  # by id: the heard fields, once heard
+    hearing: dict[str, Callable[[], dict[str, Any]]] = {}  # by id: the heard fields, once heard
     kept_plots: dict[str, dict] = {}
     plot_ids = {item.id for item in items[:plots]}
     steps = len(items) * (2 if listener else 1)  # each utterance decoded, then heard
@@ -105,12 +105,12 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         for row, item in enumerate(group):
             records[item.id], arrays = _score(model, item, speaker_of[item.id], float(l1[row]), seed, audio)
             if listener is not None:  # heard while the next utterances decode, where there are workers
-                heard[item.id] = listener.hear(item, arrays["synthesized"])
+                hearing[item.id] = listener.hear(item, arrays["synthesized"])
             if item.id in plot_ids:
                 kept_plots[item.id] = arrays
             if progress:
                 progress(len(records), steps)
-    for done, (item_id, fields) in enumerate(heard.items(), len(records) + 1):
+    for done, (item_id, fields) in enumerate(hearing.items(), len(records) + 1):
         records[item_id] = replace(records[item_id], **fields())
         if progress:
             progress(done, steps)
