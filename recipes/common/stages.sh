@@ -16,6 +16,9 @@
 # default 100), --force true (rerun stages in range even when up to date).
 # A stage that fails stops the run (set -euo pipefail) and names its log; one that finishes adds its
 # time to exp/<recipe>/stages.tsv (benchmarks/main_job.py says where a run's minutes went).
+#
+# A stage that needs nothing the next ones make may run beside them (run_stage_beside, then
+# wait_beside where its outputs are needed): in the background, at the lowest CPU priority.
 
 set -euo pipefail
 
@@ -154,17 +157,18 @@ run_stage() {
   fi
 
   rm -f "$stamp"
-  say "stage $n: $title (log: $log)"
+  say "stage $n: $title (${_BESIDE:+beside the next stages, at the lowest priority; }log: $log)"
   local started=$SECONDS started_us=${EPOCHREALTIME/[.,]/} started_cpu status took
   started_cpu=$(_children_cpu_ms)
   # Not "|| status=$?": bash ignores set -e inside anything run on the left of ||, so a failing
   # command in the middle of a stage would go unnoticed. The subshell turns -e back on itself.
+  # A stage beside others writes only its log: its lines would cut into theirs.
   set +e
   (
     set -e
     printf '# stage %s: %s\n# started %s\n# command: %s\n' "$n" "$title" "$(date -u +%FT%TZ)" "$*"
     "$@"
-  ) 2>&1 | tee "$log"
+  ) 2>&1 | if [[ -n "${_BESIDE:-}" ]]; then cat > "$log"; else tee "$log"; fi
   status=${PIPESTATUS[0]}
   set -e
   took=$(format_seconds $((SECONDS - started)))
@@ -181,25 +185,75 @@ run_stage() {
 # _record_stage_time FILE N MICROSECONDS CPU_MILLISECONDS TITLE: one line per finished stage (a rerun adds
 # another; the last counts): wall and CPU seconds (user + system, every process of the stage), and the
 # machine's 1-minute load average when it ended. On a busy machine the wall time says more about the
-# other work than about the stage; the CPU time much less.
+# other work than about the stage; the CPU time much less. "beside": yes for a stage that ran beside the
+# others (its wall time overlaps theirs).
 _record_stage_time() {
   local load=-
   [[ -r /proc/loadavg ]] && read -r load _ < /proc/loadavg
-  [[ -s "$1" ]] || printf 'stage\tseconds\tcpu_seconds\tfinished\tload\ttitle\n' > "$1"
-  printf '%s\t%d.%d\t%d.%d\t%s\t%s\t%s\n' "$2" $(($3 / 1000000)) $(($3 % 1000000 / 100000)) \
-    $(($4 / 1000)) $(($4 % 1000 / 100)) "$(date -u +%FT%TZ)" "$load" "$5" >> "$1"
+  [[ -s "$1" ]] || printf 'stage\tseconds\tcpu_seconds\tfinished\tload\ttitle\tbeside\n' > "$1"
+  printf '%s\t%d.%d\t%d.%d\t%s\t%s\t%s\t%s\n' "$2" $(($3 / 1000000)) $(($3 % 1000000 / 100000)) \
+    $(($4 / 1000)) $(($4 % 1000 / 100)) "$(date -u +%FT%TZ)" "$load" "$5" "${_BESIDE:+yes}" >> "$1"
 }
 
-# CPU milliseconds (user + system) of the recipe shell's finished children: fields 16-17 of Linux's
-# /proc/<pid>/stat, in clock ticks ($$ is the recipe shell's pid, in a $(...) subshell too).
+# CPU milliseconds (user + system) of the finished children of the shell that runs the stage (the recipe's,
+# or the background one of a stage beside): fields 16-17 of Linux's /proc/<pid>/stat, in clock ticks.
+# It runs in a $(...), whose parent ($BASHPID's, field 4) is that shell.
 _children_cpu_ms() {
   local stat
-  read -r -a stat < "/proc/$$/stat"
+  read -r -a stat < "/proc/$BASHPID/stat"
+  read -r -a stat < "/proc/${stat[3]}/stat"
   echo $(((stat[15] + stat[16]) * 1000 / $(getconf CLK_TCK)))
+}
+
+# run_stage_beside N "title" [run_stage's options] -- COMMAND [ARGS...]
+# run_stage in the background, at the lowest CPU priority, while the recipe goes on with the stages after
+# it: for a stage that needs nothing they make. The training step keeps about 1.7 of 2 cores busy (it
+# waits on itself between kernels); a stage beside it runs on what is left and gives the core back the
+# moment training wants it. Its log is written, not shown; one stage beside at a time. Call
+# wait_beside before the first stage that reads its outputs; a recipe that ends, or fails, first
+# stops it.
+run_stage_beside() {
+  local n=$1
+  ((n >= stage && n <= stop_stage)) || return 0
+  wait_beside
+  (
+    renice -n 19 -p "$BASHPID" >/dev/null
+    _BESIDE=1 run_stage "$@"
+  ) &
+  _BESIDE_PID=$! _BESIDE_STAGE=$n
+  trap _stop_beside EXIT
+}
+
+# wait_beside: waits for the stage started by run_stage_beside (saying so when it is still running), and
+# stops the recipe when it failed.
+wait_beside() {
+  [[ -n "${_BESIDE_PID:-}" ]] || return 0
+  local status=0
+  if kill -0 "$_BESIDE_PID" 2>/dev/null; then say "waiting for stage $_BESIDE_STAGE (beside)"; fi
+  wait "$_BESIDE_PID" || status=$?
+  _BESIDE_PID=""
+  ((status == 0)) || exit "$status"
+}
+
+# Ends a stage still running beside (the recipe failed or was interrupted before it waited), every
+# process under it included: nothing keeps running after the recipe has gone.
+_stop_beside() {
+  [[ -n "${_BESIDE_PID:-}" ]] || return 0
+  _signal_tree TERM "$_BESIDE_PID"
+  wait "$_BESIDE_PID" 2>/dev/null || true
+}
+
+_signal_tree() {
+  local child
+  if command -v pgrep >/dev/null; then
+    for child in $(pgrep -P "$2" || true); do _signal_tree "$1" "$child"; done
+  fi
+  kill -"$1" "$2" 2>/dev/null || true
 }
 
 # The last line of a run: how long it took in all.
 finish_recipe() {
+  wait_beside
   local last=$stop_stage
   ((stop_stage < 100)) || last=end
   say "finished stages $stage..$last in $(format_seconds $((SECONDS - _RECIPE_START)))"

@@ -145,8 +145,9 @@ def test_each_finished_stage_adds_its_time(recipe):
     assert recipe("--burn", "300000").returncode == 0
     assert recipe().returncode == 0  # everything up to date
     rows = [line.split("\t") for line in (recipe.work / "exp/dummy/stages.tsv").read_text().splitlines()]
-    assert rows[0] == ["stage", "seconds", "cpu_seconds", "finished", "load", "title"]
-    assert [(row[0], row[5]) for row in rows[1:]] == [("0", "make a"), ("1", "make b"), ("2", "make c")]
+    assert rows[0] == ["stage", "seconds", "cpu_seconds", "finished", "load", "title", "beside"]
+    assert [(row[0], row[5], row[6]) for row in rows[1:]] == [("0", "make a", ""), ("1", "make b", ""),
+                                                              ("2", "make c", "")]
     assert all(re.fullmatch(r"\d+\.\d", row[1]) and re.fullmatch(r"\d+\.\d", row[2]) for row in rows[1:])
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row[3]) for row in rows[1:])
     burnt = rows[3]
@@ -194,3 +195,104 @@ def test_up_to_date_helper(tmp_path):
     assert not _up_to_date(tmp_path, str(tmp_path / "missing"), "--", str(old))
     assert not _up_to_date(tmp_path, str(new), "--", str(tmp_path / "missing"))
     assert _up_to_date(tmp_path, str(new), "--")
+
+
+BESIDE = """\
+#!/usr/bin/env bash
+# A dummy recipe with a stage beside the others.
+recipe=beside
+fail_in=""
+burn=0
+hold=0
+. {stages}
+parse_options "$@"
+
+make_a() {{ echo a > exp/beside/a.txt; echo ran0 >> exp/beside/trace; }}
+make_d() {{
+  echo "d began $(cut -d' ' -f19 /proc/$BASHPID/stat)" >> exp/beside/trace  # field 19: its nice value
+  echo "d says hello"
+  for ((i = 0; i < burn; i++)); do :; done  # CPU time
+  sleep "$hold"  # tts_adapt_beside_marker
+  if [[ $fail_in == 3 ]]; then false; fi
+  cat exp/beside/a.txt > exp/beside/d.txt
+  echo "d ended" >> exp/beside/trace
+}}
+make_b() {{
+  echo ran1 >> exp/beside/trace
+  if [[ $fail_in == 1 ]]; then false; fi
+  echo b > exp/beside/b.txt
+}}
+make_e() {{ cat exp/beside/d.txt exp/beside/b.txt > exp/beside/e.txt; echo ran4 >> exp/beside/trace; }}
+run_stage 0 "make a" --out exp/beside/a.txt -- make_a
+run_stage_beside 3 "make d" --in exp/beside/a.txt --out exp/beside/d.txt -- make_d
+run_stage 1 "make b" --in exp/beside/a.txt --out exp/beside/b.txt -- make_b
+wait_beside
+run_stage 4 "make e" --in exp/beside/d.txt --in exp/beside/b.txt --out exp/beside/e.txt -- make_e
+finish_recipe
+"""
+
+
+@pytest.fixture
+def beside(tmp_path):
+    run = tmp_path / "recipes" / "beside" / "run.sh"
+    run.parent.mkdir(parents=True)
+    run.write_text(BESIDE.format(stages=RECIPES / "common" / "stages.sh"))
+    run.chmod(0o755)
+    work = tmp_path / "work"
+
+    def invoke(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "TTS_ADAPT_WORK": str(work)}
+        return subprocess.run([str(run), *args], env=env, capture_output=True, text=True, timeout=60)
+
+    invoke.work = work
+    invoke.exp = work / "exp" / "beside"
+    invoke.trace = lambda: (invoke.exp / "trace").read_text().splitlines()
+    return invoke
+
+
+def test_a_stage_beside_runs_while_the_next_ones_do_at_the_lowest_priority(beside):
+    result = beside("--hold", "1")
+    assert result.returncode == 0, result.stderr
+    trace = beside.trace()
+    # stage 1 ran while stage 3 held on; stage 4, after the wait, read what stage 3 made
+    assert trace.index("ran1") < trace.index("d ended") < trace.index("ran4"), trace
+    assert "d began 19" in trace
+    assert (beside.exp / "e.txt").read_text() == "a\nb\n"
+    # its log is written, not shown: it would cut into the stage in front
+    assert "d says hello" in (beside.exp / "logs/stage3.log").read_text()
+    assert "d says hello" not in result.stdout + result.stderr
+    assert "stage 3: make d (beside the next stages, at the lowest priority; log: " in result.stderr
+    assert "stage 3: done" in result.stderr
+    # up to date, it is skipped like any stage
+    again = beside()
+    assert again.returncode == 0 and "stage 3: make d - up to date, skipped" in again.stderr
+
+
+def test_a_failed_stage_beside_stops_the_recipe_where_it_waits(beside):
+    result = beside("--fail-in", "3")
+    assert result.returncode != 0
+    assert "stage 3: FAILED" in result.stderr and "exp/beside/logs/stage3.log" in result.stderr
+    assert "ran1" in beside.trace() and "ran4" not in beside.trace()  # the stage in front finished, none after
+    assert not (beside.exp / "stamps/stage3.done").exists()
+    assert beside().returncode == 0 and (beside.exp / "e.txt").is_file()  # fixed, the run resumes
+
+
+def test_a_recipe_that_fails_stops_the_stage_beside_it(beside):
+    began = time.monotonic()
+    result = beside("--fail-in", "1", "--hold", "30")
+    assert result.returncode != 0 and "stage 1: FAILED" in result.stderr
+    assert time.monotonic() - began < 20  # it did not wait for the stage beside
+    left = subprocess.run(["pgrep", "-f", f"sleep 30"], capture_output=True, text=True).stdout.split()
+    mine = [pid for pid in left if str(beside.work) in Path(f"/proc/{pid}/cwd").resolve().as_posix()]
+    assert not mine, "the stage beside kept running after the recipe ended"
+    assert "d ended" not in beside.trace()
+
+
+def test_a_stage_beside_records_its_own_time(beside):
+    assert beside("--burn", "300000").returncode == 0
+    rows = [line.split("\t") for line in (beside.exp / "stages.tsv").read_text().splitlines()][1:]
+    by_stage = {row[0]: row for row in rows}
+    assert set(by_stage) == {"0", "1", "3", "4"}
+    assert [row[6] for row in rows] == ["yes" if row[0] == "3" else "" for row in rows]
+    assert float(by_stage["3"][2]) >= 0.2, by_stage["3"]  # its loop's CPU, counted where it ran...
+    assert float(by_stage["1"][2]) < 0.2 and float(by_stage["4"][2]) < 0.2, rows  # ...and nowhere else
