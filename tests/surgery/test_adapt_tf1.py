@@ -155,6 +155,29 @@ def test_dry_run_writes_nothing_and_json_plan_lists_every_key(tmp_path, capsys, 
     assert inits["é"].startswith("alias of e") and inits["x"] == "mean"
 
 
+def test_plan_output_keeps_the_json_document_of_a_run_that_prints_text(tmp_path, capsys, tf1_source, layouts, tables):
+    """One surgery gives the recipe both: the plan for people (stdout) and the document for the report."""
+    kept = tmp_path / "plan" / "adapt_plan.json"
+    out = adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--fold-speaker", "1", "--plan-output", kept)
+    assert "drop_rows" in out and "wrote " in out  # the text, as without --plan-output
+    written = AdaptReport.read(kept)
+    assert not written.dry_run and written.checkpoint and (tmp_path / "out").is_dir()
+    # the file holds what --format json prints for the same surgery
+    printed = adapt(capsys, tf1_source, tmp_path / "again", layouts, tables, "--fold-speaker", "1", "--format", "json")
+    again = AdaptReport.from_json(json.loads(printed), "adapt --format json")
+    assert written.plan == again.plan and written.output != again.output
+
+
+@pytest.mark.parametrize("where", ["inside the output", "the source's folder"])
+def test_plan_output_is_refused_where_it_would_land_in_a_checkpoint(tmp_path, capsys, tf1_source, layouts, tables, where):
+    out = tmp_path / "out"
+    target = out / "plan.json" if where == "inside the output" else tf1_source / "plan.json"
+    code, _, stderr = run_cli(["adapt", tf1_source, "--output", out, "--symbols", tables["new"], "--source-symbols",
+                               tables["old"], "--layout", layouts["tf1"], "--plan-output", target], capsys)
+    assert code == 2 and "--plan-output" in stderr
+    assert not out.exists() and not target.exists()
+
+
 def test_text_plan_is_readable(tmp_path, capsys, tf1_source, layouts, tables):
     out = adapt(capsys, tf1_source, tmp_path / "out", layouts, tables, "--fold-speaker", "1", "--dry-run")
     assert "drop_rows" in out and "fold" in out and "dry run: nothing written" in out

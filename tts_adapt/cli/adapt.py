@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tts_adapt.cli._output import SEED, add_format_argument, console, print_document, shape
 from tts_adapt.symbols.mapping import NEW_ROW_STRATEGIES
 
@@ -60,6 +62,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=SEED, default=0, help="seed for --new-rows normal (default 0)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and write nothing")
     p.add_argument("--all", action="store_true", help="list unchanged variables in the plan table too")
+    p.add_argument("--plan-output", metavar="JSON",
+                   help="also write the document --format json prints (the plan, and what was written) to this "
+                        "file, whatever --format says: one run keeps the plan for people and for tools")
     add_format_argument(p)
     p.set_defaults(func=run)
 
@@ -69,6 +74,8 @@ def run(args) -> int:
     from tts_adapt.surgery.apply import check_output_path
     from tts_adapt.surgery.plan_document import AdaptReport
 
+    if args.plan_output:
+        _check_plan_output(args)
     fold = args.fold_speaker
     if fold == "auto":  # resolved here too, only to say which speaker and why
         best = nearest_speaker(args.source, args.data)
@@ -82,20 +89,44 @@ def run(args) -> int:
     )
     check_output_path(plan, args.output)
     if args.dry_run:
-        if args.format == "json":
-            print_document(AdaptReport(True, args.output, plan.record()))
-        else:
+        _give(AdaptReport(True, args.output, plan.record()), args)
+        if args.format == "text":
             render_plan(plan, show_all=args.all)
             console().print("dry run: nothing written")
         return 0
     if args.format == "text":
         render_plan(plan, show_all=args.all)
     result = _apply_with_progress(plan, args.output, show=args.format == "text")
-    if args.format == "json":
-        print_document(AdaptReport(False, args.output, plan.record(), result["checkpoint"], result["seconds"]))
-    else:
+    _give(AdaptReport(False, args.output, plan.record(), result["checkpoint"], result["seconds"]), args)
+    if args.format == "text":
         console().print(f"wrote {result['checkpoint']} and manifest.json in {result['seconds']:.1f} s")
     return 0
+
+
+def _check_plan_output(args) -> None:
+    """Before any work: the plan file is a new file's path, apart from what adapt reads and the checkpoint it writes."""
+    from tts_adapt.checkpoint.paths import checkpoint_files
+    from tts_adapt.errors import UserError
+    from tts_adapt.fsutil import check_output_file, check_outputs_apart
+
+    inputs = [*checkpoint_files(args.source), *(p for p in (args.symbols, args.source_symbols, args.layout,
+                                                             args.speaker_vector, args.aliases, args.data) if p)]
+    check_outputs_apart({"--plan-output": args.plan_output}, inputs)
+    check_output_file(args.plan_output, "--plan-output")
+    output = Path(args.output).resolve()
+    if Path(args.plan_output).resolve() == output or output in Path(args.plan_output).resolve().parents:
+        raise UserError(f"--plan-output {args.plan_output} is inside --output {args.output}, which must be a new "
+                        "folder holding only the checkpoint; write the plan beside it")
+
+
+def _give(report, args) -> None:
+    """The run's document: printed with --format json, written to --plan-output when given."""
+    from tts_adapt.fsutil import write_text_atomic
+
+    if args.format == "json":
+        print_document(report)
+    if args.plan_output:
+        write_text_atomic(args.plan_output, report.to_text())
 
 
 def _apply_with_progress(plan, output, show: bool):

@@ -14,7 +14,7 @@ sentences with audio players. It reads the documents the commands wrote into EXP
   prepared/prepared.json, prepared_heldout/prepared.json   prepare
   symbols/compare.json          symbols compare --format json
   suggest/speakers.json         suggest-speaker --format json
-  adapt_plan.json               adapt --dry-run --format json
+  adapt_plan.json               adapt --plan-output (or --format json)
   verify.json                   verify --format json
   finetune/metrics.csv          finetune
   samples/texts.csv (id|text), samples/{reference,before,after}/<id>.wav (.npy, .png)

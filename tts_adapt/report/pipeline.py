@@ -78,7 +78,8 @@ def speaker_section(exp: Path) -> str:
 
 
 def plan_section(exp: Path) -> str:
-    """The plan ``adapt --dry-run --format json`` saved, said in sentences; the changed weights in a table."""
+    """The plan ``adapt --plan-output`` (or ``--format json``) saved, said in sentences; the changed weights in a
+    table."""
     reading = read(AdaptReport, exp / "adapt_plan.json", "adapt")
     if reading.document is None:
         return note(reading.note)
