@@ -13,9 +13,10 @@
 #   6 finetune  fine-tune the adapted model on this voice (--steps)         -> exp/<voice>/finetune
 #   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
 #               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/<voice>/vocoder
-#   8 samples   conf/sentences.txt spoken before and after fine-tuning      -> exp/<voice>/samples
-#   9 scores    metrics and intelligibility on held-out recordings, before
-#               and after fine-tuning                                       -> exp/<voice>/samples/evaluate_*.json
+#   8 before    the adapted model speaks conf/sentences.txt, and is scored
+#               (metrics, intelligibility) on held-out recordings; runs
+#               beside stages 6-7 at the lowest priority                    -> exp/<voice>/samples, evaluate_before.json
+#   9 after     the same for the fine-tuned model                           -> exp/<voice>/samples, evaluate_after.json
 #  10 report    one HTML page with all of the above                         -> exp/<voice>/report
 #
 # The voice's name, data and credits are in conf/voice.sh. Run again to continue: finished stages
@@ -25,8 +26,8 @@
 . "$(dirname "$0")/conf/voice.sh" || exit 1
 steps=600                 # fine-tuning steps (stage 6)
 vocoder_steps=1500        # vocoder fine-tuning steps (stage 7)
-samples=5                 # sentences of conf/sentences.txt synthesised (stage 8)
-eval_items=16             # held-out recordings scored before and after (stage 9, tts-adapt evaluate)
+samples=5                 # sentences of conf/sentences.txt synthesised (stages 8-9)
+eval_items=16             # held-out recordings scored before and after (stages 8-9, tts-adapt evaluate)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "${common:-$(dirname "$0")/../common}/stages.sh"

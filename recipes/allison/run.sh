@@ -13,9 +13,10 @@
 #   6 finetune  fine-tune the adapted model on this voice (--steps)         -> exp/allison/finetune
 #   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
 #               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/allison/vocoder
-#   8 samples   held-out sentences spoken before and after fine-tuning      -> exp/allison/samples
-#   9 scores    metrics and intelligibility on the held-out recordings,
-#               before and after fine-tuning                                -> exp/allison/samples/evaluate_*.json
+#   8 before    the adapted model speaks held-out sentences, and is scored
+#               (metrics, intelligibility) on the held-out recordings; runs
+#               beside stages 6-7 at the lowest priority                    -> exp/allison/samples, evaluate_before.json
+#   9 after     the same for the fine-tuned model                           -> exp/allison/samples, evaluate_after.json
 #  10 report    one HTML page with all of the above                         -> exp/allison/report
 #
 # About 20 minutes (20 min 21 s measured on a 1.06 s/step machine; half that on a fast one) on 2 CPU cores
@@ -25,7 +26,7 @@
 recipe=allison
 steps=600                 # fine-tuning steps (stage 6)
 vocoder_steps=1500        # vocoder fine-tuning steps (stage 7)
-samples=5                 # held-out sentences synthesised before and after (stage 8)
+samples=5                 # held-out sentences synthesised before and after (stages 8-9)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "$(dirname "$0")/../common/stages.sh"

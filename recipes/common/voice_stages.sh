@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Stages 1-10 of a new-voice recipe (allison, and every recipe made by `tts-adapt new-voice`), run in
 # order when this file is sourced: prepare, symbol report, speaker ranking, adapt, verify, finetune,
-# vocoder, samples, scores, report.
+# vocoder, samples and scores before and after fine-tuning, report. Stage 8 (the adapted model's samples
+# and scores) runs beside stages 6 and 7, on the CPU time the training leaves idle.
 #
 # Sourced after stages.sh and env.sh, where the recipe's stages continue. The recipe sets first:
 #   exp          exp/<voice>
@@ -88,16 +89,15 @@ stage_3() {
 run_stage 3 "suggest the speaker to fold" --in "$exp/prepared/prepared.json" --out "$exp/suggest/speakers.json" \
   -- stage_3
 
-# 4. The surgery's plan (saved, as json and text), then the adapted model: the voice's table, one speaker folded.
+# 4. The adapted model: the voice's table, one speaker folded; the surgery's plan kept as json and text.
+# (To see the plan before anything is written: tts-adapt adapt ... --dry-run.)
 stage_4() {
   need_pretrained
   fresh_dir "$exp/adapted"
-  local args=("$pretrained" --output "$exp/adapted" --symbols "$symbols" --fold-speaker="$(folded_speaker)")
-  tts-adapt adapt "${args[@]}" --dry-run --format json > "$exp/adapt_plan.json"
-  tts-adapt adapt "${args[@]}" --dry-run | tee "$exp/adapt_plan.txt"
-  tts-adapt adapt "${args[@]}"
+  tts-adapt adapt "$pretrained" --output "$exp/adapted" --symbols "$symbols" --fold-speaker="$(folded_speaker)" \
+    --plan-output "$exp/adapt_plan.json" | tee "$exp/adapt_plan.txt"
 }
-run_stage 4 "adapt (plan, then surgery)" --in "$exp/suggest/speakers.json" --in "$symbols" \
+run_stage 4 "adapt (the surgery, its plan kept)" --in "$exp/suggest/speakers.json" --in "$symbols" \
   --out "$exp/adapted" --out "$exp/adapt_plan.json" --sig "fold=$fold_speaker" -- stage_4
 
 # 5. The adapted model computes what the pretrained one did for the folded speaker. verify exits 1 when
@@ -110,6 +110,44 @@ stage_5() {
   return "$status"
 }
 run_stage 5 "verify the folded model" --in "$exp/adapted" --out "$exp/verify.json" -- stage_5
+
+# 8-9. The sample sentences spoken (with their mels and alignment plots, beside their recordings when the
+# recipe has them), then objective metrics and intelligibility on recordings no model trained on: the
+# held-out recordings when the recipe has them, else a sample of prepare's val split. Stage 8 does this for
+# the adapted model before fine-tuning, stage 9 for the fine-tuned one. The pretrained model as the folded
+# speaker is not scored again: verify (stage 5) proved the adapted model computes the same.
+# What the recogniser heard is kept in $exp/cache by content: the recordings are heard once for both
+# models, and a rerun hears again only what changed. Hearing (recognition, pitch) runs in one worker
+# process per CPU while the next utterances decode.
+# Stage 8 needs nothing from fine-tuning, so it runs beside stages 6 and 7 on the CPU they leave idle.
+samples_and_scores() {  # samples_and_scores before|after CHECKPOINT
+  local model=$1 checkpoint=$2 scored=(--data "$exp/prepared" --max-items "$eval_items")
+  if [[ -n "$heldout_metadata" ]]; then scored=(--data "$exp/prepared_heldout" --split all); fi
+  fresh_dir "$exp/samples/$model"
+  tts-adapt synthesize "$checkpoint" --texts "$exp/samples/texts.csv" --output-dir "$exp/samples/$model" \
+    --seed 0 --vocoder "$(vocoder_of "$model")" --mels --alignments
+  tts-adapt evaluate "$checkpoint" "${scored[@]}" --vocoder "$(vocoder_of "$model")" --cache "$exp/cache" \
+    --format json > "$exp/samples/evaluate_$model.tmp"
+  mv "$exp/samples/evaluate_$model.tmp" "$exp/samples/evaluate_$model.json"
+  echo "$model fine-tuning: scores in $exp/samples/evaluate_$model.json"
+}
+
+stage_8() {
+  local made
+  for made in texts.csv reference; do fresh_dir "$exp/samples/$made"; done
+  sample_texts | awk -v n="$samples" 'NR <= n' > "$exp/samples/texts.csv"  # reads all: no SIGPIPE
+  if [[ -n "$reference_audio" ]]; then
+    mkdir -p "$exp/samples/reference"
+    local id
+    cut -d'|' -f1 "$exp/samples/texts.csv" | while read -r id; do
+      if [[ -f "$reference_audio/$id.wav" ]]; then cp "$reference_audio/$id.wav" "$exp/samples/reference/"; fi
+    done
+  fi
+  samples_and_scores before "$exp/adapted"
+}
+run_stage_beside 8 "samples and scores before fine-tuning" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
+  --in "$bundled_vocoder" --out "$exp/samples/texts.csv" --out "$exp/samples/evaluate_before.json" \
+  --sig "samples=$samples eval=$eval_items heldout=$heldout_metadata" -- stage_8
 
 # 6. Fine-tuning on the voice. A run on the same adapted model resumes (more --steps continue it);
 # a new adapted model starts over.
@@ -146,48 +184,14 @@ stage_7() {
 run_stage 7 "vocoder for this voice ($vocoder_steps steps)" --in "$exp/finetune" --in "$bundled_vocoder" \
   --out "$exp/vocoder" --sig "steps=$vocoder_steps" -- stage_7
 
-# 8. The sample sentences spoken before and after fine-tuning (one process per model), with their mels
-# and alignment plots, beside their recordings when the recipe has them.
-stage_8() {
-  local made
-  for made in texts.csv reference before after; do fresh_dir "$exp/samples/$made"; done
-  sample_texts | awk -v n="$samples" 'NR <= n' > "$exp/samples/texts.csv"  # reads all: no SIGPIPE
-  if [[ -n "$reference_audio" ]]; then
-    mkdir -p "$exp/samples/reference"
-    local id
-    cut -d'|' -f1 "$exp/samples/texts.csv" | while read -r id; do
-      if [[ -f "$reference_audio/$id.wav" ]]; then cp "$reference_audio/$id.wav" "$exp/samples/reference/"; fi
-    done
-  fi
-  tts-adapt synthesize "$exp/adapted" --texts "$exp/samples/texts.csv" --output-dir "$exp/samples/before" \
-    --seed 0 --vocoder "$(vocoder_of before)" --mels --alignments
-  tts-adapt synthesize "$exp/finetune" --texts "$exp/samples/texts.csv" --output-dir "$exp/samples/after" \
-    --seed 0 --vocoder "$(vocoder_of after)" --mels --alignments
-}
-run_stage 8 "samples before and after fine-tuning" --in "$exp/finetune" --in "$exp/vocoder" \
-  --out "$exp/samples/texts.csv" --sig "samples=$samples heldout=$heldout_metadata" -- stage_8
+wait_beside  # stage 9 reads stage 8's sentences and the recordings it heard
 
-# 9. Objective metrics and intelligibility before and after fine-tuning, on recordings no model trained on:
-# the held-out recordings when the recipe has them, else a sample of prepare's val split. The pretrained
-# model as the folded speaker is not scored again: verify (stage 5) proved the adapted model computes the same.
-# What the recogniser heard is kept in $exp/cache by content: the recordings are heard once for both
-# models, and a rerun hears again only what changed. Hearing (recognition, pitch) runs in one worker
-# process per CPU while the next utterances decode.
 stage_9() {
-  local scored=(--data "$exp/prepared" --max-items "$eval_items") model checkpoint
-  if [[ -n "$heldout_metadata" ]]; then scored=(--data "$exp/prepared_heldout" --split all); fi
-  for model in before after; do
-    checkpoint=$exp/adapted
-    if [[ $model == after ]]; then checkpoint=$exp/finetune; fi
-    tts-adapt evaluate "$checkpoint" "${scored[@]}" --vocoder "$(vocoder_of "$model")" --cache "$exp/cache" \
-      --format json > "$exp/samples/evaluate_$model.tmp"
-    mv "$exp/samples/evaluate_$model.tmp" "$exp/samples/evaluate_$model.json"
-    echo "$model fine-tuning: scores in $exp/samples/evaluate_$model.json"
-  done
+  samples_and_scores after "$exp/finetune"
 }
-run_stage 9 "scores before and after fine-tuning" --in "$exp/finetune" --in "$exp/vocoder" \
-  --out "$exp/samples/evaluate_before.json" --out "$exp/samples/evaluate_after.json" \
-  --sig "eval=$eval_items heldout=$heldout_metadata" -- stage_9
+run_stage 9 "samples and scores after fine-tuning" --in "$exp/finetune" --in "$exp/vocoder" \
+  --in "$exp/samples/texts.csv" --out "$exp/samples/evaluate_after.json" \
+  --sig "samples=$samples eval=$eval_items heldout=$heldout_metadata" -- stage_9
 
 # 10. One HTML page with all of the above.
 stage_10() {
