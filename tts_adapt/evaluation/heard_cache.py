@@ -154,7 +154,11 @@ class HeardCache:
 
 
 def _hear_nothing() -> None:
+    """A worker's start: the recogniser loaded, the pitch tracker compiled, before the first audio arrives."""
+    from tts_adapt.audio.config import AudioConfig
+
     intelligibility.shared_recogniser()
+    metrics.pitch_track(np.zeros(4096, np.float32), AudioConfig())
 
 
 def _hear_recording(path: str) -> tuple[str, None]:
