@@ -55,7 +55,7 @@ stage_0() {
 }
 run_stage 0 "symbol table" --in "$metadata" --out "$symbols" -- stage_0
 
-# Stage 8 synthesises conf/sentences.txt (blank lines and '#' comments skipped) as sentence01, sentence02, ...
+# Stages 8 and 9 synthesise conf/sentences.txt (blank lines and '#' comments skipped) as sentence01, sentence02, ...
 sample_texts() {
   awk '!/^[[:space:]]*(#|$)/ { printf "sentence%02d|%s\n", ++n, $0 }' "$conf/sentences.txt"
 }

@@ -55,7 +55,7 @@ stage_0() {
 run_stage 0 "data: decode the Debian prompts" --in "$conf/data.yaml" --in "$RECIPE_DIR/local" \
   --out "$metadata" -- stage_0
 
-# Stage 8 synthesises the held-out prompts: their recordings are never trained on.
+# Stages 8 and 9 synthesise the held-out prompts: their recordings are never trained on.
 sample_texts() {
   cut -d'|' -f1,3 "$exp/data/heldout.csv"
 }

@@ -204,6 +204,7 @@ recipe=beside
 fail_in=""
 burn=0
 hold=0
+hold_front=0
 . {stages}
 parse_options "$@"
 
@@ -220,6 +221,7 @@ make_d() {{
 make_b() {{
   echo ran1 >> exp/beside/trace
   if [[ $fail_in == 1 ]]; then false; fi
+  sleep "$hold_front"
   echo b > exp/beside/b.txt
 }}
 make_e() {{ cat exp/beside/d.txt exp/beside/b.txt > exp/beside/e.txt; echo ran4 >> exp/beside/trace; }}
@@ -296,3 +298,27 @@ def test_a_stage_beside_records_its_own_time(beside):
     assert [row[6] for row in rows] == ["yes" if row[0] == "3" else "" for row in rows]
     assert float(by_stage["3"][2]) >= 0.2, by_stage["3"]  # its loop's CPU, counted where it ran...
     assert float(by_stage["1"][2]) < 0.2 and float(by_stage["4"][2]) < 0.2, rows  # ...and nowhere else
+
+
+@pytest.mark.parametrize("while_", ["waiting for it", "in the stage in front"])
+def test_ctrl_c_stops_the_recipe_and_the_stage_beside_it(beside, while_):
+    """Ctrl-C reaches the whole foreground process group; a stage in the background ignores it."""
+    import signal
+
+    env = {**os.environ, "TTS_ADAPT_WORK": str(beside.work)}
+    holds = ["--hold", "30"] + (["--hold-front", "30"] if while_ == "in the stage in front" else [])
+    run = beside.work.parent / "recipes" / "beside" / "run.sh"
+    recipe = subprocess.Popen([str(run), *holds], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    deadline = time.monotonic() + 20
+    log = beside.exp / "logs" / "stage3.log"
+    while not (log.is_file() and "d says hello" in log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # the front stage (or the wait) under way
+    began = time.monotonic()
+    os.killpg(recipe.pid, signal.SIGINT)
+    _, stderr = recipe.communicate(timeout=20)
+    assert recipe.returncode != 0 and time.monotonic() - began < 10, stderr
+    left = subprocess.run(["pgrep", "-s", str(recipe.pid)], capture_output=True, text=True).stdout.split()
+    assert not left, f"still running after Ctrl-C: {left}"
+    assert "d ended" not in beside.trace() and "ran4" not in beside.trace()
