@@ -158,8 +158,7 @@ run_stage() {
 
   rm -f "$stamp"
   say "stage $n: $title (${_BESIDE:+beside the next stages, at the lowest priority; }log: $log)"
-  local started=$SECONDS started_us=${EPOCHREALTIME/[.,]/} started_cpu status took
-  started_cpu=$(_children_cpu_ms)
+  local started=$SECONDS started_us=${EPOCHREALTIME/[.,]/} status took cpu_file="$exp_dir/logs/.stage$n.cpu"
   # Not "|| status=$?": bash ignores set -e inside anything run on the left of ||, so a failing
   # command in the middle of a stage would go unnoticed. The subshell turns -e back on itself.
   # A stage beside others writes only its log: its lines would cut into theirs.
@@ -168,6 +167,7 @@ run_stage() {
     set -e
     printf '# stage %s: %s\n# started %s\n# command: %s\n' "$n" "$title" "$(date -u +%FT%TZ)" "$*"
     "$@"
+    _stage_cpu_ms > "$cpu_file"
   ) 2>&1 | if [[ -n "${_BESIDE:-}" ]]; then cat > "$log"; else tee "$log"; fi
   status=${PIPESTATUS[0]}
   set -e
@@ -177,8 +177,10 @@ run_stage() {
     exit "$status"
   fi
   printf '%s' "$sig" > "$stamp"
-  _record_stage_time "$exp_dir/stages.tsv" "$n" $((${EPOCHREALTIME/[.,]/} - started_us)) \
-    $(($(_children_cpu_ms) - started_cpu)) "$title"
+  local cpu_ms=0
+  if [[ -s "$cpu_file" ]]; then cpu_ms=$(< "$cpu_file"); fi  # none when the stage exit-ed early, successfully
+  rm -f "$cpu_file"
+  _record_stage_time "$exp_dir/stages.tsv" "$n" $((${EPOCHREALTIME/[.,]/} - started_us)) "$cpu_ms" "$title"
   say "stage $n: done in $took"
 }
 
@@ -195,15 +197,15 @@ _record_stage_time() {
     $(($4 / 1000)) $(($4 % 1000 / 100)) "$(date -u +%FT%TZ)" "$load" "$5" "${_BESIDE:+yes}" >> "$1"
 }
 
-# CPU milliseconds (user + system) of the finished children of the shell that runs the stage (the recipe's,
-# or the background one of a stage beside): fields 16-17 of Linux's /proc/<pid>/stat, in clock ticks.
-# It runs in a $(...), whose parent ($BASHPID's, field 4) is that shell.
-_children_cpu_ms() {
+# CPU milliseconds (user + system) of the stage: its subshell's own and its finished children's (fields
+# 14-17 of Linux's /proc/<pid>/stat, in clock ticks), read by the subshell itself as it ends. Not the recipe
+# shell's children's: bash reaps a stage beside whenever it ends, and its CPU went to the stage in front.
+_stage_cpu_ms() {
   local stat
   read -r -a stat < "/proc/$BASHPID/stat"
-  read -r -a stat < "/proc/${stat[3]}/stat"
-  echo $(((stat[15] + stat[16]) * 1000 / $(getconf CLK_TCK)))
+  echo $(((stat[13] + stat[14] + stat[15] + stat[16]) * 1000 / _CLK_TCK))
 }
+_CLK_TCK=$(getconf CLK_TCK)
 
 # run_stage_beside N "title" [run_stage's options] -- COMMAND [ARGS...]
 # run_stage in the background, at the lowest CPU priority, while the recipe goes on with the stages after

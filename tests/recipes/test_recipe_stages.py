@@ -300,6 +300,14 @@ def test_a_stage_beside_records_its_own_time(beside):
     assert float(by_stage["1"][2]) < 0.2 and float(by_stage["4"][2]) < 0.2, rows  # ...and nowhere else
 
 
+def test_a_stage_beside_that_ends_during_another_keeps_its_cpu_to_itself(beside):
+    """bash reaps a background stage whenever it ends: its CPU once went to the stage in front."""
+    assert beside("--burn", "300000", "--hold-front", "4").returncode == 0
+    rows = {row[0]: row for row in (line.split("\t") for line in (beside.exp / "stages.tsv").read_text().splitlines())}
+    assert "d ended" in beside.trace() and float(rows["1"][1]) >= 4  # it ended while stage 1 held on
+    assert float(rows["3"][2]) >= 0.2 and float(rows["1"][2]) < 0.2, rows
+
+
 @pytest.mark.parametrize("while_", ["waiting for it", "in the stage in front"])
 def test_ctrl_c_stops_the_recipe_and_the_stage_beside_it(beside, while_):
     """Ctrl-C reaches the whole foreground process group; a stage in the background ignores it."""
