@@ -211,15 +211,17 @@ _CLK_TCK=$(getconf CLK_TCK)
 # run_stage in the background, at the lowest CPU priority, while the recipe goes on with the stages after
 # it: for a stage that needs nothing they make. The training step keeps about 1.7 of 2 cores busy (it
 # waits on itself between kernels); a stage beside it runs on what is left and gives the core back the
-# moment training wants it. Its log is written, not shown; one stage beside at a time. Call
-# wait_beside before the first stage that reads its outputs; a recipe that ends, or fails, first
-# stops it.
+# moment training wants it: Linux's SCHED_IDLE policy (chrt), where a waking training thread takes
+# the core at once (at nice 19 it could wait a few milliseconds, many times a step). Its log is written,
+# not shown; one stage beside at a time. Call wait_beside before the first stage that reads its outputs;
+# a recipe that ends, or fails, first stops it.
 run_stage_beside() {
   local n=$1
   ((n >= stage && n <= stop_stage)) || return 0
   wait_beside
   (
     renice -n 19 -p "$BASHPID" >/dev/null
+    chrt --idle -p 0 "$BASHPID" 2>/dev/null || true  # without chrt (util-linux), nice 19 alone
     _BESIDE=1 run_stage "$@"
   ) &
   _BESIDE_PID=$! _BESIDE_STAGE=$n

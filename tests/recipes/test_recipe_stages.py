@@ -210,7 +210,7 @@ parse_options "$@"
 
 make_a() {{ echo a > exp/beside/a.txt; echo ran0 >> exp/beside/trace; }}
 make_d() {{
-  echo "d began $(cut -d' ' -f19 /proc/$BASHPID/stat)" >> exp/beside/trace  # field 19: its nice value
+  echo "d began $(cut -d' ' -f19,41 /proc/$BASHPID/stat)" >> exp/beside/trace  # its nice value, its policy
   echo "d says hello"
   for ((i = 0; i < burn; i++)); do :; done  # CPU time
   sleep "$hold"  # tts_adapt_beside_marker
@@ -258,7 +258,7 @@ def test_a_stage_beside_runs_while_the_next_ones_do_at_the_lowest_priority(besid
     trace = beside.trace()
     # stage 1 ran while stage 3 held on; stage 4, after the wait, read what stage 3 made
     assert trace.index("ran1") < trace.index("d ended") < trace.index("ran4"), trace
-    assert "d began 19" in trace
+    assert "d began 19 5" in trace  # nice 19, SCHED_IDLE (5)
     assert (beside.exp / "e.txt").read_text() == "a\nb\n"
     # its log is written, not shown: it would cut into the stage in front
     assert "d says hello" in (beside.exp / "logs/stage3.log").read_text()
