@@ -2,7 +2,7 @@
 # The example new voice: adapt the bundled multi-speaker model to Allison Smith's Asterisk prompts.
 #
 # Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--vocoder-steps V] [--samples K]
-#                              [--fold-speaker NAME] [--pretrained DIR] [--force true]
+#                              [--fold-speaker NAME] [--pretrained DIR] [--beside false] [--force true]
 #
 #   0 data      install + decode the Debian prompts, normalise transcripts -> exp/allison/data
 #   1 prepare   mel features with the pretrained model's audio settings     -> exp/allison/prepared
@@ -28,6 +28,7 @@ steps=600                 # fine-tuning steps (stage 6)
 vocoder_steps=1500        # vocoder fine-tuning steps (stage 7)
 samples=5                 # held-out sentences synthesised before and after (stages 8-9)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
+beside=true               # stage 8 beside stages 6-7, on the CPU they leave idle; false: after them
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "$(dirname "$0")/../common/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"

@@ -10,7 +10,7 @@
 #   wavs         its audio folder
 #   symbols      the voice's symbol table
 #   pretrained   the multi-speaker checkpoint to adapt
-#   steps, samples, fold_speaker, vocoder_steps   the options (see allison/run.sh); eval_items (TEMPLATE/run.sh)
+#   steps, samples, fold_speaker, vocoder_steps, beside   the options (see allison/run.sh); eval_items (TEMPLATE/run.sh)
 #   about        one line for the report: where the voice comes from, its licence
 # and defines sample_texts: prints "id|text" lines, the sentences stage 8 synthesises
 # (at most $samples are used). reference_audio, when set, is a folder of <id>.wav recordings
@@ -119,7 +119,8 @@ run_stage 5 "verify the folded model" --in "$exp/adapted" --out "$exp/verify.jso
 # What the recogniser heard is kept in $exp/cache by content: the recordings are heard once for both
 # models, and a rerun hears again only what changed. Hearing (recognition, pitch) runs in one worker
 # process per CPU while the next utterances decode.
-# Stage 8 needs nothing from fine-tuning, so it runs beside stages 6 and 7 on the CPU they leave idle.
+# Stage 8 needs nothing from fine-tuning, so it runs beside stages 6 and 7 on the CPU they leave idle
+# (--beside false: after them, in front, as any stage).
 # The samples are spoken while the scoring runs: both start by importing TensorFlow and loading the
 # model on one core each, and the samples are done before the scoring's hearing wants both cores.
 samples_and_scores() {  # samples_and_scores before|after CHECKPOINT
@@ -151,9 +152,12 @@ stage_8() {
   fi
   samples_and_scores before "$exp/adapted"
 }
-run_stage_beside 8 "samples and scores before fine-tuning" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
-  --in "$bundled_vocoder" --out "$exp/samples/texts.csv" --out "$exp/samples/evaluate_before.json" \
-  --sig "samples=$samples eval=$eval_items heldout=$heldout_metadata" -- stage_8
+run_stage_8() {  # run_stage_8 run_stage|run_stage_beside
+  "$1" 8 "samples and scores before fine-tuning" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
+    --in "$bundled_vocoder" --out "$exp/samples/texts.csv" --out "$exp/samples/evaluate_before.json" \
+    --sig "samples=$samples eval=$eval_items heldout=$heldout_metadata" -- stage_8
+}
+if [[ "${beside:-true}" == true ]]; then run_stage_8 run_stage_beside; fi
 
 # 6. Fine-tuning on the voice. A run on the same adapted model resumes (more --steps continue it);
 # a new adapted model starts over.
@@ -191,6 +195,7 @@ run_stage 7 "vocoder for this voice ($vocoder_steps steps)" --in "$exp/finetune"
   --out "$exp/vocoder" --sig "steps=$vocoder_steps" -- stage_7
 
 wait_beside  # stage 9 reads stage 8's sentences and the recordings it heard
+if [[ "${beside:-true}" != true ]]; then run_stage_8 run_stage; fi
 
 stage_9() {
   samples_and_scores after "$exp/finetune"
