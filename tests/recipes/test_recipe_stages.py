@@ -316,8 +316,11 @@ def test_ctrl_c_stops_the_recipe_and_the_stage_beside_it(beside, while_):
     env = {**os.environ, "TTS_ADAPT_WORK": str(beside.work)}
     holds = ["--hold", "30"] + (["--hold-front", "30"] if while_ == "in the stage in front" else [])
     run = beside.work.parent / "recipes" / "beside" / "run.sh"
+    # as from a terminal: a test run started in the background (nohup, some CI runners) passes SIGINT on ignored,
+    # and a shell started so can never catch it
     recipe = subprocess.Popen([str(run), *holds], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, start_new_session=True)
+                              text=True, start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 20
     log = beside.exp / "logs" / "stage3.log"
     while not (log.is_file() and "d says hello" in log.read_text()) and time.monotonic() < deadline:
