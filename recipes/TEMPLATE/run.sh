@@ -2,7 +2,7 @@
 # Adapt the bundled multi-speaker model to a new voice (made by `tts-adapt new-voice`).
 #
 # Usage: run.sh [--stage N] [--stop-stage M] [--steps S] [--vocoder-steps V] [--samples K] [--eval-items N]
-#               [--fold-speaker NAME] [--pretrained DIR] [--beside false] [--force true]
+#               [--fold-speaker NAME] [--pretrained DIR] [--beside true] [--force true]
 #
 #   0 symbols   the voice's symbol table, suggested from its transcripts   -> conf/symbols.txt (kept once there)
 #   1 prepare   mel features with the pretrained model's audio settings     -> exp/<voice>/prepared
@@ -14,8 +14,8 @@
 #   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
 #               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/<voice>/vocoder
 #   8 before    the adapted model speaks conf/sentences.txt, and is scored
-#               (metrics, intelligibility) on held-out recordings; runs
-#               beside stages 6-7 at the lowest priority                    -> exp/<voice>/samples, evaluate_before.json
+#               (metrics, intelligibility) on held-out recordings (with
+#               --beside true: beside stages 6-7, at the lowest priority)    -> exp/<voice>/samples, evaluate_before.json
 #   9 after     the same for the fine-tuned model                           -> exp/<voice>/samples, evaluate_after.json
 #  10 report    one HTML page with all of the above                         -> exp/<voice>/report
 #
@@ -29,7 +29,8 @@ vocoder_steps=1500        # vocoder fine-tuning steps (stage 7)
 samples=5                 # sentences of conf/sentences.txt synthesised (stages 8-9)
 eval_items=16             # held-out recordings scored before and after (stages 8-9, tts-adapt evaluate)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
-beside=true               # stage 8 beside stages 6-7, on the CPU they leave idle; false: after them
+beside=false              # true: stage 8 beside stages 6-7, on the CPU they leave idle (a win only where
+                          # they leave cores idle: on 2 cores it slowed fine-tuning as much as it saved)
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "${common:-$(dirname "$0")/../common}/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"

@@ -2,7 +2,7 @@
 # The example new voice: adapt the bundled multi-speaker model to Allison Smith's Asterisk prompts.
 #
 # Usage: recipes/allison/run.sh [--stage N] [--stop-stage M] [--steps S] [--vocoder-steps V] [--samples K]
-#                              [--fold-speaker NAME] [--pretrained DIR] [--beside false] [--force true]
+#                              [--fold-speaker NAME] [--pretrained DIR] [--beside true] [--force true]
 #
 #   0 data      install + decode the Debian prompts, normalise transcripts -> exp/allison/data
 #   1 prepare   mel features with the pretrained model's audio settings     -> exp/allison/prepared
@@ -14,13 +14,13 @@
 #   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
 #               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/allison/vocoder
 #   8 before    the adapted model speaks held-out sentences, and is scored
-#               (metrics, intelligibility) on the held-out recordings; runs
-#               beside stages 6-7 at the lowest priority                    -> exp/allison/samples, evaluate_before.json
+#               (metrics, intelligibility) on the held-out recordings (with
+#               --beside true: beside stages 6-7, at the lowest priority)    -> exp/allison/samples, evaluate_before.json
 #   9 after     the same for the fine-tuned model                           -> exp/allison/samples, evaluate_after.json
 #  10 report    one HTML page with all of the above                         -> exp/allison/report
 #
-# About 20 minutes (20 min 21 s measured on a 1.06 s/step machine; half that on a fast one) on 2 CPU cores
-# with the defaults; more --steps give a closer voice.
+# 10-20 minutes on 2 CPU cores with the defaults (9 min 55 s measured on a machine that fine-tunes at
+# about 2 steps/s; machines of the same kind step up to 2x slower); more --steps give a closer voice.
 # Run again to continue: finished stages are skipped while their inputs are unchanged.
 
 recipe=allison
@@ -28,7 +28,8 @@ steps=600                 # fine-tuning steps (stage 6)
 vocoder_steps=1500        # vocoder fine-tuning steps (stage 7)
 samples=5                 # held-out sentences synthesised before and after (stages 8-9)
 fold_speaker=auto         # pretrained speaker to fold; auto = the one stage 3 ranks first; or mean, or a name
-beside=true               # stage 8 beside stages 6-7, on the CPU they leave idle; false: after them
+beside=false              # true: stage 8 beside stages 6-7, on the CPU they leave idle (a win only where
+                          # they leave cores idle: on 2 cores it slowed fine-tuning as much as it saved)
 pretrained=""             # pretrained checkpoint (default: the bundled data/pretrained/multispeaker)
 . "$(dirname "$0")/../common/stages.sh"
 . "$REPO_ROOT/recipes/common/env.sh"

@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # Stages 1-10 of a new-voice recipe (allison, and every recipe made by `tts-adapt new-voice`), run in
 # order when this file is sourced: prepare, symbol report, speaker ranking, adapt, verify, finetune,
-# vocoder, samples and scores before and after fine-tuning, report. Stage 8 (the adapted model's samples
-# and scores) runs beside stages 6 and 7, on the CPU time the training leaves idle.
+# vocoder, samples and scores before and after fine-tuning, report. With --beside true, stage 8 (the adapted
+# model's samples and scores) runs beside stages 6 and 7, on the CPU time the training leaves idle.
 #
 # Sourced after stages.sh and env.sh, where the recipe's stages continue. The recipe sets first:
 #   exp          exp/<voice>
@@ -119,8 +119,9 @@ run_stage 5 "verify the folded model" --in "$exp/adapted" --out "$exp/verify.jso
 # What the recogniser heard is kept in $exp/cache by content: the recordings are heard once for both
 # models, and a rerun hears again only what changed. Hearing (recognition, pitch) runs in one worker
 # process per CPU while the next utterances decode.
-# Stage 8 needs nothing from fine-tuning, so it runs beside stages 6 and 7 on the CPU they leave idle
-# (--beside false: after them, in front, as any stage).
+# Stage 8 needs nothing from fine-tuning: with --beside true it runs beside stages 6 and 7, on the CPU they
+# leave idle. Not by default: on 2 cores it slowed the training beside it by up to as much as it saved
+# (docs/benchmarks.md, "The whole main job with the scoring beside fine-tuning").
 # The samples are spoken while the scoring runs: both start by importing TensorFlow and loading the
 # model on one core each, and the samples are done before the scoring's hearing wants both cores.
 samples_and_scores() {  # samples_and_scores before|after CHECKPOINT
@@ -157,7 +158,7 @@ run_stage_8() {  # run_stage_8 run_stage|run_stage_beside
     --in "$bundled_vocoder" --out "$exp/samples/texts.csv" --out "$exp/samples/evaluate_before.json" \
     --sig "samples=$samples eval=$eval_items heldout=$heldout_metadata" -- stage_8
 }
-if [[ "${beside:-true}" == true ]]; then run_stage_8 run_stage_beside; fi
+if [[ "${beside:-false}" == true ]]; then run_stage_8 run_stage_beside; fi
 
 # 6. Fine-tuning on the voice. A run on the same adapted model resumes (more --steps continue it);
 # a new adapted model starts over.
@@ -195,7 +196,7 @@ run_stage 7 "vocoder for this voice ($vocoder_steps steps)" --in "$exp/finetune"
   --out "$exp/vocoder" --sig "steps=$vocoder_steps" -- stage_7
 
 wait_beside  # stage 9 reads stage 8's sentences and the recordings it heard
-if [[ "${beside:-true}" != true ]]; then run_stage_8 run_stage; fi
+if [[ "${beside:-false}" != true ]]; then run_stage_8 run_stage; fi
 
 stage_9() {
   samples_and_scores after "$exp/finetune"

@@ -36,8 +36,8 @@ def test_allison_recipe_end_to_end(tmp_path):
     assert verify.ok and verify.max_rel_diff <= 1e-5  # the folded model computes what the source did
     for stage in range(11):
         assert (exp / "stamps" / f"stage{stage}.done").is_file()
-    # the adapted model is scored beside fine-tuning, and the report still has both models' scores
-    assert "stage 8: samples and scores before fine-tuning (beside the next stages" in result.stderr
+    # the adapted model is scored after the vocoder stage (not beside: --beside true), and the report has both models'
+    assert result.stderr.index("stage 7: done") < result.stderr.index("stage 8: samples and scores before fine-tuning (log:")
     assert EvaluationReport.read(exp / "samples" / "evaluate_before.json").checkpoint.endswith("adapted")
     if (REPO / "data" / "pretrained" / "vocoder" / "vocoder.json").is_file():  # the voice's vocoder renders "after"
         assert read_card(exp / "vocoder").steps > 0
