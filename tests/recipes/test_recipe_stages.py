@@ -43,11 +43,11 @@ finish_recipe
 """
 
 
-@pytest.fixture
-def recipe(tmp_path):
-    run = tmp_path / "recipes" / "dummy" / "run.sh"
+def _dummy_recipe(tmp_path: Path, name: str, text: str):
+    """``recipes/<name>/run.sh`` holding ``text`` (stages.sh filled in), and a function that runs it into ``work/``."""
+    run = tmp_path / "recipes" / name / "run.sh"
     run.parent.mkdir(parents=True)
-    run.write_text(DUMMY.format(stages=RECIPES / "common" / "stages.sh"))
+    run.write_text(text.format(stages=RECIPES / "common" / "stages.sh"))
     run.chmod(0o755)
     work = tmp_path / "work"
 
@@ -56,6 +56,13 @@ def recipe(tmp_path):
         return subprocess.run([str(run), *args], env=env, capture_output=True, text=True, timeout=60)
 
     invoke.work = work
+    return invoke
+
+
+@pytest.fixture
+def recipe(tmp_path):
+    invoke = _dummy_recipe(tmp_path, "dummy", DUMMY)
+    work = invoke.work
     invoke.trace = lambda: (work / "exp/dummy/trace").read_text().split() if (work / "exp/dummy/trace").exists() else []
     invoke.reset_trace = lambda: (work / "exp/dummy/trace").unlink(missing_ok=True)
     return invoke
@@ -236,18 +243,8 @@ finish_recipe
 
 @pytest.fixture
 def beside(tmp_path):
-    run = tmp_path / "recipes" / "beside" / "run.sh"
-    run.parent.mkdir(parents=True)
-    run.write_text(BESIDE.format(stages=RECIPES / "common" / "stages.sh"))
-    run.chmod(0o755)
-    work = tmp_path / "work"
-
-    def invoke(*args: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "TTS_ADAPT_WORK": str(work)}
-        return subprocess.run([str(run), *args], env=env, capture_output=True, text=True, timeout=60)
-
-    invoke.work = work
-    invoke.exp = work / "exp" / "beside"
+    invoke = _dummy_recipe(tmp_path, "beside", BESIDE)
+    invoke.exp = invoke.work / "exp" / "beside"
     invoke.trace = lambda: (invoke.exp / "trace").read_text().splitlines()
     return invoke
 
