@@ -122,20 +122,15 @@ run_stage 5 "verify the folded model" --in "$exp/adapted" --out "$exp/verify.jso
 # Stage 8 needs nothing from fine-tuning: with --beside true it runs beside stages 6 and 7, on the CPU they
 # leave idle. Not by default: on 2 cores it slowed the training beside it by up to as much as it saved
 # (docs/benchmarks.md, "The whole main job with the scoring beside fine-tuning").
-# The samples are spoken while the scoring runs: both start by importing TensorFlow and loading the
-# model on one core each, and the samples are done before the scoring's hearing wants both cores.
+# The samples are written by the scoring itself (evaluate --samples): TensorFlow and the model load once, and
+# a sample that is a scored sentence is the very audio the recogniser heard.
 samples_and_scores() {  # samples_and_scores before|after CHECKPOINT
-  local model=$1 checkpoint=$2 scored=(--data "$exp/prepared" --max-items "$eval_items") speaking
+  local model=$1 checkpoint=$2 scored=(--data "$exp/prepared" --max-items "$eval_items")
   if [[ -n "$heldout_metadata" ]]; then scored=(--data "$exp/prepared_heldout" --split all); fi
   fresh_dir "$exp/samples/$model"
-  tts-adapt synthesize "$checkpoint" --texts "$exp/samples/texts.csv" --output-dir "$exp/samples/$model" \
-    --seed 0 --vocoder "$(vocoder_of "$model")" --mels --alignments &
-  speaking=$!
-  trap 'kill "$speaking" 2>/dev/null || true' EXIT  # the scoring failed: the samples stop too
   tts-adapt evaluate "$checkpoint" "${scored[@]}" --vocoder "$(vocoder_of "$model")" --cache "$exp/cache" \
+    --samples "$exp/samples/texts.csv" --samples-dir "$exp/samples/$model" \
     --format json > "$exp/samples/evaluate_$model.tmp"
-  wait "$speaking"
-  trap - EXIT
   mv "$exp/samples/evaluate_$model.tmp" "$exp/samples/evaluate_$model.json"
   echo "$model fine-tuning: scores in $exp/samples/evaluate_$model.json"
 }

@@ -188,6 +188,47 @@ def test_texts_mode_speaks_every_sentence_in_every_voice(world, capsys, tmp_path
     assert escape(doc.intelligibility.sentence) in html.read_text(encoding="utf-8")
 
 
+def test_samples_are_the_audio_scored_and_what_synthesize_writes(world, capsys, tmp_path):
+    """A sample that is a scored sentence is written from the scoring; a changed text or a plain line is spoken
+    anew; every file is the same bytes as synthesize --texts writes for the same lines."""
+    samples = tmp_path / "samples.csv"
+    samples.write_text(f"utt001|{NEW_VOICE_TEXTS[1]}\nutt004|a bee\nutt003|{NEW_VOICE_TEXTS[3]}\nfed a cab\n",
+                       encoding="utf-8")
+    stems, taken = ["utt001", "utt004", "utt003", "004"], ("utt001", "utt003")  # utt004 is scored with its own text
+    checked = set()
+    for model in ("src", "stops_at_once", "never_stops"):
+        written, spoken = tmp_path / f"{model}_written", tmp_path / f"{model}_spoken"
+        code, out, err = run_cli(["evaluate", world / model, "--data", world / "prepared", "--split", "all",
+                                  "--speaker", "cy", "--samples", samples, "--samples-dir", written,
+                                  "--format", "json"], capsys)
+        assert code == 0, err
+        doc = read_report(out, EvaluationReport)
+        assert f"wrote 4 samples to {written} (2 of them the audio scored)" in " ".join(err.split())
+        assert sorted(p.name for p in written.iterdir()) == sorted(f"{s}.{x}" for s in stems for x in ("wav", "npy", "png"))
+        code, _, err = run_cli(["synthesize", world / model, "--texts", samples, "--output-dir", spoken, "--speaker",
+                                "cy", "--mels", "--alignments"], capsys)
+        assert code == 0, err
+        scored = {u.id: u for u in doc.utterances}
+        for stem in stems:
+            mel = np.load(written / f"{stem}.npy")
+            if stem in taken and not scored[stem].stopped:  # the length guard: cut where it was heard
+                assert mel.shape[0] == scored[stem].predicted_frames == 2 * scored[stem].frames
+                continue
+            assert (written / f"{stem}.wav").read_bytes() == (spoken / f"{stem}.wav").read_bytes(), (model, stem)
+            assert np.array_equal(mel, np.load(spoken / f"{stem}.npy")), (model, stem)
+        checked.update(f"{stem} stopped" if scored[stem].stopped else f"{stem} cut" for stem in taken)
+    assert {kind.split()[1] for kind in checked} == {"stopped", "cut"}  # both kinds were compared
+
+
+def test_samples_are_published_only_when_the_evaluation_succeeds(world, capsys, tmp_path):
+    samples = tmp_path / "samples.csv"
+    samples.write_text(f"utt001|{NEW_VOICE_TEXTS[1]}\n", encoding="utf-8")
+    code, out, err = run_cli(["evaluate", world / "src", "--data", world / "stranger", "--samples", samples,
+                              "--samples-dir", tmp_path / "written"], capsys)
+    assert code == 2 and "--speaker" in err
+    assert not (tmp_path / "written").exists() and list(tmp_path.iterdir()) == [samples]  # no partial folder left
+
+
 def model_with(world, folder, **manifest_changes):
     """A copy of the 'src' model whose manifest.json says something else (speaker names, cleaners)."""
     shutil.copytree(world / "src", folder)
@@ -248,6 +289,8 @@ BAD_INPUTS = {  # case: what the one line must say
     "empty_texts": "no sentences", "texts_unknown_speaker": "unknown speaker", "texts_no_listen": "--no-listen",
     "save_audio_without_texts": "--save-audio", "output_is_a_directory": "is a directory",
     "output_under_a_file": "is not a directory", "cache_with_texts": "--cache",
+    "samples_without_dir": "go together", "samples_with_texts": "--samples applies to --data",
+    "samples_dir_not_empty": "--samples-dir directory", "samples_unspeakable": "--samples",
 }
 
 
@@ -255,6 +298,8 @@ BAD_INPUTS = {  # case: what the one line must say
 def test_bad_inputs_exit_2(world, capsys, tmp_path, case):
     texts = tmp_path / "texts.txt"
     texts.write_text("bad cab\n" if case != "empty_texts" else "# nothing\n\n", encoding="utf-8")
+    unspeakable = tmp_path / "unspeakable.txt"
+    unspeakable.write_text("bad cab\n\n1|!!!\n", encoding="utf-8")
     args = {
         "unknown_speaker": ["--data", world / "stranger"],
         "output_inside_input": ["--data", world / "prepared", "--output", world / "prepared" / "r.html"],
@@ -266,6 +311,10 @@ def test_bad_inputs_exit_2(world, capsys, tmp_path, case):
         "output_is_a_directory": ["--data", world / "prepared", "--output", tmp_path],
         "output_under_a_file": ["--data", world / "prepared", "--output", texts / "report.html"],
         "cache_with_texts": ["--texts", texts, "--cache", tmp_path / "cache"],
+        "samples_without_dir": ["--data", world / "prepared", "--samples", texts],
+        "samples_with_texts": ["--texts", texts, "--samples", texts, "--samples-dir", tmp_path / "s"],
+        "samples_dir_not_empty": ["--data", world / "prepared", "--samples", texts, "--samples-dir", tmp_path],
+        "samples_unspeakable": ["--data", world / "prepared", "--samples", unspeakable, "--samples-dir", tmp_path / "s"],
     }[case]
     code, out, err = run_cli(["evaluate", world / "src", *args], capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

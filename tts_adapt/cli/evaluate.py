@@ -26,6 +26,11 @@ Measure how well CKPT speaks the recordings of PREPARED (by default the held-out
 Free-running decoding is seeded (--seed); each utterance is cut at twice the length
 of its recording (length 2, stopped: no). --output writes a standalone HTML page with the tables and plots.
 
+--samples FILE --samples-dir DIR also writes those sentences (one a line, or id|text, as
+synthesize --texts reads them) as DIR/<id>.wav, .npy (mel) and .png (attention), in this one
+process: a sentence that is a scored utterance (the same id and text) is the very audio the
+recogniser heard; any other is spoken after the scoring. DIR appears only when all are written.
+
 --texts FILE scores sentences that have no recordings (one a line): each is spoken by
 every speaker of CKPT (or --speaker A,B) and only the synthesis is heard, so a pretrained
 model can be checked on text it never saw."""
@@ -34,6 +39,7 @@ EPILOG = """\
 examples:
   tts-adapt evaluate exp/my_voice/finetune --data exp/my_voice/prepared --output exp/my_voice/eval.html
   tts-adapt evaluate data/pretrained/multispeaker --data exp/pretrain/prepared --max-items 20 --format json
+  tts-adapt evaluate exp/my_voice/finetune --data exp/my_voice/prepared --samples prompts.txt --samples-dir heard/
   tts-adapt evaluate data/pretrained/multispeaker --texts sentences.txt --speaker slt,awb --save-audio heard/"""
 
 
@@ -59,6 +65,11 @@ def register(subparsers) -> None:
                    help="with --texts: write each synthesised sentence as DIR/<speaker>_<n>.wav; DIR must be new or "
                         "empty (a folder holding files is refused, never written into), and appears only when "
                         "every sentence was spoken")
+    p.add_argument("--samples", metavar="FILE",
+                   help="with --data: also write these sentences (one a line, or id|text) into --samples-dir")
+    p.add_argument("--samples-dir", metavar="DIR",
+                   help="where --samples go, as DIR/<id>.wav, .npy and .png; DIR must be new or empty, and appears "
+                        "only when every sample is written")
     p.add_argument("--cache", metavar="DIR",
                    help="with --data: remember in DIR what the recogniser heard, by content, so the ceilings (the "
                         "recordings, their mels through the same vocoder) are heard once for every model scored")
@@ -82,7 +93,8 @@ def run(args) -> int:
     from tts_adapt.fsutil import check_fresh_output_dir, check_output_file, check_outputs_apart, write_text_atomic
 
     inputs = checkpoint_files(args.checkpoint) + [p for p in (args.data, args.vocoder) if p and os.path.isdir(p)]
-    check_outputs_apart({"--output": args.output, "--save-audio": args.save_audio}, inputs)
+    check_outputs_apart({"--output": args.output, "--save-audio": args.save_audio, "--samples-dir": args.samples_dir},
+                        inputs + [p for p in (args.samples,) if p])
     if args.output:
         check_output_file(args.output)  # before the scoring work, not after it
     if args.texts and not args.listen:
@@ -93,6 +105,18 @@ def run(args) -> int:
         raise UserError("--cache applies to --data")
     if args.save_audio:
         check_fresh_output_dir(args.save_audio, "--save-audio")
+    if (args.samples is None) != (args.samples_dir is None):
+        raise UserError("--samples FILE and --samples-dir DIR go together")
+    if args.samples and args.texts:
+        raise UserError("--samples applies to --data (with --texts, --save-audio keeps what was spoken)")
+    if args.samples:
+        from tts_adapt.evaluation.texts import read_texts
+
+        check_fresh_output_dir(args.samples_dir, "--samples-dir")
+        sample_sentences = tuple(read_texts(args.samples, "--samples"))  # refused before any worker starts
+    from tts_adapt.training.runtime import configure_threads
+
+    configure_threads()  # as synthesize does: the same mel renders to the same audio bytes in both
     unit = "steps (each utterance decoded, then heard)"
     columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
     with Progress(*columns, console=console(stderr=True), disable=args.format == "json", transient=True) as bar:
@@ -109,13 +133,23 @@ def run(args) -> int:
             with HeardCache(workers=workers) as heard:
                 result = _evaluate_texts(args, sentences, progress, heard)
         else:
-            from tts_adapt.evaluation.evaluate import evaluate
+            import contextlib
 
-            with HeardCache(args.cache, workers=workers) as heard:
+            from tts_adapt.evaluation.evaluate import evaluate
+            from tts_adapt.evaluation.samples import SampleRequest
+            from tts_adapt.fsutil import atomic_output_dir
+
+            # the samples are published as one folder at the end: a run that fails halfway leaves none of them
+            written = atomic_output_dir(args.samples_dir, "--samples-dir") if args.samples else contextlib.nullcontext()
+            with HeardCache(args.cache, workers=workers) as heard, written as folder:
                 result = evaluate(args.checkpoint, args.data, split=None if args.split == "all" else args.split,
                                   max_items=args.max_items, speaker=args.speaker, seed=args.seed,
                                   plots=max(args.plots, 0), listen=args.listen, progress=progress,
-                                  vocoder=args.vocoder, heard=heard)
+                                  vocoder=args.vocoder, heard=heard,
+                                  samples=SampleRequest(sample_sentences, folder) if args.samples else None)
+            if args.samples:
+                console(stderr=True).print(f"wrote {len(sample_sentences)} samples to {args.samples_dir} "
+                                           f"({result.samples_from_scoring} of them the audio scored)", markup=False)
             if args.cache:
                 console(stderr=True).print(f"the recogniser heard {heard.heard} audio anew and recalled "
                                            f"{heard.recalled} from {args.cache}", markup=False)

@@ -136,7 +136,7 @@ def _speak_one(args: argparse.Namespace) -> int:
     from tts_adapt.errors import UserError
     from tts_adapt.fsutil import atomic_file, check_output_file, check_outputs_apart
     from tts_adapt.model.loading import load_model
-    from tts_adapt.model.synthesis import synthesize
+    from tts_adapt.model.synthesis import synthesize, write_synthesis
 
     if not args.output.lower().endswith(".wav"):
         raise UserError(f"--output {args.output}: expected a .wav path")
@@ -150,7 +150,7 @@ def _speak_one(args: argparse.Namespace) -> int:
     render = _renderer(args, loaded)
     result = synthesize(loaded, args.text, args.speaker, args.seed, args.max_seconds, render, _vector(args, loaded))
     with contextlib.ExitStack() as published:  # every output is written first, then all are renamed into place
-        _write(result, args.text, published.enter_context(atomic_file(args.output)),
+        write_synthesis(result, args.text, published.enter_context(atomic_file(args.output)),
                args.mel_output and published.enter_context(atomic_file(args.mel_output)),
                args.alignment_output and published.enter_context(atomic_file(args.alignment_output)))
     report = _spoken(SynthesisReport, result, args.output, args.mel_output, args.alignment_output, seed=args.seed,
@@ -169,10 +169,10 @@ def _speak_many(args: argparse.Namespace) -> int:
 
     from tts_adapt.cli._output import print_document
     from tts_adapt.errors import UserError
-    from tts_adapt.evaluation.texts import check_speakable, read_texts
+    from tts_adapt.evaluation.texts import check_speakable, file_stems, read_texts
     from tts_adapt.fsutil import atomic_output_dir, check_fresh_output_dir, check_outputs_apart
     from tts_adapt.model.loading import load_model
-    from tts_adapt.model.synthesis import speaker_of, synthesize_each
+    from tts_adapt.model.synthesis import speaker_of, synthesize_each, write_synthesis
     from tts_adapt.speakers import file_stem
 
     if args.all_speakers and args.speaker:
@@ -180,7 +180,7 @@ def _speak_many(args: argparse.Namespace) -> int:
     check_fresh_output_dir(args.output_dir, "--output-dir")
     check_outputs_apart({"--output-dir": args.output_dir}, [*_inputs(args), args.texts])
     sentences = read_texts(args.texts)
-    stems = _file_stems(sentences)
+    stems = file_stems(sentences)
     _configure()
     loaded = load_model(args.checkpoint)
     if args.all_speakers and not loaded.speakers:
@@ -200,7 +200,7 @@ def _speak_many(args: argparse.Namespace) -> int:
                 names = [place / f"{stem}.{suffix}" if wanted else None
                          for suffix, wanted in (("wav", True), ("npy", args.mels), ("png", args.alignments))]
                 (folder / place).mkdir(exist_ok=True)
-                _write(result, sentence.text, *(name and folder / name for name in names))
+                write_synthesis(result, sentence.text, *(name and folder / name for name in names))
                 items.append(_spoken(SpokenSentence, result, *(name and str(final / name) for name in names),
                                      id=stem, text=sentence.text))
     listing = SynthesisListing(checkpoint=str(args.checkpoint), texts=args.texts, output_dir=str(final),
@@ -212,22 +212,6 @@ def _speak_many(args: argparse.Namespace) -> int:
         _say(item)
     _warn(render.note, items)
     return 0
-
-
-def _file_stems(sentences) -> list[str]:
-    """Each sentence's output name: its id made a safe file name, else its number; two may not meet."""
-    from tts_adapt.errors import UserError
-    from tts_adapt.speakers import file_stem
-
-    stems = [file_stem(s.label) if s.label else f"{number:03d}" for number, s in enumerate(sentences, 1)]
-    seen: dict[str, int] = {}
-    for index, stem in enumerate(stems):
-        key = stem.casefold()  # a file system that ignores case would put both in one file
-        if key in seen:
-            raise UserError(f"{sentences[index].where} and {sentences[seen[key]].where.split(', ')[-1]} "
-                            f"would both be written as {stem}.wav; give each line its own id")
-        seen[key] = index
-    return stems
 
 
 def _inputs(args: argparse.Namespace) -> list:
@@ -262,22 +246,6 @@ def _renderer(args: argparse.Namespace, loaded):
     from tts_adapt.vocoder.render import load_renderer
 
     return load_renderer(args.vocoder, loaded.audio, args.checkpoint, loaded.directory)
-
-
-def _write(result, text: str, wav, mel=None, alignment=None) -> None:
-    """One sentence's files, the same bytes whichever mode wrote them."""
-    import numpy as np
-    import soundfile as sf
-
-    from tts_adapt.model.synthesis import plot_alignment
-
-    sf.write(wav, result.wav, result.sample_rate, subtype="PCM_16", format="WAV")
-    if mel:
-        with open(mel, "wb") as handle:
-            np.save(handle, result.mel)
-    if alignment:
-        title = f"{text[:60]!r}" + (f" ({result.speaker})" if result.speaker else "")
-        plot_alignment(result.alignment, result.symbols, alignment, title)
 
 
 def _spoken(kind: type, result, output: str, mel_output: str | None, alignment_output: str | None, **more):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from tts_adapt.model.alignment_metrics import alignment_metrics
 from tts_adapt.model.teacher_forcing import masked_l1
 from tts_adapt.scoring.inputs import model_items
 
+if TYPE_CHECKING:
+    from tts_adapt.evaluation.samples import SampleRequest
+
 BATCH_SIZE = 8
 METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_end", "length_ratio")
 
@@ -42,6 +45,7 @@ METRIC_KEYS = ("mel_l1", "mcd", "focus", "monotonicity", "coverage", "reached_en
 class Evaluation:
     report: EvaluationReport | TextsReport
     plots: list[dict[str, Any]] = field(default_factory=list)  # id; reference / synthesized mel, alignment
+    samples_from_scoring: int = 0  # samples written from the scored audio (the rest were spoken anew)
 
 
 def resolve_speakers(items: list[Item], names: list[str], n_speakers: int, speaker: str | None) -> list[int]:
@@ -64,13 +68,15 @@ def resolve_speakers(items: list[Item], names: list[str], n_speakers: int, speak
 def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, split: str | None = "val",
              max_items: int | None = None, speaker: str | None = None, seed: int = 0, plots: int = 6,
              listen: bool = True, progress: Callable[[int, int], None] | None = None,
-             vocoder: str | None = None, heard: HeardCache | None = None) -> Evaluation:
+             vocoder: str | None = None, heard: HeardCache | None = None,
+             samples: SampleRequest | None = None) -> Evaluation:
     """Metrics per utterance and their means; ``plots`` utterances keep their arrays for the report.
 
     ``listen``: score intelligibility with the recogniser where it applies (an English front-end);
     the report says why when it does not. ``vocoder``: ``griffin-lim`` or a vocoder folder (None:
     the model's default, see :func:`tts_adapt.vocoder.render.default_vocoder`). ``heard``: where
-    what the recogniser heard is remembered (the ceilings repeat from model to model).
+    what the recogniser heard is remembered (the ceilings repeat from model to model). ``samples``:
+    sentences also written as audio, mel and alignment (:mod:`tts_adapt.evaluation.samples`).
     """
     from tts_adapt.model.loading import load_model
     from tts_adapt.model.teacher_forcing import teacher_forced_graph
@@ -85,11 +91,17 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     listening = intelligibility_plan(listen, loaded.cleaners)
     if heard is not None and not listening["scored"]:
         heard.close()  # its workers have nothing to hear
-    listener = None
-    if listening["scored"]:
+    writer = None
+    if samples is not None:
+        from tts_adapt.evaluation.samples import SampleWriter
+
+        writer = SampleWriter(samples, loaded)
+    listener = renderer = None
+    if listening["scored"] or writer is not None:
         from tts_adapt.vocoder.render import load_renderer
 
         renderer = load_renderer(vocoder, audio, str(checkpoint), loaded.directory)
+    if listening["scored"]:
         listener = _Listener(renderer, heard)
         listening |= {"vocoder": renderer.name, "vocoder_note": renderer.note}
     forward = teacher_forced_graph(model)
@@ -108,8 +120,15 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
                 hearing[item.id] = listener.hear(item, arrays["synthesized"])
             if item.id in plot_ids:
                 kept_plots[item.id] = arrays
+            stem = writer and writer.wanted(item.id, item.ids)
+            if stem:
+                writer.write_scored(stem, arrays["synthesized"], arrays["alignment"], records[item.id].stopped,
+                                    item.ids, loaded.speakers[speaker_of[item.id]] if loaded.speakers else None,
+                                    renderer)
             if progress:
                 progress(len(records), steps)
+    if writer is not None:  # spoken while the workers still hear
+        writer.speak_rest(speaker, seed, renderer)
     for done, (item_id, fields) in enumerate(hearing.items(), len(records) + 1):
         records[item_id] = replace(records[item_id], **fields())
         if progress:
@@ -121,7 +140,8 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
         summary=summarise(ordered),
         intelligibility=Intelligibility(**listening, **(summarise_intelligibility(ordered) if listener else {})),
         utterances=tuple(ordered))
-    return Evaluation(report, [kept_plots[item.id] | {"id": item.id} for item in items if item.id in kept_plots])
+    return Evaluation(report, [kept_plots[item.id] | {"id": item.id} for item in items if item.id in kept_plots],
+                      writer.from_scoring if writer else 0)
 
 
 def _score(model, item: Item, speaker: int, mel_l1: float, seed: int, audio) -> tuple[UtteranceScore, dict]:

@@ -204,6 +204,7 @@ def code_digest() -> str:
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    versions = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions())
+    # a set: run from the source tree, its .egg-info is found twice, and the same code must give the same keys
+    versions = sorted({f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions()})
     digest.update("\n".join(versions).encode())
     return digest.hexdigest()

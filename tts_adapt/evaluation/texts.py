@@ -30,7 +30,7 @@ class Sentence:
     label: str | None = None  # the id of an "id|text" line: what its outputs are named after
 
 
-def read_texts(path: str | os.PathLike) -> list[Sentence]:
+def read_texts(path: str | os.PathLike, option: str = "--texts") -> list[Sentence]:
     """One sentence a line (blank lines and lines starting with '#' skipped); ``id|text`` lines take the text.
 
     Lines are split at newlines only, as editors number them (``splitlines`` also splits at form
@@ -38,14 +38,27 @@ def read_texts(path: str | os.PathLike) -> list[Sentence]:
     try:
         lines = Path(path).read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"--texts {path}: cannot read ({exc})") from None
-    sentences = [Sentence(line.split("|")[-1].strip(), f"--texts {path}, line {number}",
+        raise UserError(f"{option} {path}: cannot read ({exc})") from None
+    sentences = [Sentence(line.split("|")[-1].strip(), f"{option} {path}, line {number}",
                           line.split("|")[0].strip() or None if "|" in line else None)
                  for number, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
     sentences = [sentence for sentence in sentences if sentence.text]
     if not sentences:
-        raise UserError(f"--texts {path}: no sentences (one a line)")
+        raise UserError(f"{option} {path}: no sentences (one a line)")
     return sentences
+
+
+def file_stems(sentences: Sequence[Sentence]) -> list[str]:
+    """Each sentence's output name: its id made a safe file name, else its number (``001``); two may not meet."""
+    stems = [file_stem(s.label) if s.label else f"{number:03d}" for number, s in enumerate(sentences, 1)]
+    seen: dict[str, int] = {}
+    for index, stem in enumerate(stems):
+        key = stem.casefold()  # a file system that ignores case would put both in one file
+        if key in seen:
+            raise UserError(f"{sentences[index].where} and {sentences[seen[key]].where.split(', ')[-1]} "
+                            f"would both be written as {stem}.wav; give each line its own id")
+        seen[key] = index
+    return stems
 
 
 def check_speakable(sentences: Sequence[Sentence], loaded) -> None:

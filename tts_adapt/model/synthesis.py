@@ -97,6 +97,20 @@ def synthesize_each(loaded: LoadedModel, texts: Sequence[str], speaker: str | No
         yield synthesize(loaded, text, speaker, seed, max_seconds, render, speaker_vector)
 
 
+def write_synthesis(result: Synthesis, text: str, wav, mel=None, alignment=None) -> None:
+    """One sentence's files (paths or open binary files): 16-bit audio, the mel as .npy, the alignment as PNG;
+    the same bytes whichever command wrote them."""
+    import soundfile as sf
+
+    sf.write(wav, result.wav, result.sample_rate, subtype="PCM_16", format="WAV")
+    if mel:
+        with open(mel, "wb") as handle:
+            np.save(handle, result.mel)
+    if alignment:
+        title = f"{text[:60]!r}" + (f" ({result.speaker})" if result.speaker else "")
+        plot_alignment(result.alignment, result.symbols, alignment, title)
+
+
 def plot_alignment(alignment: np.ndarray, symbols: list[str], path, title: str = "") -> None:
     """A heatmap PNG: decoder steps along x, the encoded symbols up the y axis."""
     import matplotlib

@@ -14,7 +14,6 @@ import numpy as np
 
 from tts_adapt.errors import UserError
 from tts_adapt.htmlpage import esc, figure_image, image, note
-from tts_adapt.speakers import file_stem
 
 MODELS = (("reference", "the recording (never trained on)"), ("before", "adapted, before fine-tuning"),
           ("after", "after fine-tuning"))
@@ -26,9 +25,9 @@ STYLE = """
 
 
 def samples_section(exp: Path, out: Path) -> str:
-    """Each sentence of ``samples/texts.csv``, its files found by the names ``synthesize --texts`` gave them:
+    """Each sentence of ``samples/texts.csv``, its files found by the names ``evaluate --samples`` gave them:
     the line's id made a safe file name, else the line's number (``001``)."""
-    from tts_adapt.evaluation.texts import read_texts
+    from tts_adapt.evaluation.texts import file_stems, read_texts
 
     folder = exp / "samples"
     listing = folder / "texts.csv"
@@ -36,12 +35,11 @@ def samples_section(exp: Path, out: Path) -> str:
         return note("not yet: the samples stage has not run")
     try:
         sentences = read_texts(listing)
+        stems = file_stems(sentences)
     except UserError as exc:
         return note(f"no sentences to show: {exc}")
     (out / "samples").mkdir()
-    return "".join(_sample(exp, out, file_stem(sentence.label) if sentence.label else f"{number:03d}", sentence.text,
-                           sentence.label)
-                   for number, sentence in enumerate(sentences, 1))
+    return "".join(_sample(exp, out, stem, sentence.text, sentence.label) for sentence, stem in zip(sentences, stems))
 
 
 def _sample(exp: Path, out: Path, uid: str, text: str, given_id: str | None = None) -> str:

@@ -49,8 +49,10 @@ class Renderer:
     def _vocode(self, mel: np.ndarray) -> np.ndarray:
         import tensorflow as tf
 
-        if self._graph is None:
-            self._graph = tf.function(lambda m: self.generator(m), reduce_retracing=True)
+        if self._graph is None:  # one trace for every length: a graph traced for one mel's exact shape rounds
+            # differently from the general one, and the audio of a mel must not depend on what was rendered first
+            spec = tf.TensorSpec([1, None, self.audio.n_mels], tf.float32)
+            self._graph = tf.function(lambda m: self.generator(m), input_signature=[spec])
         hop, context = self.audio.hop_length, 32  # frames either side: more than the receptive field (~24)
         pieces = []
         for start in range(0, mel.shape[0], CHUNK_FRAMES):
