@@ -27,7 +27,20 @@ def teacher_forced_losses(model, batch: dict[str, np.ndarray], forward: Callable
 
 
 def teacher_forced_graph(model) -> Callable:
-    """The model's teacher-forced pass as one graph (one trace serves every batch shape)."""
+    """The model's teacher-forced pass as one graph, traced once for every batch shape.
+
+    Why not ``reduce_retracing``: it traces the first batch's exact shape, then a general graph, and
+    the two round differently, so an utterance's error would depend on which batch came first."""
     import tensorflow as tf
 
-    return tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+    graph = None
+
+    def forward(batch: dict[str, np.ndarray]):
+        nonlocal graph
+        if graph is None:  # the signature of the first batch, every dimension left open
+            spec = {key: tf.TensorSpec([None] * np.ndim(value), tf.as_dtype(np.asarray(value).dtype))
+                    for key, value in batch.items()}
+            graph = tf.function(lambda b: model(b, training=False), input_signature=[spec])
+        return graph(batch)
+
+    return forward
