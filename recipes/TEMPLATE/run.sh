@@ -11,6 +11,7 @@
 #   4 adapt     the surgery plan (dry run, saved), then the adapted model   -> exp/<voice>/adapted
 #   5 verify    adapted model == pretrained model for the folded speaker    -> exp/<voice>/verify.json
 #   6 finetune  fine-tune the adapted model on this voice (--steps)         -> exp/<voice>/finetune
+#               and measure its variance post-filter (sharper mels)         -> exp/<voice>/finetune/postfilter.json
 #   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
 #               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/<voice>/vocoder
 #   8 before    the adapted model speaks conf/sentences.txt, and is scored

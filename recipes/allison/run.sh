@@ -11,6 +11,7 @@
 #   4 adapt     the surgery plan (dry run, saved), then the adapted model   -> exp/allison/adapted
 #   5 verify    adapted model == pretrained model for the folded speaker    -> exp/allison/verify.json
 #   6 finetune  fine-tune the adapted model on this voice (--steps)         -> exp/allison/finetune
+#               and measure its variance post-filter (sharper mels)         -> exp/allison/finetune/postfilter.json
 #   7 vocoder   fine-tune the bundled vocoder on this voice, paired with the
 #               fine-tuned model's teacher-forced mels (--vocoder-steps)      -> exp/allison/vocoder
 #   8 before    the adapted model speaks held-out sentences, and is scored

@@ -156,7 +156,9 @@ run_stage_8() {  # run_stage_8 run_stage|run_stage_beside
 if [[ "${beside:-false}" == true ]]; then run_stage_8 run_stage_beside; fi
 
 # 6. Fine-tuning on the voice. A run on the same adapted model resumes (more --steps continue it);
-# a new adapted model starts over.
+# a new adapted model starts over. Then the fine-tuned model's variance post-filter, measured on the
+# training recordings: its mels are smoother than the recordings', and every renderer of this
+# checkpoint (samples, scores, synthesize) gives each mel band back the recordings' spread first.
 stage_6() {
   if up_to_date "$exp/finetune/manifest.json" -- "$exp/adapted"; then
     echo "resuming $exp/finetune"
@@ -164,6 +166,7 @@ stage_6() {
     fresh_dir "$exp/finetune"
   fi
   tts-adapt finetune "$exp/adapted" --data "$exp/prepared" --output "$exp/finetune" --steps "$steps"
+  tts-adapt postfilter "$exp/finetune" --data "$exp/prepared"
 }
 run_stage 6 "fine-tune ($steps steps)" --in "$exp/adapted" --in "$exp/prepared/prepared.json" \
   --out "$exp/finetune" --sig "steps=$steps" -- stage_6

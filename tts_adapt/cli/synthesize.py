@@ -245,7 +245,7 @@ def _configure() -> None:
 def _renderer(args: argparse.Namespace, loaded):
     from tts_adapt.vocoder.render import load_renderer
 
-    return load_renderer(args.vocoder, loaded.audio, args.checkpoint, loaded.directory)
+    return load_renderer(args.vocoder, loaded.audio, args.checkpoint, loaded.directory, args.checkpoint)
 
 
 def _spoken(kind: type, result, output: str, mel_output: str | None, alignment_output: str | None, **more):

@@ -100,7 +100,7 @@ def evaluate(checkpoint: str | os.PathLike, prepared_dir: str | os.PathLike, spl
     if listening["scored"] or writer is not None:
         from tts_adapt.vocoder.render import load_renderer
 
-        renderer = load_renderer(vocoder, audio, str(checkpoint), loaded.directory)
+        renderer = load_renderer(vocoder, audio, str(checkpoint), loaded.directory, checkpoint)
     if listening["scored"]:
         listener = _Listener(renderer, heard)
         listening |= {"vocoder": renderer.name, "vocoder_note": renderer.note}

@@ -95,7 +95,7 @@ def evaluate_texts(checkpoint: str | os.PathLike, sentences: Sequence[Sentence],
     listening = intelligibility_plan(True, loaded.cleaners)
     if not listening["scored"]:
         raise UserError(f"--texts scores intelligibility only, and {listening['reason']}")
-    render = load_renderer(vocoder, loaded.audio, str(checkpoint), loaded.directory)
+    render = load_renderer(vocoder, loaded.audio, str(checkpoint), loaded.directory, checkpoint)
     listening |= {"vocoder": render.name, "vocoder_note": render.note}
     names = [speaker_of(loaded.speakers, value)[1] for value in speakers] if speakers else \
         list(loaded.speakers or [None])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ class Renderer:
     generator: object | None = None  # None: Griffin-Lim
     note: str = ""
     digest: str = GRIFFIN_LIM  # what renders, by content: a bundle's files' sha256; Griffin-Lim is its audio settings
+    postfilter: object | None = None  # a tts_adapt.vocoder.postfilter.PostFilter, applied to every mel first
     _graph: object | None = None  # the generator as one traced graph, made on first use
 
     def __call__(self, mel: np.ndarray) -> np.ndarray:
@@ -40,6 +41,8 @@ class Renderer:
         mel = np.asarray(mel, np.float32)
         if mel.ndim != 2 or mel.shape[1] != self.audio.n_mels:
             raise ValueError(f"expected a mel of shape [frames, {self.audio.n_mels}], got {mel.shape}")
+        if self.postfilter is not None:
+            mel = self.postfilter.apply(mel)
         if self.generator is None:
             from tts_adapt.audio.features import mel_to_wav
 
@@ -77,8 +80,24 @@ def default_vocoder(model_dir: str | os.PathLike | None) -> str:
 
 
 def load_renderer(choice: str | None, audio: AudioConfig, model: str = "the model",
-                  model_dir: str | os.PathLike | None = None) -> Renderer:
-    """The renderer for ``--vocoder choice`` (None: :func:`default_vocoder`), checked against ``audio``."""
+                  model_dir: str | os.PathLike | None = None, checkpoint: str | os.PathLike | None = None) -> Renderer:
+    """The renderer for ``--vocoder choice`` (None: :func:`default_vocoder`), checked against ``audio``;
+    with ``checkpoint``, preceded by its variance post-filter where one was measured for it
+    (:mod:`tts_adapt.vocoder.postfilter`)."""
+    renderer = _vocoder_or_griffin_lim(choice, audio, model, model_dir)
+    if checkpoint is None:
+        return renderer
+    from tts_adapt.vocoder.postfilter import postfilter_for
+
+    postfilter, note = postfilter_for(checkpoint)
+    if postfilter is None:
+        return replace(renderer, note="; ".join(n for n in (renderer.note, note) if n))
+    return replace(renderer, name=f"{renderer.name} after the model's variance post-filter", postfilter=postfilter,
+                   digest=f"{renderer.digest}+postfilter:{postfilter.digest}")
+
+
+def _vocoder_or_griffin_lim(choice: str | None, audio: AudioConfig, model: str,
+                            model_dir: str | os.PathLike | None) -> Renderer:
     explicit = choice is not None
     choice = choice if explicit else default_vocoder(model_dir)
     if choice == GRIFFIN_LIM:
