@@ -319,3 +319,19 @@ def test_bad_inputs_exit_2(world, capsys, tmp_path, case):
     code, out, err = run_cli(["evaluate", world / "src", *args], capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert BAD_INPUTS[case] in err
+
+
+def test_a_fresh_recogniser_hears_as_one_that_has_heard_before(world):
+    """What is heard is a function of the audio alone: a worker's first clip is heard as its later ones are."""
+    from tts_adapt.evaluation.intelligibility import Recogniser
+    from tts_adapt.model.loading import load_model
+    from tts_adapt.model.synthesis import synthesize
+    from tts_adapt.vocoder.render import load_renderer
+
+    loaded = load_model(world / "src")
+    render = load_renderer("griffin-lim", loaded.audio)
+    clips = [synthesize(loaded, text, "cy", 0, max_seconds=0.5, render=render).wav for text in NEW_VOICE_TEXTS]
+    used = Recogniser()
+    used.transcribe(clips[-1], loaded.audio.sample_rate)
+    fresh = [Recogniser().transcribe(clip, loaded.audio.sample_rate) for clip in clips]
+    assert fresh == [used.transcribe(clip, loaded.audio.sample_rate) for clip in clips]
