@@ -15,7 +15,8 @@ rewritten.
 Recognition and pitch tracking run Python on one core, and they are most of an evaluation's time;
 with ``workers`` > 1 they run in worker processes (:mod:`tts_adapt.workers`) while the caller goes
 on decoding and rendering, and the ``hear_*`` methods return futures. The results are the same
-either way: the recogniser hears each audio from a fresh front-end.
+either way: the recogniser hears each audio from a fresh front-end, and heard a fixed clip when it
+loaded (its first utterance would be heard from a state no later one sees).
 """
 
 from __future__ import annotations
