@@ -59,7 +59,9 @@ PLAYERS = f"""async els => Promise.all(els.map(async e => {{
   let played = false;
   try {{
     await e.play();
-    await new Promise(done => setTimeout(done, 150));
+    // the clock must move; on a loaded machine it can take longer than a fixed 150 ms to start
+    const until = Date.now() + 3000;
+    do {{ await new Promise(done => setTimeout(done, 50)); }} while (!(e.currentTime > 0 || e.ended) && Date.now() < until);
     played = e.currentTime > 0 || e.ended;
     e.pause();
   }} catch (error) {{ played = false; }}
