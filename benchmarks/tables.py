@@ -22,6 +22,7 @@ import beside  # noqa: E402  (the benchmarks are scripts beside this one)
 import main_job  # noqa: E402
 import pitch  # noqa: E402
 import recogniser  # noqa: E402
+import scoring_floor  # noqa: E402
 import step_learning  # noqa: E402
 import step_profile  # noqa: E402
 import step_speedup  # noqa: E402
@@ -55,7 +56,8 @@ RENDERERS = {"transfer": transfer.markdown, "vocoder": vocoder.markdown, "train_
              "synthesize_batch": synthesize_batch.markdown, "step_profile": step_profile.markdown,
              "step_speedup": step_speedup.markdown, "step_learning": step_learning.markdown,
              "step_profile_after": step_profile.markdown, "main_job": main_job.markdown, "beside": beside.markdown,
-             "pitch": pitch.markdown, "recogniser": recogniser.markdown}
+             "pitch": pitch.markdown, "recogniser": recogniser.markdown,
+             "scoring_floor": scoring_floor.markdown}
 
 
 def table(name: str) -> str:
