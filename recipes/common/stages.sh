@@ -219,12 +219,18 @@ run_stage_beside() {
   local n=$1
   ((n >= stage && n <= stop_stage)) || return 0
   wait_beside
+  # Its own process group (job control on for this one fork), so that stopping it reaches every process
+  # under it at once, one started a moment ago included; and Ctrl-C, sent to the terminal's group, goes
+  # to the recipe, whose exit stops it.
+  set -m
   (
+    set +m
     renice -n 19 -p "$BASHPID" >/dev/null
     chrt --idle -p 0 "$BASHPID" 2>/dev/null || true  # without chrt (util-linux), nice 19 alone
     _BESIDE=1 run_stage "$@"
   ) &
   _BESIDE_PID=$! _BESIDE_STAGE=$n
+  set +m
   trap _stop_beside EXIT
 }
 
@@ -240,19 +246,12 @@ wait_beside() {
 }
 
 # Ends a stage still running beside (the recipe failed or was interrupted before it waited), every
-# process under it included: nothing keeps running after the recipe has gone.
+# process under it included: nothing keeps running after the recipe has gone. One signal to its process
+# group: walking its tree child by child missed a process forked between the listing and the kill.
 _stop_beside() {
   [[ -n "${_BESIDE_PID:-}" ]] || return 0
-  _signal_tree TERM "$_BESIDE_PID"
+  kill -TERM -- "-$_BESIDE_PID" 2>/dev/null || true
   wait "$_BESIDE_PID" 2>/dev/null || true
-}
-
-_signal_tree() {
-  local child
-  if command -v pgrep >/dev/null; then
-    for child in $(pgrep -P "$2" || true); do _signal_tree "$1" "$child"; done
-  fi
-  kill -"$1" "$2" 2>/dev/null || true
 }
 
 # The last line of a run: how long it took in all.
