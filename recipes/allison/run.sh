@@ -20,8 +20,8 @@
 #   9 after     the same for the fine-tuned model                           -> exp/allison/samples, evaluate_after.json
 #  10 report    one HTML page with all of the above                         -> exp/allison/report
 #
-# 10-20 minutes on 2 CPU cores with the defaults (8 min 33 s - 9 min 52 s measured on a machine that
-# fine-tuned at 1.8-2.3 steps/s; machines of the same kind step up to 2x slower); more --steps give a closer voice.
+# 9-21 minutes on 2 CPU cores with the defaults (8 min 33 s - 9 min 52 s measured on a machine that
+# fine-tuned at 1.8-2.3 steps/s, 20 min 51 s on one at 0.95-1.0 steps/s); more --steps give a closer voice.
 # Run again to continue: finished stages are skipped while their inputs are unchanged.
 
 recipe=allison
