@@ -18,7 +18,6 @@ as ``$exp/stages.tsv`` timed it on this machine.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -52,10 +51,11 @@ def scorings(exp: Path) -> dict[str, list[str]]:
 
 
 def finetune_seconds(exp: Path) -> float:
-    with open(exp / "stages.tsv", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            if row["stage"] == "6":
-                return float(row["seconds"])
+    from main_job import stage_times  # the benchmarks are scripts beside each other
+
+    for row in stage_times(exp):
+        if row["stage"] == 6:
+            return float(row["seconds"])
     raise SystemExit(f"{exp}/stages.tsv has no stage 6: run the recipe first")
 
 
@@ -81,7 +81,9 @@ def main() -> None:
             rows[name] = json.loads(result.read_text(encoding="utf-8"))
             rows[name]["heard"] = len(list((cache / "heard").glob("*.json"))) - before
             print(name, rows[name], file=sys.stderr)
-    cpus = len(os.sched_getaffinity(0))
+    from tts_adapt.workers import available_cpus
+
+    cpus = available_cpus()
     run = {"cpu_count": cpus, "load_average": os.getloadavg()[0], "exp": str(args.exp),
            "finetune_s": finetune_seconds(args.exp), "goal_share": GOAL_SHARE, "scorings": rows}
     print(markdown(run))
